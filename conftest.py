@@ -1,0 +1,2 @@
+# Wires the grader's pytest plugin for this checkout, installed or not (e.g. PYTHONPATH=. pytest exercises/).
+pytest_plugins = ["gradcheck_suite.plugin"]

@@ -1,0 +1,28 @@
+"""Exercise: the rectified linear unit with a hand-written backward pass."""
+
+import torch
+
+
+class ReLU(torch.autograd.Function):
+    """Elementwise ``relu(x) = max(x, 0)``.
+
+    x may have any shape; the output has the same shape.
+
+    forward(ctx, x):
+        Return max(x, 0) elementwise (not torch.relu). Do not modify x in place.
+
+    backward(ctx, grad_output):
+        ``grad_output`` has the shape of x. Return dL/dx: grad_output where x > 0 and
+        0 elsewhere. Follow PyTorch's convention that the derivative at x == 0 is 0.
+
+    Do not call torch.autograd, ``.backward()`` or torch.func inside backward.
+    Do not hard-code a dtype or device.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        raise NotImplementedError("ReLU.forward: return max(x, 0)")
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        raise NotImplementedError("ReLU.backward: return dL/dx")

@@ -1,0 +1,38 @@
+"""The instructor's reference: a differentiable torch function, evaluated in float64 by default."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from .config import ExerciseSpec
+
+
+def as_reference_dtype(tensor: torch.Tensor, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    return tensor.detach().to(dtype) if tensor.is_floating_point() else tensor.detach()
+
+
+def forward(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
+    with torch.no_grad():
+        return spec.reference.function(*inputs, **spec.reference.kwargs)
+
+
+def vjp(spec: ExerciseSpec, inputs: Sequence[torch.Tensor], grad_output: torch.Tensor,
+        ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """(output, gradients of the differentiable inputs) by torch.autograd, in the inputs' dtype."""
+    leaves = [t.detach().clone().requires_grad_(i.differentiable) for t, i in zip(inputs, spec.inputs)]
+    with torch.enable_grad():
+        out = spec.reference.function(*leaves, **spec.reference.kwargs)
+        wrt = [leaf for leaf, i in zip(leaves, spec.inputs) if i.differentiable]
+        grads = torch.autograd.grad(out, wrt, grad_output.to(out.dtype), allow_unused=True)
+    grads = [torch.zeros_like(w) if g is None else g for g, w in zip(grads, wrt)]
+    return out.detach(), [g.detach() for g in grads]
+
+
+def low_precision(spec: ExerciseSpec, function, inputs: Sequence[torch.Tensor], *args):
+    """Run `function` on the inputs as given (the exercise's dtype); None if the reference cannot."""
+    try:
+        return function(spec, inputs, *args)
+    except (RuntimeError, TypeError, NotImplementedError):
+        return None

@@ -1,0 +1,46 @@
+"""Writing results: the terminal summary table and the JSON report."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .results import GradeBook
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def summary_lines(book: GradeBook) -> list[str]:
+    rows = [("exercise", "status", "points")]
+    for ex in book.exercises.values():
+        status = ex.status
+        if status == "failed" and ex.complete is False and not any(c.status == "failed" for c in ex.checks):
+            status = "failed (not all checks ran)"
+        rows.append((ex.name, status, f"{_points(ex.score)} / {_points(ex.max_score)}"))
+    rows.append(("total", "", f"{_points(book.score)} / {_points(book.max_score)}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = []
+    for number, row in enumerate(rows):
+        if number in (1, len(rows) - 1):
+            lines.append("  ".join("-" * w for w in widths))
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    return lines
+
+
+def write_json_atomically(path: Path, data: dict) -> None:
+    """Write via a temporary file in the same folder and rename, so a reader never sees half a report."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

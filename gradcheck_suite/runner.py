@@ -1,0 +1,136 @@
+"""Runs one check of one exercise over seeded Hypothesis trials and turns the verdict into a result."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, settings
+from hypothesis.errors import Flaky, Unsatisfiable
+
+from .checks import TRIAL_CHECKS, CheckFailure, Exercise, KinkCrossed, check_edge_cases
+from .config import ExerciseSpec
+from .errors import StudentCodeError
+from .results import CheckResult
+from .strategies import Trial, make_inputs, trials
+from .student import StudentOp, load_function
+
+SMALL_TENSOR = 12
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    seed: int | None = None           # overrides every exercise's seed
+    trials: int | None = None         # overrides every exercise's number of trials
+    replay: str | None = None         # run exactly this trial (Trial.describe() format)
+    replay_command: Callable[[ExerciseSpec, str, str], str] | None = None
+
+
+def student_path(spec: ExerciseSpec, submission: Path | None) -> Path:
+    return (submission if submission is not None else spec.directory) / spec.student_file
+
+
+def prepare(spec: ExerciseSpec, submission: Path | None = None) -> Exercise:
+    """Load the student's file for `spec`; a load problem is kept and reported by every check."""
+    path = student_path(spec, submission)
+    exercise = Exercise(spec, path)
+    try:
+        function = load_function(path, spec.student_class)
+    except StudentCodeError as exc:
+        exercise.load_error = str(exc)
+        return exercise
+    exercise.op = StudentOp(function, [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], path)
+    return exercise
+
+
+def skip_reason(spec: ExerciseSpec) -> str | None:
+    if spec.device == "cuda" and not torch.cuda.is_available():
+        return f"{spec.name} runs on CUDA and no GPU is available here (not graded)"
+    return None
+
+
+def run_check(exercise: Exercise, check: str, options: RunOptions = RunOptions()) -> CheckResult:
+    spec = exercise.spec
+    started = time.perf_counter()
+    run_seed = options.seed if options.seed is not None else spec.seed
+
+    def result(status: str, message: str = "", trial: Trial | None = None) -> CheckResult:
+        return CheckResult(spec.name, check, status, message, run_seed,
+                           trial.describe() if trial else None, time.perf_counter() - started)
+
+    reason = skip_reason(spec)
+    if reason:
+        return result("skipped", reason)
+    if exercise.load_error:
+        return result("error", exercise.load_error)
+    try:
+        if check == "edge_cases":
+            check_edge_cases(exercise)
+        elif options.replay is not None:
+            trial = Trial.parse(options.replay, spec)
+            try:
+                TRIAL_CHECKS[check](exercise, trial)
+            except KinkCrossed:
+                return result("passed", "this example's finite-difference step crosses a kink; nothing to check")
+        else:
+            _search(exercise, check, run_seed, options.trials or spec.trials)
+    except CheckFailure as failure:
+        return result(failure.status, _feedback(exercise, check, failure, options), failure.trial)
+    return result("passed")
+
+
+def _search(exercise: Exercise, check: str, run_seed: int, examples: int) -> None:
+    check_fn = TRIAL_CHECKS[check]
+
+    @settings(max_examples=examples, database=None, deadline=None, derandomize=False,
+              suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, print_blob=False,
+              report_multiple_bugs=False, phases=(Phase.explicit, Phase.generate, Phase.shrink))
+    @seed(run_seed)
+    @given(trials(exercise.spec))
+    def property_(trial: Trial) -> None:
+        try:
+            check_fn(exercise, trial)
+        except KinkCrossed:
+            reject()
+        except CheckFailure as failure:
+            failure.trial = trial
+            raise
+
+    try:
+        property_()
+    except Unsatisfiable:
+        raise CheckFailure("could not draw inputs whose finite-difference steps avoid the function's kinks; "
+                           "the exercise's domains need `avoid:` or `distinct:`", status="error") from None
+    except Flaky as exc:
+        raise CheckFailure(f"the student's code gives different results on the same input "
+                           f"(is it random or does it keep state between calls?): {exc}") from None
+
+
+def _feedback(exercise: Exercise, check: str, failure: CheckFailure, options: RunOptions) -> str:
+    spec = exercise.spec
+    lines = [failure.message]
+    if failure.not_implemented:
+        return failure.message
+    if failure.trial is not None:
+        lines.append("  smallest failing input: " + describe_inputs(spec, failure.trial))
+    if spec.hint:
+        lines.append(f"  hint: {spec.hint}")
+    if failure.trial is not None and options.replay_command is not None:
+        lines.append(f"  replay: {options.replay_command(spec, check, failure.trial.describe())}")
+    return "\n".join(lines)
+
+
+def describe_inputs(spec: ExerciseSpec, trial: Trial) -> str:
+    tensors = make_inputs(spec, trial)
+    parts = []
+    for name, tensor in tensors.items():
+        shape = "(" + ", ".join(map(str, tensor.shape)) + ("," if tensor.dim() == 1 else "") + ")"
+        if tensor.numel() <= SMALL_TENSOR:
+            values = [round(v, 4) if isinstance(v, float) else v for v in tensor.reshape(-1).tolist()]
+            parts.append(f"{name} {shape} = {values}")
+        else:
+            parts.append(f"{name} {shape}")
+    return "; ".join(parts) + f"  [{trial.describe()}]"

@@ -1,0 +1,214 @@
+"""Loading a student's file and calling their autograd.Function the way PyTorch does.
+
+Every call into student code goes through ``StudentOp``, so that isolation can later be slotted
+in here without touching the checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Sequence
+
+import torch
+
+from .errors import StudentCodeError
+from .guards import AutogradSpy, InputSnapshot
+
+
+class StudentCallError(Exception):
+    """The student's forward or backward raised; carries a short, located description."""
+
+    def __init__(self, phase: str, exc: BaseException, where: str):
+        self.phase = phase
+        self.original = exc
+        self.where = where
+        self.not_implemented = isinstance(exc, NotImplementedError)
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        if self.not_implemented:
+            return f"{self.phase} is not implemented yet (it raises NotImplementedError)"
+        text = f"{self.phase} raised {type(self.original).__name__}: {self.original}"
+        return f"{text}\n  at {self.where}" if self.where else text
+
+
+class ProtocolViolation(Exception):
+    """The student's code ran but broke a rule of the exercise (in-place change, autograd in backward...)."""
+
+
+def located(exc: BaseException, path: Path) -> str:
+    """'linear.py, line 12, in backward: <code>' for the deepest frame in the student's file."""
+    target = str(path.resolve())
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _same_file(f.filename, target)]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    code = f": {frame.line.strip()}" if frame.line else ""
+    return f"{path.name}, line {frame.lineno}, in {frame.name}{code}"
+
+
+def _same_file(filename: str, target: str) -> bool:
+    try:
+        return str(Path(filename).resolve()) == target
+    except OSError:
+        return False
+
+
+def load_module(path: Path) -> ModuleType:
+    """Import the student's file under a private module name; StudentCodeError when it cannot."""
+    if not path.is_file():
+        raise StudentCodeError(f"{path.name} not found in {path.parent}")
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
+    module_name = f"_gradcheck_student_{path.stem}_{digest}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        code = f": {exc.text.strip()}" if exc.text else ""
+        raise StudentCodeError(f"{path.name}, line {exc.lineno}: SyntaxError: {exc.msg}{code}") from None
+    except Exception as exc:  # noqa: BLE001 - any failure at import is the student's to fix
+        where = located(exc, path)
+        raise StudentCodeError(
+            f"importing {path.name} raised {type(exc).__name__}: {exc}" + (f"\n  at {where}" if where else "")
+        ) from None
+    finally:
+        if sys.path and sys.path[0] == str(path.parent):
+            sys.path.pop(0)
+    return module
+
+
+def load_function(path: Path, class_name: str) -> type[torch.autograd.Function]:
+    module = load_module(path)
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        found = sorted(n for n, v in vars(module).items() if isinstance(v, type) and not n.startswith("_"))
+        raise StudentCodeError(f"{path.name} defines no class {class_name!r}"
+                               + (f" (it defines: {', '.join(found)})" if found else ""))
+    if not (isinstance(cls, type) and issubclass(cls, torch.autograd.Function)):
+        raise StudentCodeError(f"{class_name} in {path.name} must be a subclass of torch.autograd.Function")
+    return cls
+
+
+class _PlainContext:
+    """A stand-in ctx for calling forward outside autograd (finite differences, vmap)."""
+
+    def __init__(self, needs_input_grad: tuple[bool, ...]):
+        self.needs_input_grad = needs_input_grad
+        self.saved_tensors: tuple = ()
+
+    def save_for_backward(self, *tensors):
+        self.saved_tensors = tensors
+
+    def mark_dirty(self, *args):
+        pass
+
+    def mark_non_differentiable(self, *args):
+        pass
+
+    def set_materialize_grads(self, value):
+        pass
+
+
+@dataclass
+class ForwardRun:
+    inputs: list[torch.Tensor]
+    output: torch.Tensor
+    node: object  # the ctx PyTorch built (out.grad_fn)
+
+
+class StudentOp:
+    """The student's Function behind one interface: forward, backward, and a pure forward."""
+
+    def __init__(self, function: type[torch.autograd.Function], input_names: Sequence[str],
+                 differentiable: Sequence[bool], path: Path):
+        self.function = function
+        self.input_names = list(input_names)
+        self.differentiable = list(differentiable)
+        self.path = path
+        self.name = function.__name__
+        self._new_style = function.setup_context is not torch.autograd.Function.setup_context
+
+    def _phase(self, method: str) -> str:
+        return f"{self.name}.{method}"
+
+    def forward(self, inputs: Sequence[torch.Tensor]) -> ForwardRun:
+        """Run forward through Function.apply, the differentiable inputs as leaves requiring grad."""
+        leaves = [t.detach().clone().requires_grad_(d) for t, d in zip(inputs, self.differentiable)]
+        snapshot = InputSnapshot(dict(zip(self.input_names, leaves)))
+        try:
+            output = self.function.apply(*leaves)
+        except Exception as exc:  # noqa: BLE001
+            raise StudentCallError(self._phase("forward"), exc, located(exc, self.path)) from None
+        changed = snapshot.changed()
+        if changed:
+            raise ProtocolViolation(
+                f"{self._phase('forward')} modified its input {', '.join(changed)} in place; "
+                "inputs must be left as they were (use out-of-place operations or work on a .clone())"
+            )
+        if not isinstance(output, torch.Tensor):
+            raise ProtocolViolation(
+                f"{self._phase('forward')} returned {type(output).__name__}, expected a single tensor")
+        return ForwardRun(leaves, output, output.grad_fn)
+
+    def backward(self, run: ForwardRun, grad_output: torch.Tensor) -> list[torch.Tensor | None]:
+        """Call the student's backward on PyTorch's ctx, grad mode off as in the engine.
+
+        The raw gradients are returned exactly as the student produced them: the engine would
+        silently sum a broadcastable gradient and cast its dtype, hiding mistakes.
+        """
+        if run.node is None or not hasattr(run.node, "saved_tensors"):
+            raise ProtocolViolation(
+                f"the output of {self._phase('forward')} is not connected to {self.name}'s backward "
+                "(was it detached, or marked non-differentiable?)")
+        grad_output = grad_output.detach().clone()
+        watched = dict(zip(self.input_names, run.inputs))
+        watched["grad_output"] = grad_output
+        snapshot = InputSnapshot(watched)
+        spy = AutogradSpy()
+        try:
+            with torch.no_grad(), spy:
+                grads = self.function.backward(run.node, grad_output)
+        except Exception as exc:  # noqa: BLE001
+            raise StudentCallError(self._phase("backward"), exc, located(exc, self.path)) from None
+        if spy.violations:
+            raise ProtocolViolation(
+                f"{self._phase('backward')} used autograd ({'; '.join(spy.violations)}) to get its answer; "
+                "compute the gradients by hand from the saved tensors and grad_output")
+        changed = snapshot.changed()
+        if changed:
+            raise ProtocolViolation(
+                f"{self._phase('backward')} modified {', '.join(changed)} in place; "
+                "leave saved tensors and grad_output unchanged")
+        return self._normalise(grads)
+
+    def _normalise(self, grads) -> list[torch.Tensor | None]:
+        if not isinstance(grads, tuple):
+            grads = (grads,) if not isinstance(grads, list) else tuple(grads)
+        expected = len(self.input_names)
+        extra = grads[expected:]
+        if len(grads) < expected or any(g is not None for g in extra):
+            raise ProtocolViolation(
+                f"{self._phase('backward')} returned {len(grads)} gradient{'s' if len(grads) != 1 else ''}, "
+                f"expected {expected}: one per forward input ({', '.join(self.input_names)}), "
+                "None for inputs that need no gradient")
+        for name, grad in zip(self.input_names, grads):
+            if grad is not None and not isinstance(grad, torch.Tensor):
+                raise ProtocolViolation(
+                    f"{self._phase('backward')} returned a {type(grad).__name__} as the gradient for '{name}', "
+                    "expected a tensor")
+        return list(grads[:expected])
+
+    def pure_forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        """The student's forward as a plain function of tensors (no autograd graph, vmap-able)."""
+        needs = tuple(self.differentiable)
+        if self._new_style:
+            return self.function.forward(*inputs)
+        return self.function.forward(_PlainContext(needs), *inputs)

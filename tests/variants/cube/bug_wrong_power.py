@@ -1,0 +1,15 @@
+"""BUG: wrong power in the derivative, grad_output * 3 * x instead of 3 * x ** 2. Caught by: backward (x)"""
+
+import torch
+
+
+class Cube(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * 3 * x
