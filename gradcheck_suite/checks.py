@@ -296,3 +296,115 @@ TRIAL_CHECKS: dict[str, Callable[[Exercise, Trial], None]] = {
     "backward": check_backward,
     "finite_differences": check_finite_differences,
 }
+
+
+# ----------------------------------------------------------------------------- properties of backward
+
+def check_backward_properties(ex: Exercise, trial: Trial) -> None:
+    """What gradcheck checks beyond values: linear in grad_output, zero in -> zero out, repeatable,
+    and the same answers for non-contiguous inputs."""
+    spec = ex.spec
+    inputs = _on_device(ex, make_inputs(spec, trial))
+    run, upstream, grads = _student_gradients(ex, inputs, trial.values_seed)
+    differentiable = [(i, s) for i, s in enumerate(spec.inputs) if s.differentiable]
+    other = upstream_gradient(run.output, trial.values_seed, stream=20_011)
+    a, b = 0.75, -1.5
+
+    def again(grad_output):
+        return call_student(ex.op.backward, run, grad_output)
+
+    def first_difference(actual, expected, scale=1.0):
+        for index, spec_input in differentiable:
+            rtol, atol = resolve(grads[index].dtype, spec.tolerance, spec_input.tolerance)
+            mismatch = compare(actual[index], expected[index], rtol, atol * scale)
+            if mismatch:
+                return f"gradient for '{spec_input.name}': {mismatch.describe()}"
+        return None
+
+    repeat = again(upstream)
+    problem = first_difference(repeat, grads)
+    if problem:
+        raise CheckFailure("backward gives a different answer when called twice with the same grad_output "
+                           f"(does it change state it saved?): {problem}")
+    zero = again(torch.zeros_like(upstream))
+    for index, spec_input in differentiable:
+        if zero[index] is not None and bool((zero[index] != 0).any()):
+            raise CheckFailure(f"a zero grad_output must give zero gradients, but the gradient for "
+                               f"'{spec_input.name}' is not zero (is something added instead of multiplied?)")
+    combined = again(a * upstream + b * other)
+    separate = again(other)
+    expected = [None if g is None else a * g + b * s for g, s in zip(grads, separate)]
+    problem = first_difference(combined, expected, scale=4.0)
+    if problem:
+        raise CheckFailure("backward is not linear in grad_output: backward(a*u + b*v) differs from "
+                           f"a*backward(u) + b*backward(v): {problem}")
+    if spec.non_contiguous:
+        strided = [_non_contiguous(t) for t in inputs]
+        _, _, strided_grads = _student_gradients(ex, strided, trial.values_seed)
+        problem = first_difference(strided_grads, grads, scale=4.0)
+        if problem:
+            raise CheckFailure("backward gives different gradients when the inputs are non-contiguous "
+                               f"(strided views): {problem}")
+
+
+def _non_contiguous(tensor: torch.Tensor) -> torch.Tensor:
+    """The same values as a strided view of a larger buffer."""
+    if tensor.numel() < 2:
+        return tensor
+    wide = torch.zeros(*tensor.shape[:-1], 2 * tensor.shape[-1], dtype=tensor.dtype, device=tensor.device) \
+        if tensor.dim() else tensor
+    view = wide[..., ::2]
+    view.copy_(tensor)
+    return view
+
+
+# ----------------------------------------------------------------------------- double backward
+
+def check_double_backward(ex: Exercise, trial: Trial) -> None:
+    """gradgradcheck-style: the student's backward, differentiated by autograd, against the reference's."""
+    spec = ex.spec
+    inputs = [reference.as_reference_dtype(t).to(ex.device) for t in make_inputs(spec, trial).values()]
+    _, _, _ = _student_gradients(ex, inputs, trial.values_seed)  # first order must already be right in shape
+    expected_out = reference.forward(spec, inputs)
+    upstream = upstream_gradient(expected_out, trial.values_seed).requires_grad_(True)
+    direction = [upstream_gradient(t, trial.values_seed, stream=30_000 + i) for i, t in enumerate(inputs)]
+    differentiable = [i for i, s in enumerate(spec.inputs) if s.differentiable]
+
+    def second_order(function):
+        leaves = [t.detach().clone().requires_grad_(s.differentiable) for t, s in zip(inputs, spec.inputs)]
+        wrt = [leaves[i] for i in differentiable]
+        with torch.enable_grad():
+            out = function(*leaves)
+            first = torch.autograd.grad(out, wrt, upstream, create_graph=True, allow_unused=True)
+            terms = [(f * direction[i]).sum() for f, i in zip(first, differentiable) if f is not None and f.requires_grad]
+            if not terms:
+                return [torch.zeros_like(t) for t in wrt + [upstream]]
+            second = torch.autograd.grad(sum(terms), wrt + [upstream], allow_unused=True)
+        return [torch.zeros_like(t) if g is None else g.detach() for g, t in zip(second, wrt + [upstream])]
+
+    def student(*args):
+        return ex.op.function.apply(*args)
+
+    try:
+        actual = second_order(student)
+    except Exception as exc:  # noqa: BLE001
+        from .student import located
+        raise CheckFailure(StudentCallError(f"{ex.op.name}.backward (differentiated)", exc,
+                                            located(exc, ex.student_path)).describe(), status="error") from None
+    expected = second_order(lambda *args: spec.reference.function(*args, **spec.reference.kwargs))
+    names = [spec.inputs[i].name for i in differentiable] + ["grad_output"]
+    problems = []
+    for name, got, want in zip(names, actual, expected):
+        mismatch = compare(got, want, FD_DEFAULT_RTOL, FD_DEFAULT_ATOL)
+        if mismatch:
+            problems.append(f"second derivative with respect to '{name}': {mismatch.describe()}")
+    if problems:
+        raise CheckFailure("double backward: differentiating your backward does not give the reference's second "
+                           "derivatives (build backward from differentiable torch ops on the saved tensors, "
+                           "without .detach() or .data): " + "\n".join(problems))
+
+
+TRIAL_CHECKS.update({
+    "backward_properties": check_backward_properties,
+    "double_backward": check_double_backward,
+})

@@ -10,7 +10,7 @@ import difflib
 import importlib
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,7 +20,7 @@ from .errors import ConfigError, ConfigProblem
 from .yaml_source import LineDict, LineList, YamlSyntaxError, load_yaml
 
 BATCH = "..."
-CHECK_NAMES = ("forward", "backward", "finite_differences", "edge_cases", "double_backward")
+CHECK_NAMES = ("forward", "backward", "backward_properties", "finite_differences", "edge_cases", "double_backward")
 DOMAIN_KINDS = ("real", "positive", "unit_interval", "probabilities", "interval", "integers")
 FLOAT_DTYPES = {
     "float64": torch.float64,
@@ -104,6 +104,7 @@ class ExerciseSpec:
     device: str
     finite_differences: FiniteDifferences
     checks: tuple[str, ...]
+    non_contiguous: bool = False
 
     @property
     def directory(self) -> Path:
@@ -120,7 +121,7 @@ class ExerciseSpec:
 _TOP_KEYS = (
     "name", "title", "points", "student", "reference", "dtype", "device", "dims", "batch",
     "inputs", "trials", "seed", "tolerance", "finite_differences", "double_backward", "hint",
-    "edge_cases", "checks",
+    "edge_cases", "checks", "non_contiguous",
 )
 _INPUT_KEYS = ("name", "shape", "dtype", "domain", "differentiable", "tolerance")
 _DOMAIN_KEYS = ("kind", "scale", "low", "high", "avoid", "margin", "distinct")
@@ -461,7 +462,8 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
                 tolerance=_read_tolerance(r, raw_fd, "tolerance", "finite_differences."),
             )
     double_backward = r.get(doc, "double_backward", "", bool, "true or false", default=False)
-    checks = ["forward", "backward", "finite_differences"]
+    non_contiguous = r.get(doc, "non_contiguous", "", bool, "true or false", default=False)
+    checks = ["forward", "backward", "backward_properties", "finite_differences"]
     if edge_cases:
         checks.append("edge_cases")
     if double_backward:
@@ -482,5 +484,16 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
         student_class=student_class, reference=reference, inputs=tuple(inputs), dims=dims,
         batch_rank=batch_rank, batch_size=batch_size, trials=trials, seed=seed, tolerance=tolerance,
         hint=hint.strip(), edge_cases=tuple(edge_cases), device=device, finite_differences=fd,
-        checks=tuple(checks),
+        checks=tuple(checks), non_contiguous=non_contiguous,
     )
+
+
+def with_overrides(spec: ExerciseSpec, dtype: str | None = None, device: str | None = None) -> ExerciseSpec:
+    """The same exercise with every floating-point input in `dtype` and/or run on `device`."""
+    changes: dict = {}
+    if dtype is not None:
+        new = FLOAT_DTYPES[dtype]
+        changes["inputs"] = tuple(replace(i, dtype=new) if i.dtype.is_floating_point else i for i in spec.inputs)
+    if device is not None:
+        changes["device"] = device
+    return replace(spec, **changes) if changes else spec

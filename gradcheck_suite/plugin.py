@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .config import ExerciseSpec, load_exercise
+from .config import FLOAT_DTYPES, ExerciseSpec, load_exercise, with_overrides
 from .errors import ConfigError
 from .report import summary_lines, write_json_atomically
 from .results import GradeBook
@@ -32,6 +32,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="override every exercise's seed")
     group.addoption("--trials", metavar="N", type=int, default=None,
                     help="override every exercise's number of random trials")
+    group.addoption("--dtype", choices=sorted(FLOAT_DTYPES), default=None,
+                    help="run every exercise's floating-point inputs in this dtype (the reference stays float64)")
+    group.addoption("--device", choices=("cpu", "cuda"), default=None,
+                    help="run every exercise's student code on this device")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -72,7 +76,8 @@ class ExerciseFile(pytest.File):
     def collect(self):
         book = self.config.stash[_BOOK]
         try:
-            spec = load_exercise(self.path)
+            spec = with_overrides(load_exercise(self.path), self.config.getoption("--dtype"),
+                                  self.config.getoption("--device"))
         except ConfigError as exc:
             name = self.path.parent.name
             book.exercise(name, name, 0.0, ()).config_error = str(exc)

@@ -141,7 +141,8 @@ class StudentOp:
 
     def forward(self, inputs: Sequence[torch.Tensor]) -> ForwardRun:
         """Run forward through Function.apply, the differentiable inputs as leaves requiring grad."""
-        leaves = [t.detach().clone().requires_grad_(d) for t, d in zip(inputs, self.differentiable)]
+        # detach() keeps the caller's strides (clone() would make strided views contiguous).
+        leaves = [t.detach().requires_grad_(d) for t, d in zip(inputs, self.differentiable)]
         snapshot = InputSnapshot(dict(zip(self.input_names, leaves)))
         try:
             output = self.function.apply(*leaves)

@@ -1,4 +1,4 @@
-"""BUG: backward detaches the saved x, so the first derivative is right but double backward misses d/dx. Caught by: finite_differences (x, double backward)"""
+"""BUG: backward detaches the saved x, so the first derivative is right but double backward misses d/dx. Caught by: double_backward (x)"""
 
 import torch
 
