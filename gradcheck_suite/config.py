@@ -71,8 +71,8 @@ class EdgeCase:
 @dataclass(frozen=True)
 class FiniteDifferences:
     mode: str = "auto"
-    max_full: int = 1024
-    directions: int = 4
+    max_full: int = 128
+    directions: int = 2
     tolerance: Tolerance = Tolerance()
 
 
@@ -456,9 +456,9 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
                 mode=r.get(raw_fd, "mode", "finite_differences.", str, f"one of {', '.join(FD_MODES)}",
                            default="auto", check=lambda v: v in FD_MODES),
                 max_full=r.get(raw_fd, "max_full", "finite_differences.", int, "an integer >= 1",
-                               default=1024, check=lambda v: v >= 1),
+                               default=128, check=lambda v: v >= 1),
                 directions=r.get(raw_fd, "directions", "finite_differences.", int, "an integer >= 1",
-                                 default=4, check=lambda v: v >= 1),
+                                 default=2, check=lambda v: v >= 1),
                 tolerance=_read_tolerance(r, raw_fd, "tolerance", "finite_differences."),
             )
     double_backward = r.get(doc, "double_backward", "", bool, "true or false", default=False)

@@ -22,6 +22,7 @@ EPS = torch.finfo(torch.float64).eps
 STEP = EPS ** (1.0 / 3.0)
 ROUNDOFF_FACTOR = 64.0
 KINK_THRESHOLD = 1e-3
+SMALL_BATCH = 16  # evaluations
 
 
 @dataclass
@@ -32,12 +33,16 @@ class Estimates:
 
 
 class BatchedForward:
-    """f(theta) for a batch of flat parameter vectors, vmapped where possible."""
+    """f(theta) for flat parameter vectors: one vmapped call for many points where possible."""
 
     def __init__(self, flat_forward: Callable[[torch.Tensor], torch.Tensor], chunk: int = 512):
         self.flat_forward = flat_forward
         self.chunk = chunk
         self.vmap_works: bool | None = None
+
+    def batches(self, count: int) -> bool:
+        # vmap costs about a millisecond to set up: for a few points a loop is faster.
+        return self.vmap_works is not False and count > SMALL_BATCH
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
         if self.vmap_works is not False:
@@ -51,22 +56,47 @@ class BatchedForward:
                 self.vmap_works = False
         return torch.stack([self.flat_forward(theta) for theta in batch])
 
+    def one(self, theta: torch.Tensor) -> torch.Tensor:
+        return self.flat_forward(theta).to(torch.float64)
+
 
 def estimate(f: BatchedForward, theta: torch.Tensor, directions: torch.Tensor,
-             upstream: torch.Tensor) -> Estimates:
+             upstream: torch.Tensor, f0: torch.Tensor | None = None) -> Estimates:
+    """Estimates along each row of `directions`; `f0` = f(theta) when the caller already has it."""
     k = directions.shape[0]
-    batch = torch.cat([theta[None], theta + STEP * directions, theta - STEP * directions])
-    outputs = f(batch).to(torch.float64)
-    f0, fp, fm = outputs[0], outputs[1:k + 1], outputs[k + 1:]
-    central = (fp - fm) / (2 * STEP)
-    gap = ((fp - f0) - (f0 - fm)).abs() / STEP
+    if f.batches(2 * k + 1):
+        batch = torch.cat([theta[None], theta + STEP * directions, theta - STEP * directions])
+        outputs = f(batch).to(torch.float64)
+        return _summarise(outputs[0], outputs[1:k + 1], outputs[k + 1:], upstream)
+    f0 = f.one(theta) if f0 is None else f0.reshape(-1).to(torch.float64)
+    weight, roundoff = _error_weights(f0, upstream)
+    parts = [_summarise(f0, f.one(torch.add(theta, d, alpha=STEP))[None], f.one(torch.add(theta, d, alpha=-STEP))[None],
+                        upstream, weight, roundoff)
+             for d in directions]
+    return Estimates(*(torch.cat([getattr(p, name) for p in parts])
+                       for name in ("values", "allowance", "kink")))
+
+
+def _error_weights(f0: torch.Tensor, upstream: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     weight = upstream.abs()
-    magnitude = f0.abs() + f0.abs().mean() + 1e-300
-    roundoff = ROUNDOFF_FACTOR * EPS * (magnitude @ weight) / STEP
+    magnitude = f0.abs()
+    magnitude += magnitude.mean() + 1e-300
+    return weight, ROUNDOFF_FACTOR * EPS * (magnitude @ weight) / STEP
+
+
+def _summarise(f0: torch.Tensor, fp: torch.Tensor, fm: torch.Tensor, upstream: torch.Tensor,
+               weight: torch.Tensor | None = None, roundoff: torch.Tensor | None = None) -> Estimates:
+    """From f(x), f(x + t d_i) and f(x - t d_i) (rows of fp, fm) to the estimates of each direction."""
+    if weight is None:
+        weight, roundoff = _error_weights(f0, upstream)
+    k = fp.shape[0]
+    central = torch.sub(fp, fm).div_(2 * STEP)
+    gap = torch.add(fp, fm).sub_(f0, alpha=2.0).abs_().div_(STEP)  # |one-sided difference gap|
     values = central @ upstream
     allowance = gap @ weight + roundoff
-    scale = 1.0 + central.abs().amax(dim=1) if central.shape[1] else torch.ones(k, dtype=torch.float64)
-    kink = gap.amax(dim=1) > KINK_THRESHOLD * scale if gap.shape[1] else torch.zeros(k, dtype=torch.bool)
+    if not central.shape[1]:
+        return Estimates(values, allowance, torch.zeros(k, dtype=torch.bool, device=values.device))
+    kink = gap.amax(dim=1) > KINK_THRESHOLD * (1.0 + central.abs_().amax(dim=1))
     return Estimates(values, allowance, kink)
 
 
@@ -76,6 +106,7 @@ def coordinate_directions(theta: torch.Tensor) -> torch.Tensor:
 
 
 def random_directions(theta: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
-    v = torch.randn(count, theta.numel(), generator=generator, dtype=torch.float64).to(theta.device)
-    v = v / v.norm(dim=1, keepdim=True).clamp_min(1e-300)
-    return v * theta.abs().clamp_min(1.0)
+    # Drawn in float32 (several times faster than float64) and then widened: exact either way.
+    v = torch.randn(count, theta.numel(), generator=generator).to(theta.device, torch.float64)
+    norms = v.norm(dim=1, keepdim=True).clamp_min_(1e-300)
+    return v.mul_(theta.abs().clamp_min_(1.0)).div_(norms)

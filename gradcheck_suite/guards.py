@@ -65,7 +65,9 @@ class InputSnapshot:
 def _same_values(a: torch.Tensor, b: torch.Tensor) -> bool:
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
-    if a.is_floating_point():
+    if torch.equal(a, b):
+        return True
+    if a.is_floating_point():  # NaN != NaN: equal when the NaNs sit in the same places
         return bool(torch.equal(torch.nan_to_num(a, nan=0.0), torch.nan_to_num(b, nan=0.0))
                     and torch.equal(torch.isnan(a), torch.isnan(b)))
     return bool(torch.equal(a, b))

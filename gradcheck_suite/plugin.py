@@ -153,7 +153,7 @@ class ConfigErrorItem(pytest.Item):
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
     book = config.stash.get(_BOOK, None)
-    if not book or not book.exercises:
+    if not book or not any(e.checks or e.config_error for e in book.exercises.values()):
         return
     terminalreporter.section("gradcheck-suite grades")
     for line in summary_lines(book):

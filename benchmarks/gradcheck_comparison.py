@@ -1,0 +1,177 @@
+"""This harness's gradient checks against torch.autograd.gradcheck, slow and fast mode.
+
+    python benchmarks/gradcheck_comparison.py [--quick] [--out benchmarks/results/gradcheck_comparison.md]
+
+For a linear layer (x @ w + b) and an elementwise sigmoid, at input sizes from 10 to 10^6
+elements, each method checks a correct backward (it must pass) and a backward that is wrong by
+1.0 in a single entry (it must fail). Reported: wall time of the check on the correct function
+(best of a few runs), the number of Python calls of forward, and the verdicts. Slow gradcheck is
+run only where its 2n forward calls take seconds, not hours. Also times grading the sample course
+against importing torch + pytest + hypothesis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gradcheck_suite.api import check_function  # noqa: E402
+
+SLOW_LIMIT = 2100  # elements; slow gradcheck above this takes minutes to hours
+
+
+class Counter:
+    calls = 0
+
+
+def make_linear(bug: bool):
+    class Linear(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, w, b):
+            Counter.calls += 1
+            ctx.save_for_backward(x, w)
+            return x @ w + b
+
+        @staticmethod
+        def backward(ctx, g):
+            x, w = ctx.saved_tensors
+            grad_w = x.T @ g
+            if bug:
+                grad_w = grad_w.clone()
+                grad_w.view(-1)[grad_w.numel() // 2] += 1.0
+            return g @ w.T, grad_w, g.sum(0)
+
+    return Linear
+
+
+def make_sigmoid(bug: bool):
+    class Sigmoid(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            Counter.calls += 1
+            s = torch.sigmoid(x)
+            ctx.save_for_backward(s)
+            return s
+
+        @staticmethod
+        def backward(ctx, g):
+            (s,) = ctx.saved_tensors
+            grad = g * s * (1 - s)
+            if bug:
+                grad = grad.clone()
+                grad.view(-1)[grad.numel() // 2] += 1.0
+            return grad
+
+    return Sigmoid
+
+
+def linear_inputs(size: int):
+    k = max(1, round((size / 2) ** 0.5))
+    gen = torch.Generator().manual_seed(size)
+    x = torch.randn(k, k, generator=gen, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(k, k, generator=gen, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(k, generator=gen, dtype=torch.float64, requires_grad=True)
+    return [x, w, b]
+
+
+def sigmoid_inputs(size: int):
+    gen = torch.Generator().manual_seed(size)
+    return [torch.randn(size, generator=gen, dtype=torch.float64, requires_grad=True)]
+
+
+CASES = {
+    "linear": (make_linear, linear_inputs, lambda x, w, b: x @ w + b),
+    "sigmoid": (make_sigmoid, sigmoid_inputs, torch.sigmoid),
+}
+
+
+def run_method(method: str, function, inputs, reference) -> tuple[bool, float, int]:
+    """(passed, seconds, forward calls)."""
+    Counter.calls = 0
+    started = time.perf_counter()
+    if method == "harness":
+        passed = not check_function(function, inputs, reference)
+    else:
+        passed = torch.autograd.gradcheck(function.apply, tuple(inputs), fast_mode=(method == "gradcheck fast"),
+                                          raise_exception=False)
+    return passed, time.perf_counter() - started, Counter.calls
+
+
+def best_time(method, function, inputs, reference, repeats: int) -> tuple[bool, float, int]:
+    runs = [run_method(method, function, inputs, reference) for _ in range(repeats)]
+    return runs[0][0], min(r[1] for r in runs), runs[0][2]
+
+
+def course_timing(repeats: int) -> tuple[float, float]:
+    def wall(cmd):
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            subprocess.run(cmd, cwd=ROOT, check=False, capture_output=True)
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    imports = wall([sys.executable, "-c", "import torch, pytest, hypothesis"])
+    course = wall([sys.executable, "-m", "pytest", "exercises/", "-q", "-p", "no:cacheprovider",
+                   "--submission", "tests/solutions"])
+    return imports, course
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="sizes up to 10^4 only")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "gradcheck_comparison.md"))
+    args = parser.parse_args(argv)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    sizes = [10, 100, 1000, 2000, 10_000] + ([] if args.quick else [100_000, 1_000_000])
+    lines = [
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; float64 inputs. Time: best of 3 "
+        "(1 above 10^5 elements) on the correct backward. Verdicts: correct backward / one-entry bug "
+        "(pass means the check accepted it; the bug must fail).",
+        "",
+        "| function | elements | method | time (s) | forward calls | correct | one-entry bug |",
+        "|---|---:|---|---:|---:|---|---|",
+    ]
+    summary = []
+    for name, (factory, make_inputs, reference) in CASES.items():
+        for size in sizes:
+            inputs = make_inputs(size)
+            n = sum(t.numel() for t in inputs)
+            repeats = 3 if n <= 100_000 else 1
+            row_times = {}
+            for method in ("harness", "gradcheck fast", "gradcheck slow"):
+                if method == "gradcheck slow" and n > SLOW_LIMIT:
+                    lines.append(f"| {name} | {n} | {method} | not run ({2 * n} forward calls) | | | |")
+                    continue
+                ok, seconds, calls = best_time(method, factory(False), inputs, reference, repeats)
+                bug_ok, _, _ = run_method(method, factory(True), inputs, reference)
+                row_times[method] = seconds
+                lines.append(f"| {name} | {n} | {method} | {seconds:.4f} | {calls} | {'pass' if ok else 'FAIL'} | "
+                             f"{'pass (missed)' if bug_ok else 'fail (caught)'} |")
+                print(lines[-1], flush=True)
+            ratio = row_times["harness"] / row_times["gradcheck fast"]
+            summary.append(f"{name} {n}: harness / gradcheck fast = {ratio:.2f}")
+    imports, course = course_timing(3)
+    lines += ["", "Time ratios (harness / gradcheck fast mode, same inputs, same run):", ""]
+    lines += [f"- {s}" for s in summary]
+    lines += ["", f"Grading the sample course with the solutions (`pytest exercises/ --submission tests/solutions`, "
+              f"median of 3): {course:.2f} s; `import torch, pytest, hypothesis`: {imports:.2f} s; "
+              f"ratio {course / imports:.2f}."]
+    text = "\n".join(lines) + "\n"
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
