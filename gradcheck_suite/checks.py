@@ -309,8 +309,13 @@ def check_edge_cases(ex: Exercise) -> None:
     for case in ex.spec.edge_cases:
         inputs = _on_device(ex, edge_case_inputs(ex.spec, case))
         context = f"edge case '{case.name}': "
-        compare_forward(ex, inputs, context)
-        compare_backward(ex, inputs, ex.spec.seed, context)
+        try:
+            compare_forward(ex, inputs, context)
+            compare_backward(ex, inputs, ex.spec.seed, context)
+        except CheckFailure as failure:
+            if not failure.message.startswith(context):
+                failure.message = context + failure.message
+            raise
 
 
 TRIAL_CHECKS: dict[str, Callable[[Exercise, Trial], None]] = {

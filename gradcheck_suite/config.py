@@ -32,6 +32,7 @@ INT_DTYPES = {"int64": torch.int64, "int32": torch.int32}
 DTYPES = {**FLOAT_DTYPES, **INT_DTYPES}
 FD_MODES = ("auto", "full", "projected")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+RESERVED_DIMS = ("batch", "values")  # words of the replay format (strategies.Trial.describe)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class InputSpec:
     domain: Domain
     differentiable: bool
     tolerance: Tolerance
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -297,7 +299,8 @@ def _read_inputs(r: _Reader, doc: LineDict, default_dtype) -> list[InputSpec]:
         if name is not None:
             if any(i.name == name for i in inputs):
                 r.problem(entry.line_of("name"), f"{prefix}name", "input names must be unique")
-            inputs.append(InputSpec(name, tuple(shape), dtype, domain, bool(differentiable), tolerance))
+            inputs.append(InputSpec(name, tuple(shape), dtype, domain, bool(differentiable), tolerance,
+                                    entry.line_of("shape")))
     if inputs and not any(i.differentiable for i in inputs):
         r.problem(doc.line_of("inputs"), "inputs", "at least one input must be differentiable")
     return inputs
@@ -309,16 +312,18 @@ def _read_dims(r: _Reader, doc: LineDict, inputs: list[InputSpec]) -> dict[str, 
     if r.mapping(raw, doc.line_of("dims"), "dims") is None:
         return dims
     for key in raw:
-        if not isinstance(key, str) or not _NAME.match(key):
-            r.problem(raw.line_of(key), f"dims.{key}", "expected an identifier as dim name")
+        if not isinstance(key, str) or not _NAME.match(key) or key in RESERVED_DIMS:
+            r.problem(raw.line_of(key), f"dims.{key}",
+                      f"expected an identifier as dim name, other than {' and '.join(RESERVED_DIMS)}")
             continue
         span = _read_range(r, raw, key, "dims.", minimum=0)
         if span:
             dims[key] = span
+    rejected = set(raw)  # named under dims but invalid: already reported
     for spec in inputs:
         for s in spec.shape:
-            if isinstance(s, str) and s != BATCH and s not in dims:
-                r.problem(raw.line if raw else doc.line_of("inputs"), f"inputs.{spec.name}.shape",
+            if isinstance(s, str) and s != BATCH and s not in dims and s not in rejected:
+                r.problem(spec.line, f"inputs.{spec.name}.shape",
                           f"dim {s!r} is not declared under dims (declared: {', '.join(dims) or 'none'})")
     return dims
 

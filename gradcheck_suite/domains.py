@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from .config import Domain
-
-_ROUNDS = 8
 
 
 def sample(domain: Domain, shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
@@ -14,23 +14,32 @@ def sample(domain: Domain, shape: tuple[int, ...], generator: torch.Generator) -
     kind = domain.kind
     if kind == "integers":
         return torch.randint(int(domain.low), int(domain.high), shape, generator=generator)
-    if kind == "real" and domain.low is None and domain.high is None:
-        values = _normal(shape, generator) * domain.scale
-    elif kind == "probabilities":
+    if kind == "probabilities":
         logits = _normal(shape, generator) * domain.scale
         return torch.softmax(logits, dim=-1) if logits.dim() else torch.ones((), dtype=torch.float64)
+    low, high = bounds(domain)
+    if kind == "real" and low is None:
+        values = _normal(shape, generator) * domain.scale
     elif kind == "positive":
-        low = domain.low if domain.low is not None else 0.1 * domain.scale
-        high = domain.high if domain.high is not None else 4.0 * domain.scale
         u = torch.rand(shape, generator=generator, dtype=torch.float64)
-        values = torch.exp(torch.log(torch.tensor(low, dtype=torch.float64)) * (1 - u)
-                           + torch.log(torch.tensor(high, dtype=torch.float64)) * u)
+        values = torch.exp(math.log(low) * (1 - u) + math.log(high) * u)
     else:
-        default_low, default_high = (0.0, 1.0) if kind == "unit_interval" else (-domain.scale, domain.scale)
-        low = domain.low if domain.low is not None else default_low
-        high = domain.high if domain.high is not None else default_high
         values = low + (high - low) * torch.rand(shape, generator=generator, dtype=torch.float64)
     return keep_away(values, domain)
+
+
+def bounds(domain: Domain) -> tuple[float | None, float | None]:
+    """The interval a domain's values lie in; (None, None) for the unbounded normal."""
+    if domain.kind == "real" and domain.low is None and domain.high is None:
+        return None, None
+    if domain.kind == "positive":
+        defaults = (0.1 * domain.scale, 4.0 * domain.scale)
+    elif domain.kind == "unit_interval":
+        defaults = (0.0, 1.0)
+    else:
+        defaults = (-domain.scale, domain.scale)
+    return (domain.low if domain.low is not None else defaults[0],
+            domain.high if domain.high is not None else defaults[1])
 
 
 def _normal(shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
@@ -40,35 +49,37 @@ def _normal(shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
 
 
 def keep_away(values: torch.Tensor, domain: Domain) -> torch.Tensor:
-    """Move values at least `margin` from every avoided point and, if `distinct`, from each other."""
-    if not domain.avoid and not domain.distinct:
+    """Move values at least `margin` from every avoided point and, if `distinct`, from each other.
+
+    A monotone map, so the order of the values is kept and gaps only grow: first, if `distinct`,
+    the k-th smallest value moves up by k * margin; then each avoided point opens a gap of
+    2 * margin around itself, the values on either side moving away from it by margin (with
+    several points, the shifts add up). In a bounded domain the values are first squeezed by the
+    room these steps need, so they stay inside it.
+    """
+    points = sorted(set(domain.avoid))
+    if not points and not domain.distinct:
         return values
-    for _ in range(_ROUNDS):
-        for point in domain.avoid:
-            offset = values - point
-            near = offset.abs() < domain.margin
-            direction = torch.where(offset >= 0, 1.0, -1.0).to(values.dtype)
-            values = torch.where(near, point + direction * (domain.margin + offset.abs()), values)
-        if domain.distinct and values.numel() > 1:
-            flat = values.reshape(-1)
-            order = torch.argsort(flat)
-            ordered = flat[order]
-            gaps = torch.diff(ordered)
-            if bool((gaps < domain.margin).any()):
-                widened = ordered + domain.margin * torch.arange(flat.numel(), dtype=flat.dtype)
-                flat = torch.empty_like(flat).scatter_(0, order, widened)
-                values = flat.reshape(values.shape)
-        if _is_clear(values, domain):
-            return values
-    return values
-
-
-def _is_clear(values: torch.Tensor, domain: Domain) -> bool:
-    for point in domain.avoid:
-        if bool(((values - point).abs() < domain.margin).any()):
-            return False
-    if domain.distinct and values.numel() > 1:
-        gaps = torch.diff(torch.sort(values.reshape(-1)).values)
-        if bool((gaps < domain.margin).any()):
-            return False
-    return True
+    margin = domain.margin
+    flat = values.reshape(-1).to(torch.float64)
+    n = flat.numel()
+    gaps = margin * len(points)
+    room = (margin * (n - 1) if domain.distinct else 0.0) + 2 * gaps
+    low, high = bounds(domain)
+    if low is not None and high is not None:
+        if room >= high - low:
+            raise ValueError(f"a domain [{low}, {high}] cannot hold {n} values with margin {margin} "
+                             f"from each other and from {points}")
+        flat = low + gaps + (flat - low) * ((high - low - room) / (high - low))
+    if domain.distinct and n > 1:
+        ranks = torch.empty(n, dtype=torch.long).scatter_(0, torch.argsort(flat), torch.arange(n))
+        flat = flat + margin * ranks.to(flat.dtype)
+        if low is None:
+            flat = flat - margin * (n - 1) / 2  # keep the unbounded distribution centred
+    k = len(points)
+    shift = torch.zeros_like(flat)
+    for j, point in enumerate(points):
+        # Where the j-th gap opens, in the coordinates before any gap opened.
+        opening = point - margin * (2 * j + 1 - k)
+        shift += margin * (2 * (flat >= opening).to(flat.dtype) - 1)
+    return (flat + shift).reshape(values.shape)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Callable
 
 import torch
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.errors import Flaky, Unsatisfiable
 
 from .checks import TRIAL_CHECKS, CheckFailure, Exercise, KinkCrossed, check_edge_cases
@@ -82,8 +85,16 @@ def run_check(exercise: Exercise, check: str, options: RunOptions = RunOptions()
     return result("passed")
 
 
+def _keep_hypothesis_files_out_of_the_graded_tree() -> None:
+    """Hypothesis writes caches under ./.hypothesis even without an example database; send them
+    to the temporary directory unless the user chose a place (HYPOTHESIS_STORAGE_DIRECTORY)."""
+    if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "gradcheck-suite-hypothesis")
+
+
 def _search(exercise: Exercise, check: str, run_seed: int, examples: int) -> None:
     check_fn = TRIAL_CHECKS[check]
+    _keep_hypothesis_files_out_of_the_graded_tree()
 
     @settings(max_examples=examples, database=None, deadline=None, derandomize=False,
               suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, print_blob=False,

@@ -75,7 +75,8 @@ def compare(actual: torch.Tensor, expected: torch.Tensor, rtol: float, atol: flo
     """None when every element is close; otherwise the report of the worst element."""
     a = actual.detach().to("cpu", torch.float64)
     e = expected.detach().to("cpu", torch.float64)
-    allowed = atol + rtol * e.abs() + (extra_atol.to("cpu", torch.float64) if isinstance(extra_atol, torch.Tensor)
+    # An infinite expected value allows only the same infinity (handled below), not |inf| slack.
+    allowed = atol + rtol * torch.where(torch.isinf(e), 0.0, e.abs()) + (extra_atol.to("cpu", torch.float64) if isinstance(extra_atol, torch.Tensor)
                                        else extra_atol)
     err = (a - e).abs()
     if bool((err <= allowed).all()):  # the common case, in one pass (NaN never compares <=)

@@ -1,0 +1,212 @@
+"""Exercise-file validation: a valid file loads; each malformed one gives ONE ConfigError whose
+line reads ``path:line: field: what was expected``."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+import torch
+
+from gradcheck_suite.config import load_exercise
+from gradcheck_suite.errors import ConfigError
+
+from conftest import exercise_names, exercise_yaml
+
+VALID = """\
+name: demo
+student:
+  file: demo.py
+  class: Demo
+reference: torch.sigmoid
+dims:
+  N: [1, 3]
+inputs:
+  - name: x
+    shape: [N, 2]
+"""
+
+
+def write(tmp_path, text: str):
+    # Not named exercise.yaml: nothing here is meant to be collected by the plugin.
+    path = tmp_path / "demo.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def line_of(path, fragment: str, occurrence: int = 1) -> int:
+    """1-based number of the line holding the `occurrence`-th appearance of `fragment`."""
+    hits = [n for n, line in enumerate(path.read_text().splitlines(), 1) if fragment in line]
+    assert len(hits) >= occurrence, f"{fragment!r} not in {path}"
+    return hits[occurrence - 1]
+
+
+def single_error(path) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_exercise(path)
+    error = info.value
+    assert len(error.problems) == 1, str(error)
+    message = str(error)
+    assert "\n" not in message
+    assert message.startswith(str(path))
+    return message
+
+
+def test_valid_minimal_exercise_loads(tmp_path):
+    path = write(tmp_path, VALID)
+    spec = load_exercise(path)
+    assert spec.path == path
+    assert spec.name == "demo" and spec.title == "demo"
+    assert (spec.student_file, spec.student_class) == ("demo.py", "Demo")
+    assert spec.reference.function is torch.sigmoid and spec.reference.kwargs == {}
+    assert spec.dims == {"N": (1, 3)}
+    (x,) = spec.inputs
+    assert x.name == "x" and x.shape == ("N", 2)
+    assert x.dtype == torch.float64 and x.differentiable and x.domain.kind == "real"
+    assert spec.checks[:2] == ("forward", "backward") and "finite_differences" in spec.checks
+    assert "edge_cases" not in spec.checks  # none are given
+    assert spec.directory == tmp_path
+
+
+def test_sample_course_exercises_all_load():
+    for name in exercise_names():
+        spec = load_exercise(exercise_yaml(name))
+        assert spec.name == name
+        assert (exercise_yaml(name).parent / spec.student_file).is_file()
+
+
+def test_missing_student(tmp_path):
+    path = write(tmp_path, VALID.replace("student:\n  file: demo.py\n  class: Demo\n", ""))
+    message = single_error(path)
+    assert message.startswith(f"{path}:1: student: missing; expected")
+    assert "file:" in message and "class:" in message
+
+
+def test_unknown_top_level_key_suggests_the_closest(tmp_path):
+    path = write(tmp_path, VALID + "hnt: differentiate carefully\n")
+    message = single_error(path)
+    assert message.startswith(f"{path}:{line_of(path, 'hnt:')}: hnt: unknown key")
+    assert "did you mean 'hint'?" in message
+
+
+def test_shape_not_a_list(tmp_path):
+    path = write(tmp_path, VALID.replace("shape: [N, 2]", "shape: N"))
+    message = single_error(path)
+    assert message.startswith(f"{path}:{line_of(path, 'shape:')}: inputs.x.shape: expected a list")
+    assert "got 'N'" in message
+
+
+def test_undeclared_dim_is_named(tmp_path):
+    path = write(tmp_path, VALID.replace("shape: [N, 2]", "shape: [N, M]"))
+    message = single_error(path)
+    assert ": inputs.x.shape: dim 'M' is not declared under dims (declared: N)" in message
+
+
+def test_undeclared_dim_points_at_the_shape_line(tmp_path):
+    path = write(tmp_path, VALID.replace("shape: [N, 2]", "shape: [N, M]"))
+    message = single_error(path)
+    assert message.startswith(f"{path}:{line_of(path, 'shape:')}: inputs.x.shape:")
+
+
+@pytest.mark.parametrize("where", ["input", "top level"])
+def test_bad_dtype(tmp_path, where):
+    if where == "input":
+        path = write(tmp_path, VALID + "    dtype: float128\n")
+        field = "inputs.x.dtype"
+    else:
+        path = write(tmp_path, VALID + "dtype: float128\n")
+        field = "dtype"
+    message = single_error(path)
+    assert message.startswith(f"{path}:{line_of(path, 'dtype:')}: {field}: expected one of float64, float32")
+    assert "got 'float128'" in message
+
+
+def test_bad_domain_kind(tmp_path):
+    path = write(tmp_path, VALID + "    domain: {kind: gaussian, scale: 2.0}\n")
+    message = single_error(path)
+    assert message.startswith(f"{path}:{line_of(path, 'domain:')}: inputs.x.domain.kind: expected one of real, ")
+    assert "got 'gaussian'" in message
+
+
+@pytest.mark.parametrize("target, reason", [
+    ("torch.no_such_function", "module 'torch' has no attribute 'no_such_function'"),
+    ("no_such_package_xyz.fn", "no module found for 'no_such_package_xyz.fn'"),
+])
+def test_reference_that_cannot_be_imported(tmp_path, target, reason):
+    path = write(tmp_path, VALID.replace("reference: torch.sigmoid", f"reference: {target}"))
+    message = single_error(path)
+    assert message == f"{path}:{line_of(path, 'reference:')}: reference: cannot import {target!r}: {reason}"
+
+
+def test_reference_mapping_with_kwargs(tmp_path):
+    path = write(tmp_path, VALID.replace("reference: torch.sigmoid",
+                                         "reference:\n  function: torch.softmax\n  kwargs: {dim: -1}"))
+    spec = load_exercise(path)
+    assert spec.reference.function is torch.softmax and spec.reference.kwargs == {"dim": -1}
+
+
+def test_edge_case_naming_an_unknown_input(tmp_path):
+    path = write(tmp_path, VALID + textwrap.dedent("""\
+        edge_cases:
+          - name: big values
+            inputs:
+              x: [[1000.0, -1000.0]]
+              q: [1.0]
+        """))
+    message = single_error(path)
+    assert message.startswith(f"{path}:{line_of(path, 'q: [1.0]')}: edge_cases[0].inputs.q: unknown input")
+    assert "(inputs are: x)" in message
+
+
+def test_edge_cases_enable_the_edge_case_check(tmp_path):
+    path = write(tmp_path, VALID + "edge_cases:\n  - name: zeros\n    inputs: {x: [[0.0, 0.0]]}\n")
+    spec = load_exercise(path)
+    assert "edge_cases" in spec.checks
+    (case,) = spec.edge_cases
+    assert case.name == "zeros" and case.inputs == {"x": [[0.0, 0.0]]}
+
+
+def test_yaml_syntax_error_has_its_line(tmp_path):
+    path = write(tmp_path, VALID.replace("reference: torch.sigmoid", "reference: torch.sigmoid\n  points: 3"))
+    message = single_error(path)
+    assert message.startswith(f"{path}:{line_of(path, 'points: 3')}: syntax: not valid YAML: ")
+
+
+def test_duplicate_key_is_a_syntax_error(tmp_path):
+    path = write(tmp_path, VALID + "name: again\n")
+    message = single_error(path)
+    assert message.startswith(f"{path}:{line_of(path, 'name: again')}: syntax: not valid YAML: duplicate key 'name'")
+
+
+def test_no_differentiable_input(tmp_path):
+    path = write(tmp_path, VALID + "    differentiable: false\n")
+    message = single_error(path)
+    assert message == f"{path}:{line_of(path, 'inputs:')}: inputs: at least one input must be differentiable"
+
+
+def test_negative_points(tmp_path):
+    path = write(tmp_path, VALID + "points: -5\n")
+    message = single_error(path)
+    assert message == f"{path}:{line_of(path, 'points:')}: points: expected a number >= 0, got -5"
+
+
+def test_empty_file(tmp_path):
+    path = write(tmp_path, "")
+    message = single_error(path)
+    assert message == f"{path}: file: expected a mapping of exercise fields at the top level"
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nowhere.yaml"
+    message = single_error(path)
+    assert message == f"{path}: file: not found"
+
+
+def test_every_problem_is_reported_together(tmp_path):
+    path = write(tmp_path, VALID.replace("shape: [N, 2]", "shape: N") + "points: -5\nhnt: x\n")
+    with pytest.raises(ConfigError) as info:
+        load_exercise(path)
+    lines = str(info.value).splitlines()
+    assert len(lines) == len(info.value.problems) == 3
+    assert {line.split(": ")[1] for line in lines} == {"inputs.x.shape", "points", "hnt"}
+    assert all(line.startswith(f"{path}:") for line in lines)

@@ -1,0 +1,47 @@
+"""The grader as a user runs it: `python -m pytest exercises/` from the repository root, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO_ROOT, SOLUTIONS, load_specs
+
+SPECS = load_specs()
+MAX_SCORE = sum(spec.points for spec in SPECS.values())
+
+
+def run_grader(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "exercises/", "-p", "no:cacheprovider", *args],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=240,
+    )
+
+
+def test_stubs_score_zero():
+    result = run_grader()
+    output = result.stdout + result.stderr
+    assert result.returncode == pytest.ExitCode.TESTS_FAILED, output
+    for name in SPECS:
+        assert re.search(rf"^{name}::\w+ error: .*is not implemented yet", output, re.M), name
+    assert re.search(rf"^total\s+0 / {MAX_SCORE:g}$", output, re.M), output
+    assert "Traceback" not in output
+
+
+def test_solutions_score_full_marks(tmp_path):
+    report_path = tmp_path / "r.json"
+    result = run_grader("--submission", str(SOLUTIONS.relative_to(REPO_ROOT)), "--grade-json", str(report_path))
+    output = result.stdout + result.stderr
+    assert result.returncode == pytest.ExitCode.OK, output
+    report = json.loads(report_path.read_text())
+    assert report["score"] == report["max_score"] == MAX_SCORE
+    assert {e["name"]: e["score"] for e in report["exercises"]} == {n: s.points for n, s in SPECS.items()}
+    assert all(e["status"] == "passed" for e in report["exercises"])
+    assert re.search(rf"^total\s+{MAX_SCORE:g} / {MAX_SCORE:g}$", output, re.M), output

@@ -1,0 +1,114 @@
+"""Error rates of the grader: correct code never fails, buggy code always does.
+
+The sweep (marker `sweep`) grades every correct implementation over at least 1000 seeded
+trials per exercise, in float64 and float32, and every bug case under several run seeds.
+Deselect it with `-m "not sweep"` for a quick run.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from gradcheck_suite.checks import CheckFailure, KinkCrossed, compare_finite_differences
+from gradcheck_suite.config import load_exercise, with_overrides
+from gradcheck_suite.runner import RunOptions, prepare, run_check
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISES = sorted(p.parent.name for p in (ROOT / "exercises").glob("*/exercise.yaml"))
+KINK_EXERCISES = {"clamp": ROOT / "tests" / "kinks" / "clamp.yaml", "max": ROOT / "tests" / "kinks" / "max.yaml"}
+TRIAL_CHECKS = ("forward", "backward", "backward_properties", "finite_differences", "double_backward")
+SOLUTION_TRIALS = 1000
+VARIANT_TRIALS = 250
+BUG_SEEDS = (0, 1, 2, 3, 4)
+
+
+def _variants(exercise: str, kind: str) -> list[Path]:
+    return sorted((ROOT / "tests" / "variants" / exercise).glob(f"{kind}_*.py"))
+
+
+def _grade(spec, source: Path, tmp_path: Path, options: RunOptions) -> dict:
+    shutil.copy(source, tmp_path / spec.student_file)
+    exercise = prepare(spec, tmp_path)
+    return {check: run_check(exercise, check, options) for check in spec.checks}
+
+
+def _failures(results: dict) -> str:
+    return "\n".join(f"{c}: {r.status}: {r.message}" for c, r in results.items() if r.status != "passed")
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("dtype", [None, "float32"], ids=["float64", "float32"])
+@pytest.mark.parametrize("name", EXERCISES + sorted(KINK_EXERCISES))
+def test_solution_never_fails_over_1000_trials(name, dtype, tmp_path):
+    path = KINK_EXERCISES.get(name, ROOT / "exercises" / name / "exercise.yaml")
+    spec = with_overrides(load_exercise(path), dtype)
+    source = path.parent / spec.student_file if name in KINK_EXERCISES else ROOT / "tests" / "solutions" / spec.student_file
+    options = RunOptions(trials=SOLUTION_TRIALS, seed=2026)
+    results = _grade(spec, source, tmp_path, options)
+    assert not _failures(results), _failures(results)
+    assert all(r.status == "passed" for r in results.values())
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("dtype", [None, "float32"], ids=["float64", "float32"])
+@pytest.mark.parametrize("variant", [v for e in EXERCISES for v in _variants(e, "correct")],
+                         ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_correct_variant_never_fails(variant, dtype, tmp_path):
+    spec = with_overrides(load_exercise(ROOT / "exercises" / variant.parent.name / "exercise.yaml"), dtype)
+    results = _grade(spec, variant, tmp_path, RunOptions(trials=VARIANT_TRIALS, seed=7))
+    assert not _failures(results), _failures(results)
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("variant", [v for e in EXERCISES for v in _variants(e, "bug")],
+                         ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_bug_is_caught_under_every_seed(variant, tmp_path):
+    spec = load_exercise(ROOT / "exercises" / variant.parent.name / "exercise.yaml")
+    for seed in BUG_SEEDS:
+        results = _grade(spec, variant, tmp_path, RunOptions(seed=seed))
+        assert any(r.status in ("failed", "error") for r in results.values()), f"seed {seed}: the bug passed"
+
+
+def test_a_step_across_a_kink_never_fails_a_correct_student(tmp_path):
+    """relu at 1e-7: the central difference straddles the kink. The one-sided differences disagree
+    there, which both flags the kink and widens that element's allowance: no verdict against the
+    student (it passes, or the trial is redrawn)."""
+    spec = load_exercise(ROOT / "exercises" / "relu" / "exercise.yaml")
+    shutil.copy(ROOT / "tests" / "solutions" / "relu.py", tmp_path / "relu.py")
+    exercise = prepare(spec, tmp_path)
+    at_kink = torch.tensor([1e-7, -2e-7, 0.5, -0.7], dtype=torch.float64)
+    try:
+        compare_finite_differences(exercise, [at_kink], seed=0)
+    except KinkCrossed:
+        pass
+
+
+def test_kink_is_flagged_only_where_the_step_crosses_it():
+    from gradcheck_suite.finite_differences import BatchedForward, coordinate_directions, estimate
+
+    theta = torch.tensor([1e-7, 0.5, -0.7], dtype=torch.float64)
+    upstream = torch.tensor([0.3, -1.2, 0.8], dtype=torch.float64)
+    est = estimate(BatchedForward(torch.relu), theta, coordinate_directions(theta), upstream)
+    assert est.kink.tolist() == [True, False, False]
+    smooth = estimate(BatchedForward(torch.sigmoid), theta, coordinate_directions(theta), upstream)
+    assert not bool(smooth.kink.any())
+
+
+def test_kink_does_not_hide_a_wrong_gradient_elsewhere(tmp_path):
+    spec = load_exercise(ROOT / "exercises" / "relu" / "exercise.yaml")
+    shutil.copy(ROOT / "tests" / "variants" / "relu" / "bug_no_mask.py", tmp_path / "relu.py")
+    exercise = prepare(spec, tmp_path)
+    at_kink = torch.tensor([1e-7, -2e-7, 0.5, -0.7], dtype=torch.float64)
+    with pytest.raises(CheckFailure, match=r"worst at \[3\]"):
+        compare_finite_differences(exercise, [at_kink], seed=0)
+
+
+def test_kinky_exercises_pass_their_solutions_by_default(tmp_path):
+    for name, path in KINK_EXERCISES.items():
+        spec = load_exercise(path)
+        results = _grade(spec, path.parent / spec.student_file, tmp_path, RunOptions())
+        assert not _failures(results), f"{name}: {_failures(results)}"
