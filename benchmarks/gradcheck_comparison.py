@@ -160,9 +160,21 @@ def main(argv=None) -> int:
                 print(lines[-1], flush=True)
             ratio = row_times["harness"] / row_times["gradcheck fast"]
             summary.append(f"{name} {n}: harness / gradcheck fast = {ratio:.2f}")
+    k = 512
+    gen = torch.Generator().manual_seed(k)
+    layer = [torch.randn(k, k, generator=gen, dtype=torch.float64, requires_grad=True),
+             torch.randn(k, k, generator=gen, dtype=torch.float64, requires_grad=True),
+             torch.randn(k, generator=gen, dtype=torch.float64, requires_grad=True)]
+    ok, seconds, calls = best_time("harness", make_linear(False), layer, CASES["linear"][2], 3)
+    bug_ok, _, _ = run_method("harness", make_linear(True), layer, CASES["linear"][2])
+    layer_line = (f"Linear layer with x and w of 512x512 (b of 512): harness check {seconds:.3f} s (best of 3), "
+                  f"{calls} forward calls, correct {'pass' if ok else 'FAIL'}, one-entry bug "
+                  f"{'missed' if bug_ok else 'caught'}.")
+    print(layer_line, flush=True)
     imports, course = course_timing(3)
     lines += ["", "Time ratios (harness / gradcheck fast mode, same inputs, same run):", ""]
     lines += [f"- {s}" for s in summary]
+    lines += ["", layer_line]
     lines += ["", f"Grading the sample course with the solutions (`pytest exercises/ --submission tests/solutions`, "
               f"median of 3): {course:.2f} s; `import torch, pytest, hypothesis`: {imports:.2f} s; "
               f"ratio {course / imports:.2f}."]

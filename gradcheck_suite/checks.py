@@ -12,8 +12,8 @@ from . import reference
 from .config import ExerciseSpec, InputSpec
 from .finite_differences import BatchedForward, coordinate_directions, estimate, random_directions
 from .strategies import Trial, edge_case_inputs, generator_for, make_inputs, upstream_gradient
-from .student import ProtocolViolation, StudentCallError, StudentOp
-from .tolerances import compare, resolve, rounding_allowance
+from .student import ProtocolViolation, StudentCallError, StudentOp, located
+from .tolerances import compare, resolve, rounding_allowance, shape_text
 
 FD_DEFAULT_RTOL = 1e-5
 FD_DEFAULT_ATOL = 1e-6
@@ -63,10 +63,6 @@ def _on_device(ex: Exercise, tensors: dict[str, torch.Tensor]) -> list[torch.Ten
     return [t.to(ex.device) for t in tensors.values()]
 
 
-def _shape(t: torch.Tensor) -> str:
-    return "(" + ", ".join(map(str, t.shape)) + ("," if t.dim() == 1 else "") + ")"
-
-
 def _dtype(dtype: torch.dtype) -> str:
     return str(dtype).replace("torch.", "")
 
@@ -82,7 +78,7 @@ def compare_forward(ex: Exercise, inputs: Sequence[torch.Tensor], context: str =
     expected_dtype = low.dtype if low is not None else _float_dtype(inputs, exact.dtype)
     where = f"{context}forward"
     if out.shape != exact.shape:
-        raise CheckFailure(f"{where} returned shape {_shape(out)}, expected {_shape(exact)}")
+        raise CheckFailure(f"{where} returned shape {shape_text(out)}, expected {shape_text(exact)}")
     if out.dtype != expected_dtype:
         raise CheckFailure(f"{where} returned dtype {_dtype(out.dtype)}, expected {_dtype(expected_dtype)} "
                            "(keep the dtype of the inputs)")
@@ -93,7 +89,7 @@ def compare_forward(ex: Exercise, inputs: Sequence[torch.Tensor], context: str =
     mismatch = compare(out, exact, rtol, atol, allowance)
     if mismatch:
         raise CheckFailure(f"{where} output differs from the reference ({spec.reference.target}): "
-                           f"output {_shape(out)}: {mismatch.describe()}")
+                           f"output {shape_text(out)}: {mismatch.describe()}")
 
 
 def _float_dtype(inputs: Sequence[torch.Tensor], fallback: torch.dtype) -> torch.dtype:
@@ -116,7 +112,7 @@ def structure_problem(spec_input: InputSpec, grad, like: torch.Tensor, expected_
         hint = ""
         if grad.dim() > like.dim() or (grad.dim() == like.dim() and grad.numel() > like.numel()):
             hint = " (a broadcast or batch dimension not summed over?)"
-        return f"gradient for '{name}' has shape {_shape(grad)}, expected {_shape(like)}, the shape of {name}{hint}"
+        return f"gradient for '{name}' has shape {shape_text(grad)}, expected {shape_text(like)}, the shape of {name}{hint}"
     if grad.dtype != expected_dtype:
         return f"gradient for '{name}' has dtype {_dtype(grad.dtype)}, expected {_dtype(expected_dtype)}, the dtype of {name}"
     if grad.device.type != like.device.type:
@@ -129,8 +125,8 @@ def student_gradients(ex: Exercise, inputs: Sequence[torch.Tensor], seed: int, c
     expected_shape = reference.forward(ex.spec, [reference.as_reference_dtype(t) for t in inputs]).shape \
         if check_output_shape else run.output.shape
     if run.output.shape != expected_shape:
-        raise CheckFailure(f"forward returned shape {_shape(run.output)}, expected "
-                           f"{_shape(torch.empty(expected_shape))}; fix the forward before the backward can be checked")
+        raise CheckFailure(f"forward returned shape {shape_text(run.output)}, expected "
+                           f"{shape_text(torch.empty(expected_shape))}; fix the forward before the backward can be checked")
     upstream = upstream_gradient(run.output, seed)
     grads = call_student(ex.op.backward, run, upstream)
     problems = []
@@ -162,7 +158,7 @@ def compare_backward(ex: Exercise, inputs: Sequence[torch.Tensor], seed: int, co
         allowance = rounding_allowance(low_grad, expected) if low_grad is not None else 0.0
         mismatch = compare(grad, expected, rtol, atol, allowance)
         if mismatch:
-            problems.append(f"gradient for '{spec_input.name}' {_shape(grad)} differs from torch.autograd on the "
+            problems.append(f"gradient for '{spec_input.name}' {shape_text(grad)} differs from torch.autograd on the "
                             f"reference: {mismatch.describe()}")
     if problems:
         raise CheckFailure(f"{context}{'backward: ' if context else ''}" + "\n".join(problems))
@@ -202,7 +198,6 @@ def _evaluate(ex: Exercise, batched: BatchedForward, theta, directions, upstream
     except ProtocolViolation as exc:
         raise CheckFailure(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - raised inside the student's forward
-        from .student import located
         raise CheckFailure(StudentCallError(f"{ex.op.name}.forward", exc, located(exc, ex.student_path)).describe(),
                            status="error", not_implemented=isinstance(exc, NotImplementedError)) from None
 
@@ -273,7 +268,7 @@ def _report_elementwise(ex, layout, student, expected, allowance, kink, rtol, at
         mismatch = compare(student[part].reshape(shape), expected[part].reshape(shape), rtol, atol,
                            (allowance[part] + torch.where(kinked, float("inf"), 0.0)).reshape(shape))
         if mismatch:
-            problems.append(f"gradient for '{name}' {_shape(student[part].reshape(shape))} disagrees with {source}: "
+            problems.append(f"gradient for '{name}' {shape_text(student[part].reshape(shape))} disagrees with {source}: "
                             f"{mismatch.describe()}")
         elif bool(kinked.any()) and compare(student[part].reshape(shape), expected[part].reshape(shape), rtol, atol,
                                             allowance[part].reshape(shape)):
@@ -415,7 +410,6 @@ def check_double_backward(ex: Exercise, trial: Trial) -> None:
     try:
         actual = second_order(student)
     except Exception as exc:  # noqa: BLE001
-        from .student import located
         raise CheckFailure(StudentCallError(f"{ex.op.name}.backward (differentiated)", exc,
                                             located(exc, ex.student_path)).describe(), status="error") from None
     expected = second_order(lambda *args: spec.reference.function(*args, **spec.reference.kwargs))

@@ -109,7 +109,14 @@ class GradeFailure(Exception):
     """Raised by an item to fail with a message that is shown as it is, without a traceback."""
 
 
-class CheckItem(pytest.Item):
+class _GradeItem(pytest.Item):
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, GradeFailure):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+
+class CheckItem(_GradeItem):
     def __init__(self, *, check: str, **kwargs):
         super().__init__(**kwargs)
         self.check = check
@@ -125,27 +132,17 @@ class CheckItem(pytest.Item):
             message = result.message.replace("\n", "\n  ")
             raise GradeFailure(f"{node.spec.name}::{self.check} {result.status}: {message}")
 
-    def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, GradeFailure):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style)
-
     def reportinfo(self):
         return self.path, None, f"{self.parent.spec.name}::{self.check}"
 
 
-class ConfigErrorItem(pytest.Item):
+class ConfigErrorItem(_GradeItem):
     def __init__(self, *, message: str, **kwargs):
         super().__init__(**kwargs)
         self.message = message
 
     def runtest(self) -> None:
         raise GradeFailure(f"invalid exercise file:\n{self.message}")
-
-    def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, GradeFailure):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
         return self.path, None, "config"

@@ -20,6 +20,7 @@ from .errors import StudentCodeError
 from .results import CheckResult
 from .strategies import Trial, make_inputs, trials
 from .student import StudentOp, load_function
+from .tolerances import shape_text
 
 SMALL_TENSOR = 12
 
@@ -138,7 +139,7 @@ def describe_inputs(spec: ExerciseSpec, trial: Trial) -> str:
     tensors = make_inputs(spec, trial)
     parts = []
     for name, tensor in tensors.items():
-        shape = "(" + ", ".join(map(str, tensor.shape)) + ("," if tensor.dim() == 1 else "") + ")"
+        shape = shape_text(tensor)
         if tensor.numel() <= SMALL_TENSOR:
             values = [round(v, 4) if isinstance(v, float) else v for v in tensor.reshape(-1).tolist()]
             parts.append(f"{name} {shape} = {values}")

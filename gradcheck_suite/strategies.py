@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass, field
 
@@ -63,6 +64,20 @@ def trials(spec: ExerciseSpec) -> st.SearchStrategy[Trial]:
     else:
         batch = st.just(())
     return st.builds(Trial, dims, batch, st.integers(0, 2**32 - 1))
+
+
+def seeded_trials(spec: ExerciseSpec, count: int, seed: int) -> list[Trial]:
+    """`count` trials drawn uniformly from the same space as `trials(spec)`, without Hypothesis:
+    for sweeps over many examples, where Hypothesis's search and shrinking are not needed."""
+    rng = random.Random(seed)
+    batched = uses_batch(spec)
+    (rank_lo, rank_hi), (size_lo, size_hi) = spec.batch_rank, spec.batch_size
+    drawn = []
+    for _ in range(count):
+        dims = {name: rng.randint(lo, hi) for name, (lo, hi) in spec.dims.items()}
+        batch = tuple(rng.randint(size_lo, size_hi) for _ in range(rng.randint(rank_lo, rank_hi))) if batched else ()
+        drawn.append(Trial(dims, batch, rng.randrange(2**32)))
+    return drawn
 
 
 def shape_of(spec: InputSpec, trial: Trial) -> tuple[int, ...]:

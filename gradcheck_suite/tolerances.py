@@ -104,6 +104,11 @@ def compare(actual: torch.Tensor, expected: torch.Tensor, rtol: float, atol: flo
     return Mismatch(count, a.numel(), index, exp_v, act_v, abs_err, rel_err, float(allowed.reshape(-1)[flat]), "values")
 
 
+def shape_text(tensor: torch.Tensor) -> str:
+    """(2, 3) for a matrix, (3,) for a vector, () for a scalar."""
+    return "(" + ", ".join(map(str, tensor.shape)) + ("," if tensor.dim() == 1 else "") + ")"
+
+
 def _unravel(flat: int, shape: torch.Size) -> tuple[int, ...]:
     index = []
     for size in reversed(shape):

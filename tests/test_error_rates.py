@@ -13,21 +13,40 @@ from pathlib import Path
 import pytest
 import torch
 
-from gradcheck_suite.checks import CheckFailure, KinkCrossed, compare_finite_differences
+from gradcheck_suite.checks import TRIAL_CHECKS, CheckFailure, KinkCrossed, compare_finite_differences
 from gradcheck_suite.config import load_exercise, with_overrides
 from gradcheck_suite.runner import RunOptions, prepare, run_check
+from gradcheck_suite.strategies import seeded_trials
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = sorted(p.parent.name for p in (ROOT / "exercises").glob("*/exercise.yaml"))
 KINK_EXERCISES = {"clamp": ROOT / "tests" / "kinks" / "clamp.yaml", "max": ROOT / "tests" / "kinks" / "max.yaml"}
-TRIAL_CHECKS = ("forward", "backward", "backward_properties", "finite_differences", "double_backward")
 SOLUTION_TRIALS = 1000
 VARIANT_TRIALS = 250
-BUG_SEEDS = (0, 1, 2, 3, 4)
+BUG_SEEDS = (0, 1, 2)
 
 
 def _variants(exercise: str, kind: str) -> list[Path]:
     return sorted((ROOT / "tests" / "variants" / exercise).glob(f"{kind}_*.py"))
+
+
+def _sweep(spec, source: Path, tmp_path: Path, count: int, seed: int) -> tuple[list[str], int]:
+    """Run every trial-based check on `count` seeded trials; (failures, trials redrawn at a kink)."""
+    shutil.copy(source, tmp_path / spec.student_file)
+    exercise = prepare(spec, tmp_path)
+    assert exercise.load_error is None, exercise.load_error
+    failures, kinks = [], 0
+    for trial in seeded_trials(spec, count, seed):
+        for check in spec.checks:
+            if check not in TRIAL_CHECKS:
+                continue
+            try:
+                TRIAL_CHECKS[check](exercise, trial)
+            except KinkCrossed:
+                kinks += 1
+            except CheckFailure as failure:
+                failures.append(f"{check} [{trial.describe()}]: {failure.message}")
+    return failures, kinks
 
 
 def _grade(spec, source: Path, tmp_path: Path, options: RunOptions) -> dict:
@@ -47,10 +66,9 @@ def test_solution_never_fails_over_1000_trials(name, dtype, tmp_path):
     path = KINK_EXERCISES.get(name, ROOT / "exercises" / name / "exercise.yaml")
     spec = with_overrides(load_exercise(path), dtype)
     source = path.parent / spec.student_file if name in KINK_EXERCISES else ROOT / "tests" / "solutions" / spec.student_file
-    options = RunOptions(trials=SOLUTION_TRIALS, seed=2026)
-    results = _grade(spec, source, tmp_path, options)
-    assert not _failures(results), _failures(results)
-    assert all(r.status == "passed" for r in results.values())
+    failures, kinks = _sweep(spec, source, tmp_path, SOLUTION_TRIALS, seed=2026)
+    assert not failures, "\n".join(failures[:5])
+    assert kinks <= SOLUTION_TRIALS // 100  # a redraw is rare: domains keep samples off the kinks
 
 
 @pytest.mark.sweep
@@ -59,8 +77,8 @@ def test_solution_never_fails_over_1000_trials(name, dtype, tmp_path):
                          ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_correct_variant_never_fails(variant, dtype, tmp_path):
     spec = with_overrides(load_exercise(ROOT / "exercises" / variant.parent.name / "exercise.yaml"), dtype)
-    results = _grade(spec, variant, tmp_path, RunOptions(trials=VARIANT_TRIALS, seed=7))
-    assert not _failures(results), _failures(results)
+    failures, _ = _sweep(spec, variant, tmp_path, VARIANT_TRIALS, seed=7)
+    assert not failures, "\n".join(failures[:5])
 
 
 @pytest.mark.sweep
