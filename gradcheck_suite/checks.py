@@ -287,7 +287,8 @@ def _compare_with_own_autograd(ex, layout, inputs, upstream, student, rtol, atol
     try:
         with torch.enable_grad():
             out = ex.op.pure_forward(*leaves)
-            grads = torch.autograd.grad(out, [leaves[i] for i, _ in layout], upstream.to(out.dtype), allow_unused=True)
+            grads = torch.autograd.grad(reference.project(out, upstream), [leaves[i] for i, _ in layout],
+                                        allow_unused=True)
     except Exception:  # noqa: BLE001 - a forward autograd cannot follow; the projections stand alone
         return
     if any(g is None for g in grads):
@@ -397,7 +398,7 @@ def check_double_backward(ex: Exercise, trial: Trial) -> None:
         wrt = [leaves[i] for i in differentiable]
         with torch.enable_grad():
             out = function(*leaves)
-            first = torch.autograd.grad(out, wrt, upstream, create_graph=True, allow_unused=True)
+            first = torch.autograd.grad(reference.project(out, upstream), wrt, create_graph=True, allow_unused=True)
             terms = [(f * direction[i]).sum() for f, i in zip(first, differentiable) if f is not None and f.requires_grad]
             if not terms:
                 return [torch.zeros_like(t) for t in wrt + [upstream]]

@@ -76,10 +76,11 @@ def keep_away(values: torch.Tensor, domain: Domain) -> torch.Tensor:
         flat = flat + margin * ranks.to(flat.dtype)
         if low is None:
             flat = flat - margin * (n - 1) / 2  # keep the unbounded distribution centred
-    k = len(points)
-    shift = torch.zeros_like(flat)
-    for j, point in enumerate(points):
-        # Where the j-th gap opens, in the coordinates before any gap opened.
-        opening = point - margin * (2 * j + 1 - k)
-        shift += margin * (2 * (flat >= opening).to(flat.dtype) - 1)
-    return (flat + shift).reshape(values.shape)
+    if points:
+        # Where the j-th gap opens, in the coordinates before any gap opened; a value moves up by
+        # margin for each opening at or below it and down by margin for each one above it.
+        k = len(points)
+        openings = torch.tensor([p - margin * (2 * j + 1 - k) for j, p in enumerate(points)], dtype=flat.dtype)
+        below = torch.searchsorted(openings, flat, right=True)
+        flat = flat + margin * (2 * below - k).to(flat.dtype)
+    return flat.reshape(values.shape)

@@ -22,7 +22,8 @@ EPS = torch.finfo(torch.float64).eps
 STEP = EPS ** (1.0 / 3.0)
 ROUNDOFF_FACTOR = 64.0
 KINK_THRESHOLD = 1e-3
-SMALL_BATCH = 16  # evaluations
+SMALL_BATCH = 32  # evaluations
+STACK_LIMIT = 1 << 16  # elements
 
 
 @dataclass
@@ -69,7 +70,11 @@ def estimate(f: BatchedForward, theta: torch.Tensor, directions: torch.Tensor,
         outputs = f(batch).to(torch.float64)
         return _summarise(outputs[0], outputs[1:k + 1], outputs[k + 1:], upstream)
     f0 = f.one(theta) if f0 is None else f0.reshape(-1).to(torch.float64)
-    weight, roundoff = _error_weights(f0, upstream)
+    if k * f0.numel() <= STACK_LIMIT:  # small: one summary over stacked rows is cheapest
+        fp = torch.stack([f.one(torch.add(theta, d, alpha=STEP)) for d in directions])
+        fm = torch.stack([f.one(torch.add(theta, d, alpha=-STEP)) for d in directions])
+        return _summarise(f0, fp, fm, upstream)
+    weight, roundoff = _error_weights(f0, upstream)  # large: one direction at a time, no big copies
     parts = [_summarise(f0, f.one(torch.add(theta, d, alpha=STEP))[None], f.one(torch.add(theta, d, alpha=-STEP))[None],
                         upstream, weight, roundoff)
              for d in directions]
@@ -106,7 +111,14 @@ def coordinate_directions(theta: torch.Tensor) -> torch.Tensor:
 
 
 def random_directions(theta: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
-    # Drawn in float32 (several times faster than float64) and then widened: exact either way.
-    v = torch.randn(count, theta.numel(), generator=generator).to(theta.device, torch.float64)
+    """`count` Gaussian unit directions, scaled by max(1, |x|) per element.
+
+    One Gaussian vector is drawn (in float32, several times faster than float64, then widened);
+    direction i is that vector rolled by i elements, so every element meets an independent
+    Gaussian coefficient in each direction, for a single draw.
+    """
+    n = theta.numel()
+    base = torch.randn(n, generator=generator).to(theta.device, torch.float64)
+    v = torch.stack([torch.roll(base, i) for i in range(count)]) if n > 1 else base.expand(count, n).clone()
     norms = v.norm(dim=1, keepdim=True).clamp_min_(1e-300)
     return v.mul_(theta.abs().clamp_min_(1.0)).div_(norms)
