@@ -13,7 +13,7 @@ call (torch.func.vmap when the forward supports it, else a loop) and return, per
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
@@ -30,7 +30,15 @@ STACK_LIMIT = 1 << 16  # elements
 class Estimates:
     values: torch.Tensor     # (k,) u . J d_k
     allowance: torch.Tensor  # (k,) error bound of each estimate
-    kink: torch.Tensor       # (k,) bool
+    rows: list = field(repr=False)  # (f0, fp, fm) pieces, kept to compute `kink` only when asked
+    _kink: torch.Tensor | None = field(default=None, repr=False)
+
+    @property
+    def kink(self) -> torch.Tensor:
+        """(k,) bool: the step along d_k crossed a point where f is not differentiable."""
+        if self._kink is None:
+            self._kink = torch.cat([_kinks(f0, fp, fm) for f0, fp, fm in self.rows])
+        return self._kink
 
 
 class BatchedForward:
@@ -48,7 +56,8 @@ class BatchedForward:
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
         if self.vmap_works is not False:
             try:
-                out = torch.func.vmap(self.flat_forward, chunk_size=self.chunk)(batch)
+                chunk = self.chunk if batch.shape[0] > self.chunk else None  # chunking has a cost of its own
+                out = torch.func.vmap(self.flat_forward, chunk_size=chunk)(batch)
                 self.vmap_works = True
                 return out
             except Exception:  # noqa: BLE001 - any vmap failure means: evaluate one by one
@@ -68,41 +77,38 @@ def estimate(f: BatchedForward, theta: torch.Tensor, directions: torch.Tensor,
     if f.batches(2 * k + 1):
         batch = torch.cat([theta[None], theta + STEP * directions, theta - STEP * directions])
         outputs = f(batch).to(torch.float64)
-        return _summarise(outputs[0], outputs[1:k + 1], outputs[k + 1:], upstream)
+        return _summarise([(outputs[0], outputs[1:k + 1], outputs[k + 1:])], upstream)
     f0 = f.one(theta) if f0 is None else f0.reshape(-1).to(torch.float64)
     if k * f0.numel() <= STACK_LIMIT:  # small: one summary over stacked rows is cheapest
         fp = torch.stack([f.one(torch.add(theta, d, alpha=STEP)) for d in directions])
         fm = torch.stack([f.one(torch.add(theta, d, alpha=-STEP)) for d in directions])
-        return _summarise(f0, fp, fm, upstream)
-    weight, roundoff = _error_weights(f0, upstream)  # large: one direction at a time, no big copies
-    parts = [_summarise(f0, f.one(torch.add(theta, d, alpha=STEP))[None], f.one(torch.add(theta, d, alpha=-STEP))[None],
-                        upstream, weight, roundoff)
-             for d in directions]
-    return Estimates(*(torch.cat([getattr(p, name) for p in parts])
-                       for name in ("values", "allowance", "kink")))
+        return _summarise([(f0, fp, fm)], upstream)
+    # large: one direction at a time, no big copies
+    return _summarise([(f0, f.one(torch.add(theta, d, alpha=STEP))[None], f.one(torch.add(theta, d, alpha=-STEP))[None])
+                       for d in directions], upstream)
 
 
-def _error_weights(f0: torch.Tensor, upstream: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _summarise(rows: list, upstream: torch.Tensor) -> Estimates:
+    """From f(x), f(x + t d_i) and f(x - t d_i) (rows of fp, fm) to the estimates of each direction."""
+    f0 = rows[0][0]
     weight = upstream.abs()
     magnitude = f0.abs()
     magnitude += magnitude.mean() + 1e-300
-    return weight, ROUNDOFF_FACTOR * EPS * (magnitude @ weight) / STEP
+    roundoff = ROUNDOFF_FACTOR * EPS * (magnitude @ weight) / STEP
+    values, allowance = [], []
+    for f0, fp, fm in rows:
+        values.append((fp @ upstream - fm @ upstream) / (2 * STEP))
+        gap = torch.add(fp, fm).sub_(f0, alpha=2.0).abs_()  # t * |difference of the one-sided slopes|
+        allowance.append(gap @ weight / STEP + roundoff)
+    return Estimates(torch.cat(values), torch.cat(allowance), rows)
 
 
-def _summarise(f0: torch.Tensor, fp: torch.Tensor, fm: torch.Tensor, upstream: torch.Tensor,
-               weight: torch.Tensor | None = None, roundoff: torch.Tensor | None = None) -> Estimates:
-    """From f(x), f(x + t d_i) and f(x - t d_i) (rows of fp, fm) to the estimates of each direction."""
-    if weight is None:
-        weight, roundoff = _error_weights(f0, upstream)
-    k = fp.shape[0]
-    central = torch.sub(fp, fm).div_(2 * STEP)
-    gap = torch.add(fp, fm).sub_(f0, alpha=2.0).abs_().div_(STEP)  # |one-sided difference gap|
-    values = central @ upstream
-    allowance = gap @ weight + roundoff
-    if not central.shape[1]:
-        return Estimates(values, allowance, torch.zeros(k, dtype=torch.bool, device=values.device))
-    kink = gap.amax(dim=1) > KINK_THRESHOLD * (1.0 + central.abs_().amax(dim=1))
-    return Estimates(values, allowance, kink)
+def _kinks(f0: torch.Tensor, fp: torch.Tensor, fm: torch.Tensor) -> torch.Tensor:
+    if not fp.shape[1]:
+        return torch.zeros(fp.shape[0], dtype=torch.bool, device=fp.device)
+    gap = torch.add(fp, fm).sub_(f0, alpha=2.0).abs_().amax(dim=1) / STEP
+    slope = torch.sub(fp, fm).abs_().amax(dim=1) / (2 * STEP)
+    return gap > KINK_THRESHOLD * (1.0 + slope)
 
 
 def coordinate_directions(theta: torch.Tensor) -> torch.Tensor:
@@ -115,10 +121,13 @@ def random_directions(theta: torch.Tensor, count: int, generator: torch.Generato
 
     One Gaussian vector is drawn (in float32, several times faster than float64, then widened);
     direction i is that vector rolled by i elements, so every element meets an independent
-    Gaussian coefficient in each direction, for a single draw.
+    Gaussian coefficient in each direction, for a single draw (and one norm for all).
     """
     n = theta.numel()
-    base = torch.randn(n, generator=generator).to(theta.device, torch.float64)
-    v = torch.stack([torch.roll(base, i) for i in range(count)]) if n > 1 else base.expand(count, n).clone()
-    norms = v.norm(dim=1, keepdim=True).clamp_min_(1e-300)
-    return v.mul_(theta.abs().clamp_min_(1.0)).div_(norms)
+    v = torch.empty(count, n, dtype=torch.float64, device=theta.device)
+    v[0] = torch.randn(n, generator=generator)
+    for i in range(1, count):
+        v[i, i % max(n, 1):] = v[0, :n - i % max(n, 1)]
+        v[i, :i % max(n, 1)] = v[0, n - i % max(n, 1):]
+    scale = theta.abs().clamp_min_(1.0).div_(v[0].norm().clamp_min(1e-300))
+    return v.mul_(scale)

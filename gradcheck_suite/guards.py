@@ -45,10 +45,12 @@ class AutogradSpy(TorchFunctionMode):
 class InputSnapshot:
     """Remembers the values and version counters of tensors to tell whether they were changed."""
 
-    def __init__(self, tensors: dict[str, torch.Tensor]):
+    def __init__(self, tensors: dict[str, torch.Tensor], copies: dict[str, torch.Tensor] | None = None):
+        """`copies` may give, per name, a tensor known to hold the same values (saves a clone)."""
+        copies = copies or {}
         self._tensors = tensors
         self._versions = {name: t._version for name, t in tensors.items()}
-        self._values = {name: t.detach().clone() for name, t in tensors.items()}
+        self._values = {name: copies[name] if name in copies else t.detach().clone() for name, t in tensors.items()}
 
     def changed(self) -> list[str]:
         """Descriptions of each tensor that was modified in place since the snapshot."""

@@ -21,7 +21,7 @@ def forward(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
 def vjp(spec: ExerciseSpec, inputs: Sequence[torch.Tensor], grad_output: torch.Tensor,
         ) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """(output, gradients of the differentiable inputs) by torch.autograd, in the inputs' dtype."""
-    leaves = [t.detach().clone().requires_grad_(i.differentiable) for t, i in zip(inputs, spec.inputs)]
+    leaves = [t.detach().requires_grad_(i.differentiable) for t, i in zip(inputs, spec.inputs)]
     with torch.enable_grad():
         out = spec.reference.function(*leaves, **spec.reference.kwargs)
         wrt = [leaf for leaf, i in zip(leaves, spec.inputs) if i.differentiable]

@@ -169,14 +169,14 @@ class StudentOp:
             raise ProtocolViolation(
                 f"the output of {self._phase('forward')} is not connected to {self.name}'s backward "
                 "(was it detached, or marked non-differentiable?)")
-        grad_output = grad_output.detach().clone()
+        given = grad_output.detach().clone()  # the caller's tensor stays untouched, as the reference
         watched = dict(zip(self.input_names, run.inputs))
-        watched["grad_output"] = grad_output
-        snapshot = InputSnapshot(watched)
+        watched["grad_output"] = given
+        snapshot = InputSnapshot(watched, copies={"grad_output": grad_output.detach()})
         spy = AutogradSpy()
         try:
             with torch.no_grad(), spy:
-                grads = self.function.backward(run.node, grad_output)
+                grads = self.function.backward(run.node, given)
         except Exception as exc:  # noqa: BLE001
             raise StudentCallError(self._phase("backward"), exc, located(exc, self.path)) from None
         if spy.violations:
