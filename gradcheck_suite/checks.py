@@ -225,8 +225,8 @@ def compare_finite_differences(ex: Exercise, inputs: Sequence[torch.Tensor], see
     batched = _batched_forward(ex, list(inputs), layout)
     flat_upstream = upstream.reshape(-1).to(torch.float64)
     fd = spec.finite_differences
-    rtol, atol = resolve(torch.float64, spec.tolerance, fd.tolerance) if fd.tolerance.rtol or fd.tolerance.atol \
-        else (FD_DEFAULT_RTOL, FD_DEFAULT_ATOL)
+    rtol = fd.tolerance.rtol if fd.tolerance.rtol is not None else FD_DEFAULT_RTOL
+    atol = fd.tolerance.atol if fd.tolerance.atol is not None else FD_DEFAULT_ATOL
     full = fd.mode == "full" or (fd.mode == "auto" and theta.numel() <= fd.max_full)
     if full:
         directions = coordinate_directions(theta)

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-STATUSES = ("passed", "failed", "error", "skipped")
-
-
 @dataclass(frozen=True)
 class CheckResult:
     exercise: str
