@@ -18,7 +18,9 @@ def summary_lines(book: GradeBook) -> list[str]:
     rows = [("exercise", "status", "points")]
     for ex in book.exercises.values():
         status = ex.status
-        if status == "failed" and ex.complete is False and not any(c.status == "failed" for c in ex.checks):
+        if ex.not_implemented:
+            status = "not implemented"
+        elif status == "failed" and ex.complete is False and not any(c.status == "failed" for c in ex.checks):
             status = "failed (not all checks ran)"
         rows.append((ex.name, status, f"{_points(ex.score)} / {_points(ex.max_score)}"))
     rows.append(("total", "", f"{_points(book.score)} / {_points(book.max_score)}"))

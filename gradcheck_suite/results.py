@@ -13,6 +13,7 @@ class CheckResult:
     seed: int
     trial: str | None = None
     duration: float = 0.0
+    not_implemented: bool = False  # the student's code still raises NotImplementedError
 
 
 @dataclass
@@ -41,6 +42,11 @@ class ExerciseResult:
         if "failed" in statuses:
             return "failed"
         return "passed" if self.complete else "failed"
+
+    @property
+    def not_implemented(self) -> bool:
+        unfinished = [c for c in self.checks if c.status != "passed"]
+        return bool(unfinished) and all(c.not_implemented for c in unfinished)
 
     @property
     def score(self) -> float:

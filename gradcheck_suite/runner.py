@@ -61,9 +61,9 @@ def run_check(exercise: Exercise, check: str, options: RunOptions = RunOptions()
     started = time.perf_counter()
     run_seed = options.seed if options.seed is not None else spec.seed
 
-    def result(status: str, message: str = "", trial: Trial | None = None) -> CheckResult:
+    def result(status: str, message: str = "", trial: Trial | None = None, not_implemented: bool = False):
         return CheckResult(spec.name, check, status, message, run_seed,
-                           trial.describe() if trial else None, time.perf_counter() - started)
+                           trial.describe() if trial else None, time.perf_counter() - started, not_implemented)
 
     reason = skip_reason(spec)
     if reason:
@@ -82,7 +82,8 @@ def run_check(exercise: Exercise, check: str, options: RunOptions = RunOptions()
         else:
             _search(exercise, check, run_seed, options.trials or spec.trials)
     except CheckFailure as failure:
-        return result(failure.status, _feedback(exercise, check, failure, options), failure.trial)
+        return result(failure.status, _feedback(exercise, check, failure, options), failure.trial,
+                      failure.not_implemented)
     return result("passed")
 
 

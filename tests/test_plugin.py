@@ -50,7 +50,7 @@ def test_stubs_are_not_implemented(course, pytester):
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     for name, spec in SPECS.items():
         assert re.search(rf"^{name}::\w+ error: .*is not implemented yet", output, re.M), name
-        assert table_row(output, name) == [name, "error", f"0 / {points(spec.points)}"]
+        assert table_row(output, name) == [name, "not implemented", f"0 / {points(spec.points)}"]
     assert table_row(output, "total") == ["total", f"0 / {points(MAX_SCORE)}"]
     assert "Traceback" not in output
     outcomes = result.parseoutcomes()
