@@ -227,32 +227,38 @@ def compare_finite_differences(ex: Exercise, inputs: Sequence[torch.Tensor], see
     fd = spec.finite_differences
     rtol = fd.tolerance.rtol if fd.tolerance.rtol is not None else FD_DEFAULT_RTOL
     atol = fd.tolerance.atol if fd.tolerance.atol is not None else FD_DEFAULT_ATOL
-    full = fd.mode == "full" or (fd.mode == "auto" and theta.numel() <= fd.max_full)
-    if full:
+    f0 = run.output.detach()
+    small = theta.numel() <= fd.max_full
+
+    def elementwise():
         directions = coordinate_directions(theta)
         scale = directions.diagonal()
-        est = _evaluate(ex, batched, theta, directions, flat_upstream, run.output.detach())
-        expected, allowance = est.values / scale, est.allowance / scale
-        _report_elementwise(ex, layout, student, expected, allowance, lambda: est.kink, rtol, atol,
-                            "central differences of your own forward")
-    else:
-        generator = generator_for(seed, 31337)
-        directions = random_directions(theta, fd.directions, generator)
-        est = _evaluate(ex, batched, theta, directions, flat_upstream, run.output.detach())
-        projected = directions @ student
-        bad = (projected - est.values).abs() > atol + rtol * est.values.abs() + est.allowance
-        real = bad & ~est.kink if bool(bad.any()) else bad
-        if bool(real.any()):
-            k = int(torch.nonzero(real)[0])
-            raise CheckFailure(
-                "backward is inconsistent with your own forward: along random direction "
-                f"{k + 1} of {len(bad)}, u.J.d from central differences is {float(est.values[k]):.6g} but "
-                f"your backward gives {float(projected[k]):.6g} "
-                f"(allowed {float(atol + rtol * est.values[k].abs() + est.allowance[k]):.3g})")
-        if bool(bad.any()):
-            raise KinkCrossed()
-        if own_autograd:
-            _compare_with_own_autograd(ex, layout, inputs, upstream, student, rtol, atol)
+        est = _evaluate(ex, batched, theta, directions, flat_upstream, f0)
+        _report_elementwise(ex, layout, student, est.values / scale, est.allowance / scale, lambda: est.kink,
+                            rtol, atol, "central differences of your own forward")
+
+    if fd.mode == "full" or (fd.mode == "auto" and small):
+        elementwise()
+        return
+    directions = random_directions(theta, fd.directions, generator_for(seed, 31337))
+    est = _evaluate(ex, batched, theta, directions, flat_upstream, f0)
+    projected = directions @ student
+    bad = (projected - est.values).abs() > atol + rtol * est.values.abs() + est.allowance
+    real = bad & ~est.kink if bool(bad.any()) else bad
+    if bool(real.any()):
+        if fd.mode == "adaptive" and small:
+            elementwise()  # name the element that is off (or find that the projection was a fluke)
+            return
+        k = int(torch.nonzero(real)[0])
+        raise CheckFailure(
+            "backward is inconsistent with your own forward: along random direction "
+            f"{k + 1} of {len(bad)}, u.J.d from central differences is {float(est.values[k]):.6g} but "
+            f"your backward gives {float(projected[k]):.6g} "
+            f"(allowed {float(atol + rtol * est.values[k].abs() + est.allowance[k]):.3g})")
+    if bool(bad.any()):
+        raise KinkCrossed()
+    if own_autograd:
+        _compare_with_own_autograd(ex, layout, inputs, upstream, student, rtol, atol)
 
 
 def _flat(tensors: list[torch.Tensor]) -> torch.Tensor:

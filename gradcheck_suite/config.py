@@ -30,7 +30,7 @@ FLOAT_DTYPES = {
 }
 INT_DTYPES = {"int64": torch.int64, "int32": torch.int32}
 DTYPES = {**FLOAT_DTYPES, **INT_DTYPES}
-FD_MODES = ("auto", "full", "projected")
+FD_MODES = ("auto", "full", "projected", "adaptive")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RESERVED_DIMS = ("batch", "values")  # words of the replay format (strategies.Trial.describe)
 
