@@ -130,3 +130,21 @@ def test_kinky_exercises_pass_their_solutions_by_default(tmp_path):
         spec = load_exercise(path)
         results = _grade(spec, path.parent / spec.student_file, tmp_path, RunOptions())
         assert not _failures(results), f"{name}: {_failures(results)}"
+
+
+@pytest.mark.parametrize("source, passes", [
+    (ROOT / "tests" / "solutions" / "linear.py", True),
+    (ROOT / "tests" / "variants" / "linear" / "bug_grad_b_mean.py", False),
+])
+def test_adaptive_finite_differences_still_name_the_element(source, passes, tmp_path):
+    from dataclasses import replace
+
+    spec = load_exercise(ROOT / "exercises" / "linear" / "exercise.yaml")
+    spec = replace(spec, finite_differences=replace(spec.finite_differences, mode="adaptive"))
+    shutil.copy(source, tmp_path / "linear.py")
+    result = run_check(prepare(spec, tmp_path), "finite_differences")
+    if passes:
+        assert result.status == "passed", result.message
+    else:
+        assert result.status == "failed"
+        assert "gradient for 'b'" in result.message and "worst at [0]" in result.message
