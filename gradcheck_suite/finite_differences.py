@@ -28,10 +28,27 @@ STACK_LIMIT = 1 << 16  # elements
 
 @dataclass
 class Estimates:
-    values: torch.Tensor     # (k,) u . J d_k
-    allowance: torch.Tensor  # (k,) error bound of each estimate
-    rows: list = field(repr=False)  # (f0, fp, fm) pieces, kept to compute `kink` only when asked
+    """Per direction k: the estimate u . J d_k, and (computed only when asked, since a passing
+    comparison does not need them) its error bound and whether its step crossed a kink."""
+
+    values: torch.Tensor
+    rows: list = field(repr=False)  # (f0, fp, fm) pieces
+    upstream: torch.Tensor = field(repr=False)
+    _allowance: torch.Tensor | None = field(default=None, repr=False)
     _kink: torch.Tensor | None = field(default=None, repr=False)
+
+    @property
+    def allowance(self) -> torch.Tensor:
+        """(k,) error bound: t |d^T H d| from the one-sided differences (which bounds the
+        truncation error), plus round-off."""
+        if self._allowance is None:
+            weight = self.upstream.abs()
+            magnitude = self.rows[0][0].abs()
+            magnitude += magnitude.mean() + 1e-300
+            roundoff = ROUNDOFF_FACTOR * EPS * (magnitude @ weight) / STEP
+            self._allowance = torch.cat([torch.add(fp, fm).sub_(f0, alpha=2.0).abs_() @ weight / STEP + roundoff
+                                         for f0, fp, fm in self.rows])
+        return self._allowance
 
     @property
     def kink(self) -> torch.Tensor:
@@ -90,17 +107,8 @@ def estimate(f: BatchedForward, theta: torch.Tensor, directions: torch.Tensor,
 
 def _summarise(rows: list, upstream: torch.Tensor) -> Estimates:
     """From f(x), f(x + t d_i) and f(x - t d_i) (rows of fp, fm) to the estimates of each direction."""
-    f0 = rows[0][0]
-    weight = upstream.abs()
-    magnitude = f0.abs()
-    magnitude += magnitude.mean() + 1e-300
-    roundoff = ROUNDOFF_FACTOR * EPS * (magnitude @ weight) / STEP
-    values, allowance = [], []
-    for f0, fp, fm in rows:
-        values.append((fp @ upstream - fm @ upstream) / (2 * STEP))
-        gap = torch.add(fp, fm).sub_(f0, alpha=2.0).abs_()  # t * |difference of the one-sided slopes|
-        allowance.append(gap @ weight / STEP + roundoff)
-    return Estimates(torch.cat(values), torch.cat(allowance), rows)
+    values = torch.cat([(fp @ upstream - fm @ upstream) / (2 * STEP) for _, fp, fm in rows])
+    return Estimates(values, rows, upstream)
 
 
 def _kinks(f0: torch.Tensor, fp: torch.Tensor, fm: torch.Tensor) -> torch.Tensor:

@@ -50,13 +50,13 @@ class InputSnapshot:
         copies = copies or {}
         self._tensors = tensors
         self._versions = {name: t._version for name, t in tensors.items()}
-        self._values = {name: copies[name] if name in copies else t.detach().clone() for name, t in tensors.items()}
+        self.values = {name: copies[name] if name in copies else t.detach().clone() for name, t in tensors.items()}
 
     def changed(self) -> list[str]:
         """Descriptions of each tensor that was modified in place since the snapshot."""
         found = []
         for name, tensor in self._tensors.items():
-            values_changed = not _same_values(tensor.detach(), self._values[name])
+            values_changed = not _same_values(tensor.detach(), self.values[name])
             if values_changed:
                 found.append(f"'{name}' (its values changed)")
             elif tensor._version != self._versions[name]:

@@ -122,6 +122,7 @@ class ForwardRun:
     inputs: list[torch.Tensor]
     output: torch.Tensor
     node: object  # the ctx PyTorch built (out.grad_fn)
+    input_values: dict  # copies of the inputs' values, known unchanged by forward
 
 
 class StudentOp:
@@ -157,7 +158,7 @@ class StudentOp:
         if not isinstance(output, torch.Tensor):
             raise ProtocolViolation(
                 f"{self._phase('forward')} returned {type(output).__name__}, expected a single tensor")
-        return ForwardRun(leaves, output, output.grad_fn)
+        return ForwardRun(leaves, output, output.grad_fn, snapshot.values)
 
     def backward(self, run: ForwardRun, grad_output: torch.Tensor) -> list[torch.Tensor | None]:
         """Call the student's backward on PyTorch's ctx, grad mode off as in the engine.
@@ -172,7 +173,7 @@ class StudentOp:
         given = grad_output.detach().clone()  # the caller's tensor stays untouched, as the reference
         watched = dict(zip(self.input_names, run.inputs))
         watched["grad_output"] = given
-        snapshot = InputSnapshot(watched, copies={"grad_output": grad_output.detach()})
+        snapshot = InputSnapshot(watched, copies={**run.input_values, "grad_output": grad_output.detach()})
         spy = AutogradSpy()
         try:
             with torch.no_grad(), spy:
