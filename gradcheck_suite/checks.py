@@ -120,10 +120,15 @@ def structure_problem(spec_input: InputSpec, grad, like: torch.Tensor, expected_
     return None
 
 
-def student_gradients(ex: Exercise, inputs: Sequence[torch.Tensor], seed: int, check_output_shape: bool = True):
+def student_gradients(ex: Exercise, inputs: Sequence[torch.Tensor], seed: int, check_output_shape: bool = True,
+                      expected_shape: torch.Size | None = None):
+    """The student's forward and raw gradients for a seeded upstream gradient, after checking the
+    output's shape (against `expected_shape`, or the reference's) and the gradients' structure."""
     run = call_student(ex.op.forward, inputs)
-    expected_shape = reference.forward(ex.spec, [reference.as_reference_dtype(t) for t in inputs]).shape \
-        if check_output_shape else run.output.shape
+    if not check_output_shape:
+        expected_shape = run.output.shape
+    elif expected_shape is None:
+        expected_shape = reference.forward(ex.spec, [reference.as_reference_dtype(t) for t in inputs]).shape
     if run.output.shape != expected_shape:
         raise CheckFailure(f"forward returned shape {shape_text(run.output)}, expected "
                            f"{shape_text(torch.empty(expected_shape))}; fix the forward before the backward can be checked")
@@ -140,14 +145,14 @@ def student_gradients(ex: Exercise, inputs: Sequence[torch.Tensor], seed: int, c
     return run, upstream, grads
 
 
-def compare_backward(ex: Exercise, inputs: Sequence[torch.Tensor], seed: int, context: str = "",
-                     computed=None) -> None:
-    """The student's gradients against torch.autograd on the reference; `computed` reuses a
-    student_gradients() result for the same inputs and seed."""
+def compare_backward(ex: Exercise, inputs: Sequence[torch.Tensor], seed: int, context: str = ""):
+    """The student's gradients against torch.autograd on the reference. Returns the
+    student_gradients() result, for callers that check the same run further."""
     spec = ex.spec
-    _, upstream, grads = computed or student_gradients(ex, inputs, seed)
-    exact_inputs = [reference.as_reference_dtype(t) for t in inputs]
-    _, exact = reference.vjp(spec, exact_inputs, upstream.double())
+    traced = reference.Traced(spec, [reference.as_reference_dtype(t) for t in inputs])
+    computed = student_gradients(ex, inputs, seed, expected_shape=traced.output.shape)
+    _, upstream, grads = computed
+    exact = traced.vjp(upstream.double())
     low = reference.low_precision(spec, reference.vjp, inputs, upstream)
     low_grads = low[1] if low is not None else [None] * len(exact)
     problems = []
@@ -162,6 +167,7 @@ def compare_backward(ex: Exercise, inputs: Sequence[torch.Tensor], seed: int, co
                             f"reference: {mismatch.describe()}")
     if problems:
         raise CheckFailure(f"{context}{'backward: ' if context else ''}" + "\n".join(problems))
+    return computed
 
 
 def check_backward(ex: Exercise, trial: Trial) -> None:

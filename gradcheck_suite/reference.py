@@ -18,16 +18,28 @@ def forward(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
         return spec.reference.function(*inputs, **spec.reference.kwargs)
 
 
+class Traced:
+    """The reference evaluated once with its autograd graph: its output, then the gradients of
+    the differentiable inputs for an upstream gradient (in the inputs' dtype)."""
+
+    def __init__(self, spec: ExerciseSpec, inputs: Sequence[torch.Tensor]):
+        leaves = [t.detach().requires_grad_(i.differentiable) for t, i in zip(inputs, spec.inputs)]
+        self._wrt = [leaf for leaf, i in zip(leaves, spec.inputs) if i.differentiable]
+        with torch.enable_grad():
+            self._output = spec.reference.function(*leaves, **spec.reference.kwargs)
+        self.output = self._output.detach()
+
+    def vjp(self, grad_output: torch.Tensor) -> list[torch.Tensor]:
+        with torch.enable_grad():
+            grads = torch.autograd.grad(project(self._output, grad_output), self._wrt, allow_unused=True)
+        return [torch.zeros_like(w) if g is None else g.detach() for g, w in zip(grads, self._wrt)]
+
+
 def vjp(spec: ExerciseSpec, inputs: Sequence[torch.Tensor], grad_output: torch.Tensor,
         ) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """(output, gradients of the differentiable inputs) by torch.autograd, in the inputs' dtype."""
-    leaves = [t.detach().requires_grad_(i.differentiable) for t, i in zip(inputs, spec.inputs)]
-    with torch.enable_grad():
-        out = spec.reference.function(*leaves, **spec.reference.kwargs)
-        wrt = [leaf for leaf, i in zip(leaves, spec.inputs) if i.differentiable]
-        grads = torch.autograd.grad(project(out, grad_output), wrt, allow_unused=True)
-    grads = [torch.zeros_like(w) if g is None else g for g, w in zip(grads, wrt)]
-    return out.detach(), [g.detach() for g in grads]
+    traced = Traced(spec, inputs)
+    return traced.output, traced.vjp(grad_output)
 
 
 def project(output: torch.Tensor, grad_output: torch.Tensor) -> torch.Tensor:
