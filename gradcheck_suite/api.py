@@ -9,6 +9,7 @@ one is given) and against central differences of the function's own forward.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -45,7 +46,7 @@ def check_function(function: type[torch.autograd.Function], inputs: Sequence[tor
     """
     fd = FiniteDifferences(mode=fd_mode, max_full=max_full, directions=directions)
     spec = _spec(function, inputs, reference, fd)
-    source = Path(getattr(__import__(function.__module__), "__file__", "") or ".")
+    source = Path(getattr(sys.modules.get(function.__module__), "__file__", None) or ".")
     op = StudentOp(function, [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], source)
     exercise = Exercise(spec, source, op)
     problems = []
