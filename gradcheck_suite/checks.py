@@ -256,6 +256,8 @@ def compare_finite_differences(ex: Exercise, inputs: Sequence[torch.Tensor], see
         if fd.mode == "adaptive" and small:
             elementwise()  # name the element that is off (or find that the projection was a fluke)
             return
+        if own_autograd:
+            _compare_with_own_autograd(ex, layout, inputs, upstream, student, rtol, atol)  # names the element
         k = int(torch.nonzero(real)[0])
         raise CheckFailure(
             "backward is inconsistent with your own forward: along random direction "
