@@ -59,6 +59,12 @@ def call_student(function: Callable, *args):
         raise CheckFailure(str(exc)) from None
 
 
+def student_raised(ex: Exercise, method: str, exc: BaseException) -> CheckFailure:
+    """The verdict for an exception from the student's code reached outside call_student."""
+    return CheckFailure(StudentCallError(f"{ex.op.name}.{method}", exc, located(exc, ex.student_path)).describe(),
+                        status="error", not_implemented=isinstance(exc, NotImplementedError))
+
+
 def _on_device(ex: Exercise, tensors: dict[str, torch.Tensor]) -> list[torch.Tensor]:
     return [t.to(ex.device) for t in tensors.values()]
 
@@ -69,14 +75,14 @@ def _dtype(dtype: torch.dtype) -> str:
 
 # ----------------------------------------------------------------------------- forward
 
-def compare_forward(ex: Exercise, inputs: Sequence[torch.Tensor], context: str = "") -> None:
+def compare_forward(ex: Exercise, inputs: Sequence[torch.Tensor]) -> None:
     spec = ex.spec
     run = call_student(ex.op.forward, inputs)
     out = run.output
     exact = reference.forward(spec, [reference.as_reference_dtype(t) for t in inputs])
     low = reference.low_precision(spec, reference.forward, inputs)
     expected_dtype = low.dtype if low is not None else _float_dtype(inputs, exact.dtype)
-    where = f"{context}forward"
+    where = "forward"
     if out.shape != exact.shape:
         raise CheckFailure(f"{where} returned shape {shape_text(out)}, expected {shape_text(exact)}")
     if out.dtype != expected_dtype:
@@ -145,7 +151,7 @@ def student_gradients(ex: Exercise, inputs: Sequence[torch.Tensor], seed: int, c
     return run, upstream, grads
 
 
-def compare_backward(ex: Exercise, inputs: Sequence[torch.Tensor], seed: int, context: str = ""):
+def compare_backward(ex: Exercise, inputs: Sequence[torch.Tensor], seed: int):
     """The student's gradients against torch.autograd on the reference. Returns the
     student_gradients() result, for callers that check the same run further."""
     spec = ex.spec
@@ -166,7 +172,7 @@ def compare_backward(ex: Exercise, inputs: Sequence[torch.Tensor], seed: int, co
             problems.append(f"gradient for '{spec_input.name}' {shape_text(grad)} differs from torch.autograd on the "
                             f"reference: {mismatch.describe()}")
     if problems:
-        raise CheckFailure(f"{context}{'backward: ' if context else ''}" + "\n".join(problems))
+        raise CheckFailure("\n".join(problems))
     return computed
 
 
@@ -204,8 +210,7 @@ def _evaluate(ex: Exercise, batched: BatchedForward, theta, directions, upstream
     except ProtocolViolation as exc:
         raise CheckFailure(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - raised inside the student's forward
-        raise CheckFailure(StudentCallError(f"{ex.op.name}.forward", exc, located(exc, ex.student_path)).describe(),
-                           status="error", not_implemented=isinstance(exc, NotImplementedError)) from None
+        raise student_raised(ex, "forward", exc) from None
 
 
 def check_finite_differences(ex: Exercise, trial: Trial) -> None:
@@ -327,19 +332,15 @@ def check_edge_cases(ex: Exercise) -> None:
         inputs = _on_device(ex, edge_case_inputs(ex.spec, case))
         context = f"edge case '{case.name}': "
         try:
-            compare_forward(ex, inputs, context)
-            compare_backward(ex, inputs, ex.spec.seed, context)
+            compare_forward(ex, inputs)
         except CheckFailure as failure:
-            if not failure.message.startswith(context):
-                failure.message = context + failure.message
+            failure.message = context + failure.message
             raise
-
-
-TRIAL_CHECKS: dict[str, Callable[[Exercise, Trial], None]] = {
-    "forward": check_forward,
-    "backward": check_backward,
-    "finite_differences": check_finite_differences,
-}
+        try:
+            compare_backward(ex, inputs, ex.spec.seed)
+        except CheckFailure as failure:
+            failure.message = context + "backward: " + failure.message
+            raise
 
 
 # ----------------------------------------------------------------------------- properties of backward
@@ -408,9 +409,9 @@ def check_double_backward(ex: Exercise, trial: Trial) -> None:
     """gradgradcheck-style: the student's backward, differentiated by autograd, against the reference's."""
     spec = ex.spec
     inputs = [reference.as_reference_dtype(t).to(ex.device) for t in make_inputs(spec, trial).values()]
-    _, _, _ = student_gradients(ex, inputs, trial.values_seed)  # first order must already be right in shape
-    expected_out = reference.forward(spec, inputs)
-    upstream = upstream_gradient(expected_out, trial.values_seed).requires_grad_(True)
+    # First order must already have the right structure; its output's shape is the reference's.
+    run, _, _ = student_gradients(ex, inputs, trial.values_seed)
+    upstream = upstream_gradient(run.output.detach(), trial.values_seed).requires_grad_(True)
     direction = [upstream_gradient(t, trial.values_seed, stream=30_000 + i) for i, t in enumerate(inputs)]
     differentiable = [i for i, s in enumerate(spec.inputs) if s.differentiable]
 
@@ -432,8 +433,7 @@ def check_double_backward(ex: Exercise, trial: Trial) -> None:
     try:
         actual = second_order(student)
     except Exception as exc:  # noqa: BLE001
-        raise CheckFailure(StudentCallError(f"{ex.op.name}.backward (differentiated)", exc,
-                                            located(exc, ex.student_path)).describe(), status="error") from None
+        raise student_raised(ex, "backward (differentiated)", exc) from None
     expected = second_order(lambda *args: spec.reference.function(*args, **spec.reference.kwargs))
     names = [spec.inputs[i].name for i in differentiable] + ["grad_output"]
     problems = []
@@ -447,7 +447,10 @@ def check_double_backward(ex: Exercise, trial: Trial) -> None:
                            "without .detach() or .data): " + "\n".join(problems))
 
 
-TRIAL_CHECKS.update({
+TRIAL_CHECKS: dict[str, Callable[[Exercise, Trial], None]] = {
+    "forward": check_forward,
+    "backward": check_backward,
     "backward_properties": check_backward_properties,
+    "finite_differences": check_finite_differences,
     "double_backward": check_double_backward,
-})
+}
