@@ -46,8 +46,7 @@ class Estimates:
             magnitude = self.rows[0][0].abs()
             magnitude += magnitude.mean() + 1e-300
             roundoff = ROUNDOFF_FACTOR * EPS * (magnitude @ weight) / STEP
-            self._allowance = torch.cat([torch.add(fp, fm).sub_(f0, alpha=2.0).abs_() @ weight / STEP + roundoff
-                                         for f0, fp, fm in self.rows])
+            self._allowance = torch.cat([_gap(f0, fp, fm) @ weight / STEP + roundoff for f0, fp, fm in self.rows])
         return self._allowance
 
     @property
@@ -111,10 +110,15 @@ def _summarise(rows: list, upstream: torch.Tensor) -> Estimates:
     return Estimates(values, rows, upstream)
 
 
+def _gap(f0: torch.Tensor, fp: torch.Tensor, fm: torch.Tensor) -> torch.Tensor:
+    """|f(x + t d) + f(x - t d) - 2 f(x)| = t * |difference of the one-sided slopes|."""
+    return torch.add(fp, fm).sub_(f0, alpha=2.0).abs_()
+
+
 def _kinks(f0: torch.Tensor, fp: torch.Tensor, fm: torch.Tensor) -> torch.Tensor:
     if not fp.shape[1]:
         return torch.zeros(fp.shape[0], dtype=torch.bool, device=fp.device)
-    gap = torch.add(fp, fm).sub_(f0, alpha=2.0).abs_().amax(dim=1) / STEP
+    gap = _gap(f0, fp, fm).amax(dim=1) / STEP
     slope = torch.sub(fp, fm).abs_().amax(dim=1) / (2 * STEP)
     return gap > KINK_THRESHOLD * (1.0 + slope)
 
