@@ -141,7 +141,7 @@ def main(argv=None) -> int:
     sizes = [10, 100, 1000, 2000, 10_000] + ([] if args.quick else [100_000, 1_000_000])
     lines = [
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; float64 inputs. Time: best of 15 "
-        "interleaved runs (7 up to 10^5 elements, 3 above) on the correct backward, garbage collector off "
+        "interleaved runs (9 up to 10^5 elements, 5 above) on the correct backward, garbage collector off "
         "while timing (as timeit does). Verdicts: correct backward / "
         "one-entry bug (pass means the check accepted it; the bug must fail).",
         "",
@@ -153,7 +153,7 @@ def main(argv=None) -> int:
         for size in sizes:
             inputs = make_inputs(size)
             n = sum(t.numel() for t in inputs)
-            repeats = 15 if n <= 10_000 else 7 if n <= 100_000 else 3
+            repeats = 15 if n <= 10_000 else 9 if n <= 100_000 else 5
             methods = ["harness", "gradcheck fast"] + (["gradcheck slow"] if n <= SLOW_LIMIT else [])
             correct = factory(False)
             best = {m: float("inf") for m in methods}
