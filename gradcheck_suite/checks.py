@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -12,7 +12,7 @@ from . import reference
 from .config import ExerciseSpec, InputSpec
 from .finite_differences import BatchedForward, coordinate_directions, estimate, random_directions
 from .strategies import Trial, edge_case_inputs, generator_for, make_inputs, upstream_gradient
-from .student import ProtocolViolation, StudentCallError, StudentOp, located
+from .student import ProtocolViolation, StudentCallError, StudentOp, located, non_contiguous_copy, second_order
 from .tolerances import compare, resolve, rounding_allowance, shape_text
 
 FD_DEFAULT_RTOL = 1e-5
@@ -40,9 +40,12 @@ class Exercise:
 
     spec: ExerciseSpec
     student_path: Path
-    op: StudentOp | None = None
+    op: StudentOp | None = None  # or a sandbox.RemoteOp: the same interface, run in a worker
     load_error: str | None = None
-    _batched: BatchedForward | None = field(default=None, repr=False)
+    load_status: str = "error"  # or "crashed" / "timeout" when a worker died loading the file
+    rule_failure: str | None = None  # forbidden calls found in the source: every check fails
+    review: str | None = None  # constructs that flag the submission for review
+    close: Callable[[], None] = lambda: None  # stops the worker, in autograder mode
 
     @property
     def device(self) -> torch.device:
@@ -182,33 +185,11 @@ def check_backward(ex: Exercise, trial: Trial) -> None:
 
 # ----------------------------------------------------------------------------- finite differences
 
-def _batched_forward(ex: Exercise, fixed: list[torch.Tensor], layout: list[tuple[int, torch.Size]]) -> BatchedForward:
-    """The student's forward as f(flat differentiable inputs) -> flat output."""
-
-    def flat_forward(theta: torch.Tensor) -> torch.Tensor:
-        args = list(fixed)
-        offset = 0
-        for index, shape in layout:
-            size = shape.numel()
-            args[index] = theta[offset:offset + size].reshape(shape)
-            offset += size
-        out = ex.op.pure_forward(*args)
-        if not isinstance(out, torch.Tensor):
-            raise ProtocolViolation(f"{ex.op.name}.forward returned {type(out).__name__}, expected a tensor")
-        return out.reshape(-1)
-
-    if ex._batched is None:
-        ex._batched = BatchedForward(flat_forward)
-    else:
-        ex._batched.flat_forward = flat_forward
-    return ex._batched
-
-
 def _evaluate(ex: Exercise, batched: BatchedForward, theta, directions, upstream, f0):
     try:
-        return estimate(batched, theta, directions, upstream, f0)
-    except ProtocolViolation as exc:
-        raise CheckFailure(str(exc)) from None
+        return call_student(estimate, batched, theta, directions, upstream, f0)
+    except CheckFailure:
+        raise
     except Exception as exc:  # noqa: BLE001 - raised inside the student's forward
         raise student_raised(ex, "forward", exc) from None
 
@@ -233,7 +214,7 @@ def compare_finite_differences(ex: Exercise, inputs: Sequence[torch.Tensor], see
     layout = [(i, inputs[i].shape) for i in differentiable]
     theta = _flat([inputs[i] for i in differentiable])
     student = _flat([grads[i].to(torch.float64) for i in differentiable])
-    batched = _batched_forward(ex, list(inputs), layout)
+    batched = ex.op.batched_forward(list(inputs), layout)
     flat_upstream = upstream.reshape(-1).to(torch.float64)
     fd = spec.finite_differences
     rtol = fd.tolerance.rtol if fd.tolerance.rtol is not None else FD_DEFAULT_RTOL
@@ -384,23 +365,12 @@ def check_backward_properties(ex: Exercise, trial: Trial) -> None:
         raise CheckFailure("backward is not linear in grad_output: backward(a*u + b*v) differs from "
                            f"a*backward(u) + b*backward(v): {problem}")
     if spec.non_contiguous:
-        strided = [_non_contiguous(t) for t in inputs]
+        strided = [non_contiguous_copy(t) for t in inputs]
         _, _, strided_grads = student_gradients(ex, strided, trial.values_seed)
         problem = first_difference(strided_grads, grads, scale=4.0)
         if problem:
             raise CheckFailure("backward gives different gradients when the inputs are non-contiguous "
                                f"(strided views): {problem}")
-
-
-def _non_contiguous(tensor: torch.Tensor) -> torch.Tensor:
-    """The same values as a strided view of a larger buffer."""
-    if tensor.numel() < 2:
-        return tensor
-    wide = torch.zeros(*tensor.shape[:-1], 2 * tensor.shape[-1], dtype=tensor.dtype, device=tensor.device) \
-        if tensor.dim() else tensor
-    view = wide[..., ::2]
-    view.copy_(tensor)
-    return view
 
 
 # ----------------------------------------------------------------------------- double backward
@@ -411,30 +381,12 @@ def check_double_backward(ex: Exercise, trial: Trial) -> None:
     inputs = [reference.as_reference_dtype(t).to(ex.device) for t in make_inputs(spec, trial).values()]
     # First order must already have the right structure; its output's shape is the reference's.
     run, _, _ = student_gradients(ex, inputs, trial.values_seed)
-    upstream = upstream_gradient(run.output.detach(), trial.values_seed).requires_grad_(True)
-    direction = [upstream_gradient(t, trial.values_seed, stream=30_000 + i) for i, t in enumerate(inputs)]
+    upstream = upstream_gradient(run.output.detach(), trial.values_seed)
+    directions = [upstream_gradient(t, trial.values_seed, stream=30_000 + i) for i, t in enumerate(inputs)]
     differentiable = [i for i, s in enumerate(spec.inputs) if s.differentiable]
-
-    def second_order(function):
-        leaves = [t.detach().clone().requires_grad_(s.differentiable) for t, s in zip(inputs, spec.inputs)]
-        wrt = [leaves[i] for i in differentiable]
-        with torch.enable_grad():
-            out = function(*leaves)
-            first = torch.autograd.grad(reference.project(out, upstream), wrt, create_graph=True, allow_unused=True)
-            terms = [(f * direction[i]).sum() for f, i in zip(first, differentiable) if f is not None and f.requires_grad]
-            if not terms:
-                return [torch.zeros_like(t) for t in wrt + [upstream]]
-            second = torch.autograd.grad(sum(terms), wrt + [upstream], allow_unused=True)
-        return [torch.zeros_like(t) if g is None else g.detach() for g, t in zip(second, wrt + [upstream])]
-
-    def student(*args):
-        return ex.op.function.apply(*args)
-
-    try:
-        actual = second_order(student)
-    except Exception as exc:  # noqa: BLE001
-        raise student_raised(ex, "backward (differentiated)", exc) from None
-    expected = second_order(lambda *args: spec.reference.function(*args, **spec.reference.kwargs))
+    actual = call_student(ex.op.second_order, inputs, upstream, directions)
+    expected = second_order(lambda *args: spec.reference.function(*args, **spec.reference.kwargs), inputs,
+                            [s.differentiable for s in spec.inputs], upstream, directions)
     names = [spec.inputs[i].name for i in differentiable] + ["grad_output"]
     problems = []
     for name, got, want in zip(names, actual, expected):

@@ -79,6 +79,16 @@ class FiniteDifferences:
 
 
 @dataclass(frozen=True)
+class ExerciseLimits:
+    """Per exercise, for all its checks together, in autograder mode (--isolate)."""
+
+    time_seconds: float = 60.0
+    cpu_seconds: float | None = None  # defaults to the wall-clock limit
+    memory_mb: int = 4096
+    output_kb: int = 1024
+
+
+@dataclass(frozen=True)
 class Reference:
     target: str
     function: Callable
@@ -107,6 +117,9 @@ class ExerciseSpec:
     finite_differences: FiniteDifferences
     checks: tuple[str, ...]
     non_contiguous: bool = False
+    forbid: tuple[str, ...] = ()
+    allow_imports: tuple[str, ...] = ()
+    limits: ExerciseLimits = ExerciseLimits()
 
     @property
     def directory(self) -> Path:
@@ -123,8 +136,10 @@ class ExerciseSpec:
 _TOP_KEYS = (
     "name", "title", "points", "student", "reference", "dtype", "device", "dims", "batch",
     "inputs", "trials", "seed", "tolerance", "finite_differences", "double_backward", "hint",
-    "edge_cases", "checks", "non_contiguous",
+    "edge_cases", "checks", "non_contiguous", "forbid", "allow_imports", "limits",
 )
+_LIMIT_KEYS = ("time_seconds", "cpu_seconds", "memory_mb", "output_kb")
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _INPUT_KEYS = ("name", "shape", "dtype", "domain", "differentiable", "tolerance")
 _DOMAIN_KEYS = ("kind", "scale", "low", "high", "avoid", "margin", "distinct")
 
@@ -482,6 +497,10 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
             if "edge_cases" in checks and not edge_cases:
                 r.problem(doc.line_of("checks"), "checks", "edge_cases is listed but no edge_cases are given")
 
+    forbid = _read_names(r, doc, "forbid", "dotted names such as torch.nn.functional.softmax", dotted=True)
+    allow_imports = _read_names(r, doc, "allow_imports", "module names such as scipy.special", dotted=False)
+    limits = _read_limits(r, doc)
+
     if r.problems:
         raise ConfigError(path, r.problems)
     return ExerciseSpec(
@@ -489,7 +508,40 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
         student_class=student_class, reference=reference, inputs=tuple(inputs), dims=dims,
         batch_rank=batch_rank, batch_size=batch_size, trials=trials, seed=seed, tolerance=tolerance,
         hint=hint.strip(), edge_cases=tuple(edge_cases), device=device, finite_differences=fd,
-        checks=tuple(checks), non_contiguous=non_contiguous,
+        checks=tuple(checks), non_contiguous=non_contiguous, forbid=forbid, allow_imports=allow_imports,
+        limits=limits,
+    )
+
+
+def _read_names(r: _Reader, doc: LineDict, key: str, expected: str, dotted: bool) -> tuple[str, ...]:
+    if key not in doc:
+        return ()
+    raw = doc[key]
+    ok = isinstance(raw, list) and all(isinstance(v, str) and _DOTTED.match(v) and (not dotted or "." in v)
+                                       for v in raw)
+    if not ok:
+        r.problem(doc.line_of(key), key, f"expected a list of {expected}, got {raw!r}")
+        return ()
+    return tuple(raw)
+
+
+def _read_limits(r: _Reader, doc: LineDict) -> ExerciseLimits:
+    if "limits" not in doc:
+        return ExerciseLimits()
+    raw = r.mapping(doc["limits"], doc.line_of("limits"), "limits")
+    if raw is None:
+        return ExerciseLimits()
+    r.check_keys(raw, _LIMIT_KEYS, "limits.")
+    positive = lambda v: _number(v) and v > 0  # noqa: E731
+    default = ExerciseLimits()
+    return ExerciseLimits(
+        time_seconds=float(r.get(raw, "time_seconds", "limits.", (int, float), "a number of seconds > 0",
+                                 default=default.time_seconds, check=positive)),
+        cpu_seconds=r.get(raw, "cpu_seconds", "limits.", (int, float), "a number of seconds > 0", check=positive),
+        memory_mb=r.get(raw, "memory_mb", "limits.", int, "a number of MiB > 0", default=default.memory_mb,
+                        check=positive),
+        output_kb=r.get(raw, "output_kb", "limits.", int, "a number of KiB > 0", default=default.output_kb,
+                        check=positive),
     )
 
 

@@ -1,9 +1,13 @@
-"""Watchers around student calls: autograd used inside a backward, inputs changed in place."""
+"""Watchers around student calls: autograd used inside a backward, forbidden functions, inputs
+changed in place."""
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import torch
 from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
 
 _AUTOGRAD_CALLS = {
     torch.autograd.grad: "torch.autograd.grad",
@@ -13,33 +17,63 @@ _AUTOGRAD_CALLS = {
 }
 
 
-class AutogradSpy(TorchFunctionMode):
-    """Records any use of autograd while a 'by hand' backward runs.
+class CallWatch(TorchFunctionMode):
+    """Records, while a student's forward or backward runs, any call of a forbidden function
+    (matched by name: ``torch.nn.functional.softmax`` also stands for ``torch.softmax`` and
+    ``Tensor.softmax``) and, with `autograd`, any use of autograd in a 'by hand' backward.
 
     The backward is called with grad mode off, as the autograd engine calls it. Reaching for
     autograd then needs one of: an explicit autograd call, turning grad mode back on
     (torch.enable_grad, torch.func transforms), or an op whose result requires grad.
     """
 
-    def __init__(self):
+    def __init__(self, forbid: Iterable[str] = (), autograd: bool = False):
         super().__init__()
-        self.violations: list[str] = []
+        self.forbidden = {name.rsplit(".", 1)[-1]: name for name in forbid}
+        self.autograd = autograd
+        self.violations: list[str] = []  # autograd use
+        self.forbidden_calls: list[tuple[str, str]] = []  # (what was called, the forbid entry)
 
-    def _record(self, what: str):
-        if what not in self.violations:
-            self.violations.append(what)
+    def _record(self, found: list[str], what: str):
+        if what not in found:
+            found.append(what)
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        name = _AUTOGRAD_CALLS.get(func)
-        if name is not None:
-            self._record(f"called {name}")
-        elif func is torch._C._set_grad_enabled and args and args[0]:
-            self._record("turned gradient tracking back on (torch.enable_grad, torch.set_grad_enabled or torch.func)")
+        banned = self.forbidden.get(getattr(func, "__name__", ""))
+        if banned is not None:
+            self._record(self.forbidden_calls, (getattr(func, "__name__", str(func)), banned))
+        if self.autograd:
+            name = _AUTOGRAD_CALLS.get(func)
+            if name is not None:
+                self._record(self.violations, f"called {name}")
+            elif func is torch._C._set_grad_enabled and args and args[0]:
+                self._record(self.violations, "turned gradient tracking back on "
+                                              "(torch.enable_grad, torch.set_grad_enabled or torch.func)")
         result = func(*args, **kwargs)
-        if isinstance(result, torch.Tensor) and result.grad_fn is not None:
-            self._record("built an autograd graph")
+        if self.autograd and isinstance(result, torch.Tensor) and result.grad_fn is not None:
+            self._record(self.violations, "built an autograd graph")
         return result
+
+
+class OpTrace(TorchDispatchMode):
+    """The aten operators a call ran, below every Python-level alias: ``torch.ops.aten._softmax``
+    called directly is still seen. Also tells whether anything was seen at all."""
+
+    def __init__(self, forbid: Iterable[str] = ()):
+        super().__init__()
+        leaves = {name.rsplit(".", 1)[-1]: name for name in forbid}
+        self.forbidden = {**leaves, **{f"_{leaf}": name for leaf, name in leaves.items()}}
+        self.ops = 0
+        self.forbidden_calls: list[tuple[str, str]] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.ops += 1
+        name = func.overloadpacket.__name__
+        banned = self.forbidden.get(name)
+        if banned is not None and (f"aten.{name}", banned) not in self.forbidden_calls:
+            self.forbidden_calls.append((f"aten.{name}", banned))
+        return func(*args, **(kwargs or {}))
 
 
 class InputSnapshot:

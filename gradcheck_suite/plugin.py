@@ -16,10 +16,13 @@ from .config import FLOAT_DTYPES, ExerciseSpec, load_exercise, with_overrides
 from .errors import ConfigError
 from .report import summary_lines, write_json_atomically
 from .results import GradeBook
-from .runner import RunOptions, prepare, run_check
+from .runner import RunOptions, prepare, run_check, student_path
+from .sandbox.staging import Submission
+from .sandbox.supervisor import IsolationUnavailable, Limits, Sandbox
 
 EXERCISE_FILE = "exercise.yaml"
 _BOOK = pytest.StashKey[GradeBook]()
+_ISOLATION = pytest.StashKey["Isolation"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,6 +40,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run every exercise's floating-point inputs in this dtype (the reference stays float64)")
     group.addoption("--device", choices=("cpu", "cuda"), default=None,
                     help="run every exercise's student code on this device")
+    group.addoption("--isolate", action="store_true", default=False,
+                    help="autograder mode: run the student's code in confined worker processes (untrusted code)")
+    group.addoption("--time-limit", metavar="SECONDS", type=float, default=None,
+                    help="with --isolate: wall-clock seconds per exercise, all its checks together "
+                         "(default: the exercise's limits.time_seconds, else 60)")
+    group.addoption("--isolate-user", metavar="USER", default=None,
+                    help="with --isolate, as root: run the workers as USER (e.g. nobody)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -47,6 +57,36 @@ def pytest_configure(config: pytest.Config) -> None:
     submission = config.getoption("--submission")
     if submission is not None and not Path(submission).is_dir():
         raise pytest.UsageError(f"--submission {submission}: not a directory")
+    if config.getoption("--isolate"):
+        limit = config.getoption("--time-limit")
+        if limit is not None and limit <= 0:
+            raise pytest.UsageError(f"--time-limit {limit}: expected a number of seconds > 0")
+        try:
+            sandbox = Sandbox(Limits(time_seconds=limit) if limit else Limits(), user=config.getoption("--isolate-user"))
+        except IsolationUnavailable as exc:
+            raise pytest.UsageError(f"--isolate: {exc}") from None
+        sandbox.start()
+        config.stash[_ISOLATION] = Isolation(sandbox, Path(submission) if submission else None)
+
+
+class Isolation:
+    """Autograder mode for one session: the sandbox, and the student's files read before any runs."""
+
+    def __init__(self, sandbox: Sandbox, submission: Path | None):
+        self.sandbox = sandbox
+        self.submission_dir = submission
+        self.staged: Submission | None = None
+
+    def stage(self, specs: list[ExerciseSpec]) -> None:
+        paths = {spec.student_file: student_path(spec, self.submission_dir) for spec in specs}
+        self.staged = Submission.collect(paths, self.submission_dir)
+
+    def levels(self) -> list[str]:
+        worker_levels = next((w.levels for w in self.sandbox.workers if w.levels), [])
+        return ["worker processes"] + worker_levels + self.sandbox.levels
+
+    def close(self) -> None:
+        self.sandbox.close()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
@@ -101,8 +141,17 @@ class ExerciseNode(pytest.Collector):
         """The student's file is loaded once, when the first check of this exercise runs."""
         if self._exercise is None:
             submission = self.config.getoption("--submission")
-            self._exercise = prepare(self.spec, Path(submission) if submission else None)
+            isolation = self.config.stash.get(_ISOLATION, None)
+            if isolation is None:
+                self._exercise = prepare(self.spec, Path(submission) if submission else None)
+            else:
+                self._exercise = prepare(self.spec, Path(submission) if submission else None, isolation.sandbox,
+                                         isolation.staged)
         return self._exercise
+
+    def teardown(self) -> None:
+        if self._exercise is not None:
+            self._exercise.close()  # in autograder mode, the worker and everything it started is gone
 
     def collect(self):
         for check in self.spec.checks:
@@ -152,6 +201,13 @@ class ConfigErrorItem(_GradeItem):
         return self.path, None, "config"
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    isolation = session.config.stash.get(_ISOLATION, None)
+    if isolation is not None:
+        specs = [item.parent.spec for item in session.items if isinstance(item, CheckItem)]
+        isolation.stage(list({spec.name: spec for spec in specs}.values()))
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
     book = config.stash.get(_BOOK, None)
     if not book or not any(e.checks or e.config_error for e in book.exercises.values()):
@@ -159,10 +215,21 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     terminalreporter.section("gradcheck-suite grades")
     for line in summary_lines(book):
         terminalreporter.write_line(line)
+    isolation = config.stash.get(_ISOLATION, None)
+    if isolation is not None:
+        terminalreporter.write_line("isolation: " + ", ".join(isolation.levels()))
+        for name, reason in (isolation.staged.ignored if isolation.staged else []):
+            terminalreporter.write_line(f"ignored in the submission: {name} ({reason})")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
+    isolation = session.config.stash.get(_ISOLATION, None)
+    if isolation is not None:
+        isolation.close()  # every worker process is gone before any result is written
     path = session.config.getoption("--grade-json", None)
     book = session.config.stash.get(_BOOK, None)
     if path and book is not None:
-        write_json_atomically(Path(path), book.to_json())
+        report = book.to_json()
+        if isolation is not None and isolation.staged is not None:
+            report["ignored_files"] = [{"name": n, "reason": r} for n, r in isolation.staged.ignored]
+        write_json_atomically(Path(path), report)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Every status a check can end with; only "passed" earns points. In the order an exercise's own
+# status is chosen from its checks' (the first one present wins).
+STATUSES = ("error", "crashed", "timeout", "failed", "flagged", "skipped", "passed")
+
 @dataclass(frozen=True)
 class CheckResult:
     exercise: str
@@ -37,10 +41,9 @@ class ExerciseResult:
         statuses = [c.status for c in self.checks]
         if statuses and all(s == "skipped" for s in statuses):
             return "skipped"
-        if "error" in statuses:
-            return "error"
-        if "failed" in statuses:
-            return "failed"
+        for status in ("error", "crashed", "timeout", "failed", "flagged"):
+            if status in statuses:
+                return status
         return "passed" if self.complete else "failed"
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -18,6 +18,9 @@ from .checks import TRIAL_CHECKS, CheckFailure, Exercise, KinkCrossed, check_edg
 from .config import ExerciseSpec
 from .errors import StudentCodeError
 from .results import CheckResult
+from .sandbox.staging import Submission
+from .sandbox.supervisor import Limits, RemoteOp, Sandbox, WorkerFailure
+from .source_rules import Finding, scan_file, scan_source
 from .strategies import Trial, make_inputs, trials
 from .student import StudentOp, load_function
 from .tolerances import shape_text
@@ -37,17 +40,62 @@ def student_path(spec: ExerciseSpec, submission: Path | None) -> Path:
     return (submission if submission is not None else spec.directory) / spec.student_file
 
 
-def prepare(spec: ExerciseSpec, submission: Path | None = None) -> Exercise:
-    """Load the student's file for `spec`; a load problem is kept and reported by every check."""
+def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox | None = None,
+            staged: Submission | None = None) -> Exercise:
+    """Load the student's file for `spec`; a load problem is kept and reported by every check.
+
+    With a `sandbox` (autograder mode) the file's contents come from `staged`, read before any
+    student code ran, and the student's code runs in a worker process.
+    """
     path = student_path(spec, submission)
     exercise = Exercise(spec, path)
+    if sandbox is None:
+        _apply_findings(exercise, scan_file(path, spec.forbid, spec.allow_imports))
+        try:
+            function = load_function(path, spec.student_class)
+        except StudentCodeError as exc:
+            exercise.load_error = str(exc)
+            return exercise
+        exercise.op = StudentOp(function, [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], path,
+                                spec.forbid)
+        return exercise
+    staged = staged or Submission.collect({spec.student_file: path})
+    contents = staged.files.get(spec.student_file)
+    if contents is None:
+        exercise.load_error = staged.problems.get(spec.student_file, f"{spec.student_file} not found")
+        return exercise
+    _apply_findings(exercise, scan_source(contents, spec.forbid, spec.allow_imports))
+    worker = sandbox.worker(spec.name, spec.student_file, contents, spec.student_class,
+                            [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], spec.device,
+                            worker_limits(spec, sandbox.limits), spec.forbid)
+    exercise.op = RemoteOp(worker)
+    exercise.close = worker.close
     try:
-        function = load_function(path, spec.student_class)
+        exercise.op.load()
     except StudentCodeError as exc:
         exercise.load_error = str(exc)
-        return exercise
-    exercise.op = StudentOp(function, [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], path)
+    except WorkerFailure as failure:
+        exercise.load_error, exercise.load_status = failure.message, failure.status
     return exercise
+
+
+def worker_limits(spec: ExerciseSpec, defaults: Limits) -> Limits:
+    """The exercise's limits from its YAML; `defaults` carries the session's (e.g. --time-limit)."""
+    limits = spec.limits
+    time_seconds = defaults.time_seconds if defaults.time_seconds != Limits().time_seconds else limits.time_seconds
+    return replace(defaults, time_seconds=time_seconds, cpu_seconds=limits.cpu_seconds or time_seconds,
+                   memory_bytes=limits.memory_mb << 20, output_bytes=limits.output_kb << 10)
+
+
+def _apply_findings(exercise: Exercise, findings: list[Finding]) -> None:
+    name = exercise.spec.student_file
+    forbidden = [f.describe(name) for f in findings if f.kind == "forbidden"]
+    review = [f.describe(name) for f in findings if f.kind == "review"]
+    if forbidden:
+        exercise.rule_failure = "\n".join(forbidden)
+    if review:
+        exercise.review = ("flagged for review (no points until a person has looked): "
+                           + "; ".join(review))
 
 
 def skip_reason(spec: ExerciseSpec) -> str | None:
@@ -69,7 +117,9 @@ def run_check(exercise: Exercise, check: str, options: RunOptions = RunOptions()
     if reason:
         return result("skipped", reason)
     if exercise.load_error:
-        return result("error", exercise.load_error)
+        return result(exercise.load_status, exercise.load_error)
+    if exercise.rule_failure:
+        return result("failed", _feedback(exercise, check, CheckFailure(exercise.rule_failure), options))
     try:
         if check == "edge_cases":
             check_edge_cases(exercise)
@@ -84,7 +134,17 @@ def run_check(exercise: Exercise, check: str, options: RunOptions = RunOptions()
     except CheckFailure as failure:
         return result(failure.status, _feedback(exercise, check, failure, options), failure.trial,
                       failure.not_implemented)
+    except WorkerFailure as failure:
+        return result(failure.status, failure.message)
+    review = exercise.review or _runtime_review(exercise)
+    if review:
+        return result("flagged", review)
     return result("passed")
+
+
+def _runtime_review(exercise: Exercise) -> str | None:
+    notes = getattr(exercise.op, "notes", None)
+    return f"flagged for review (no points until a person has looked): {'; '.join(notes)}" if notes else None
 
 
 def _keep_hypothesis_files_out_of_the_graded_tree() -> None:

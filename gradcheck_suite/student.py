@@ -6,6 +6,7 @@ in here without touching the checks.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import sys
@@ -18,7 +19,8 @@ from typing import Sequence
 import torch
 
 from .errors import StudentCodeError
-from .guards import AutogradSpy, InputSnapshot
+from .finite_differences import BatchedForward
+from .guards import CallWatch, InputSnapshot, OpTrace
 
 
 class StudentCallError(Exception):
@@ -30,6 +32,14 @@ class StudentCallError(Exception):
         self.where = where
         self.not_implemented = isinstance(exc, NotImplementedError)
         super().__init__(self.describe())
+
+    @classmethod
+    def reported(cls, message: str, not_implemented: bool) -> "StudentCallError":
+        """The same error as described by a worker process (only its text crosses back)."""
+        error = cls("", RuntimeError(message), "")
+        error.not_implemented = not_implemented
+        error.describe = lambda: message
+        return error
 
     def describe(self) -> str:
         if self.not_implemented:
@@ -129,13 +139,19 @@ class StudentOp:
     """The student's Function behind one interface: forward, backward, and a pure forward."""
 
     def __init__(self, function: type[torch.autograd.Function], input_names: Sequence[str],
-                 differentiable: Sequence[bool], path: Path):
+                 differentiable: Sequence[bool], path: Path, forbid: Sequence[str] = (), trace_ops: bool = False):
+        """`trace_ops` also watches the aten operators each call runs (in autograder workers: the
+        first use of a dispatch mode imports torch._dynamo, seconds that the zygote pays once)."""
         self.function = function
+        self.forbid = tuple(forbid)
+        self.trace_ops = trace_ops
+        self.notes: list[str] = []  # what makes the submission one for a person to review
         self.input_names = list(input_names)
         self.differentiable = list(differentiable)
         self.path = path
         self.name = function.__name__
         self._new_style = function.setup_context is not torch.autograd.Function.setup_context
+        self._batched: BatchedForward | None = None
 
     def _phase(self, method: str) -> str:
         return f"{self.name}.{method}"
@@ -145,10 +161,13 @@ class StudentOp:
         # detach() keeps the caller's strides (clone() would make strided views contiguous).
         leaves = [t.detach().requires_grad_(d) for t, d in zip(inputs, self.differentiable)]
         snapshot = InputSnapshot(dict(zip(self.input_names, leaves)))
+        watch, trace = CallWatch(self.forbid), self._trace()
         try:
-            output = self.function.apply(*leaves)
+            with watch, trace:
+                output = self.function.apply(*leaves)
         except Exception as exc:  # noqa: BLE001
             raise StudentCallError(self._phase("forward"), exc, located(exc, self.path)) from None
+        self._check_calls("forward", watch, trace)
         changed = snapshot.changed()
         if changed:
             raise ProtocolViolation(
@@ -174,12 +193,13 @@ class StudentOp:
         watched = dict(zip(self.input_names, run.inputs))
         watched["grad_output"] = given
         snapshot = InputSnapshot(watched, copies={**run.input_values, "grad_output": grad_output.detach()})
-        spy = AutogradSpy()
+        spy, trace = CallWatch(self.forbid, autograd=True), self._trace()
         try:
-            with torch.no_grad(), spy:
+            with torch.no_grad(), spy, trace:
                 grads = self.function.backward(run.node, given)
         except Exception as exc:  # noqa: BLE001
             raise StudentCallError(self._phase("backward"), exc, located(exc, self.path)) from None
+        self._check_calls("backward", spy, trace)
         if spy.violations:
             raise ProtocolViolation(
                 f"{self._phase('backward')} used autograd ({'; '.join(spy.violations)}) to get its answer; "
@@ -190,6 +210,23 @@ class StudentOp:
                 f"{self._phase('backward')} modified {', '.join(changed)} in place; "
                 "leave saved tensors and grad_output unchanged")
         return self._normalise(grads)
+
+    def _trace(self):
+        return OpTrace(self.forbid) if self.trace_ops else contextlib.nullcontext()
+
+    def _check_calls(self, method: str, watch: CallWatch, trace) -> None:
+        traced = trace.forbidden_calls if self.trace_ops else []
+        found: dict[str, list[str]] = {}
+        for called, banned in watch.forbidden_calls + traced:
+            found.setdefault(banned, []).append(called)
+        if found:
+            names = "; ".join(f"{' / '.join(calls)} (forbidden: {banned})" for banned, calls in found.items())
+            raise ProtocolViolation(f"{self._phase(method)} called {names}: this exercise asks you to write it yourself")
+        if self.trace_ops and trace.ops == 0:
+            note = (f"{self._phase(method)} ran no torch operation the grader could see "
+                    "(was the grader's operator trace switched off?)")
+            if note not in self.notes:
+                self.notes.append(note)
 
     def _normalise(self, grads) -> list[torch.Tensor | None]:
         if not isinstance(grads, tuple):
@@ -214,3 +251,66 @@ class StudentOp:
         if self._new_style:
             return self.function.forward(*inputs)
         return self.function.forward(_PlainContext(needs), *inputs)
+
+    def batched_forward(self, fixed: Sequence[torch.Tensor], layout: Sequence[tuple[int, torch.Size]]) -> BatchedForward:
+        """The pure forward as f(flat vector of the inputs listed in `layout`) -> flat output,
+        the other inputs fixed; one BatchedForward is kept, so that whether vmap works is
+        learned once per student."""
+        fixed = list(fixed)
+
+        def flat_forward(theta: torch.Tensor) -> torch.Tensor:
+            args = list(fixed)
+            offset = 0
+            for index, shape in layout:
+                size = shape.numel()
+                args[index] = theta[offset:offset + size].reshape(shape)
+                offset += size
+            out = self.pure_forward(*args)
+            if not isinstance(out, torch.Tensor):
+                raise ProtocolViolation(f"{self.name}.forward returned {type(out).__name__}, expected a tensor")
+            return out.reshape(-1)
+
+        if self._batched is None:
+            self._batched = BatchedForward(flat_forward)
+        else:
+            self._batched.flat_forward = flat_forward
+        return self._batched
+
+    def second_order(self, inputs: Sequence[torch.Tensor], upstream: torch.Tensor,
+                     directions: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """Second derivatives of <upstream, f(x)> through the student's backward (see second_order)."""
+        try:
+            return second_order(self.function.apply, inputs, self.differentiable, upstream, directions)
+        except Exception as exc:  # noqa: BLE001
+            raise StudentCallError(self._phase("backward (differentiated)"), exc, located(exc, self.path)) from None
+
+
+def second_order(function, inputs: Sequence[torch.Tensor], differentiable: Sequence[bool], upstream: torch.Tensor,
+                 directions: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    """gradgradcheck's quantity: the gradient of sum_i <grad_i, d_i>, where grad_i is the first
+    derivative of <upstream, function(x)> with respect to input i (built with create_graph), with
+    respect to every differentiable input and to the upstream gradient."""
+    upstream = upstream.detach().requires_grad_(True)
+    leaves = [t.detach().clone().requires_grad_(d) for t, d in zip(inputs, differentiable)]
+    indices = [i for i, d in enumerate(differentiable) if d]
+    wrt = [leaves[i] for i in indices]
+    with torch.enable_grad():
+        out = function(*leaves)
+        projected = (out * upstream.to(out.dtype)).sum()
+        first = torch.autograd.grad(projected, wrt, create_graph=True, allow_unused=True)
+        terms = [(f * directions[i]).sum() for f, i in zip(first, indices) if f is not None and f.requires_grad]
+        if not terms:
+            return [torch.zeros_like(t) for t in wrt + [upstream]]
+        second = torch.autograd.grad(sum(terms), wrt + [upstream], allow_unused=True)
+    return [torch.zeros_like(t) if g is None else g.detach() for g, t in zip(second, wrt + [upstream])]
+
+
+def non_contiguous_copy(tensor: torch.Tensor) -> torch.Tensor:
+    """The same values as a strided view of a larger buffer."""
+    if tensor.numel() < 2:
+        return tensor
+    wide = torch.zeros(*tensor.shape[:-1], 2 * tensor.shape[-1], dtype=tensor.dtype, device=tensor.device) \
+        if tensor.dim() else tensor
+    view = wide[..., ::2]
+    view.copy_(tensor)
+    return view

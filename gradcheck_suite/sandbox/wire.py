@@ -1,0 +1,181 @@
+"""The data-only message format between the grader and a worker.
+
+A message is ``MAGIC | header length (4 bytes) | JSON header | raw tensor bytes``. The header is
+plain JSON (no pickle anywhere); tensors inside it are ``{"$tensor": i}`` references to entries of
+its ``tensors`` list, each a dtype name, a shape and a device. The receiver checks the header (its
+size, the dtypes against a fixed list, every shape and the total byte count against its cap)
+before it allocates anything, then builds each tensor from the bytes with ``torch.frombuffer``:
+what comes back is always an exact ``torch.Tensor``, whatever the sender was.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import math
+import os
+import select
+import struct
+import time
+
+import torch
+
+MAGIC = b"GCS1"
+MAX_HEADER = 1 << 20
+MAX_DIMS = 8
+DTYPES = {
+    "float64": torch.float64, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16,
+    "int64": torch.int64, "int32": torch.int32, "int16": torch.int16, "int8": torch.int8, "uint8": torch.uint8,
+    "bool": torch.bool,
+}
+_NAMES = {v: k for k, v in DTYPES.items()}
+
+
+class WireError(Exception):
+    """The other side sent something that is not a well-formed message within the limits."""
+
+
+class ChannelClosed(WireError):
+    """The other side closed the channel (for a worker: it exited or was killed)."""
+
+
+class Timeout(WireError):
+    """No complete message arrived before the deadline."""
+
+
+def encode(message: dict) -> bytes:
+    tensors: list[torch.Tensor] = []
+
+    def walk(value):
+        if isinstance(value, torch.Tensor):
+            tensors.append(value)
+            return {"$tensor": len(tensors) - 1}
+        if isinstance(value, dict):
+            return {str(k): walk(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [walk(v) for v in value]
+        if value is None or isinstance(value, (bool, int, str)):
+            return value
+        if isinstance(value, float):
+            return value if math.isfinite(value) else repr(value)
+        raise TypeError(f"cannot send a {type(value).__name__}")
+
+    body = walk(message)
+    plain = [_plain(t) for t in tensors]
+    header = {"body": body, "tensors": [
+        {"dtype": _NAMES[t.dtype], "shape": list(t.shape), "device": device}
+        for t, device in zip(plain, (t.device.type for t in tensors))
+    ]}
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    chunks = [MAGIC, struct.pack(">I", len(raw)), raw]
+    chunks += [ctypes.string_at(t.data_ptr(), t.numel() * t.element_size()) if t.numel() else b"" for t in plain]
+    return b"".join(chunks)
+
+
+def _plain(tensor: torch.Tensor) -> torch.Tensor:
+    """A contiguous CPU torch.Tensor with the same values (drops any subclass)."""
+    t = torch.Tensor._make_subclass(torch.Tensor, tensor.detach()) if type(tensor) is not torch.Tensor else tensor
+    t = t.detach().to("cpu").contiguous()
+    if t.dtype not in _NAMES:
+        raise TypeError(f"cannot send a tensor of dtype {t.dtype}")
+    return t
+
+
+class Reader:
+    """Reads messages from a file descriptor, each within a deadline and a byte cap."""
+
+    def __init__(self, fd: int, max_bytes: int):
+        self.fd = fd
+        self.max_bytes = max_bytes
+        self._buffer = bytearray()
+
+    def _read(self, count: int, deadline: float | None) -> bytes:
+        while len(self._buffer) < count:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([self.fd], [], [], wait)
+            if not ready:
+                raise Timeout("no reply before the time limit")
+            chunk = os.read(self.fd, min(1 << 20, count - len(self._buffer)))
+            if not chunk:
+                raise ChannelClosed("the worker closed its channel")
+            self._buffer += chunk
+        data = bytes(self._buffer[:count])
+        del self._buffer[:count]
+        return data
+
+    def read(self, deadline: float | None = None) -> dict:
+        if self._read(4, deadline) != MAGIC:
+            raise WireError("a message did not start with the expected marker")
+        (length,) = struct.unpack(">I", self._read(4, deadline))
+        if length > MAX_HEADER:
+            raise WireError(f"a message header of {length} bytes (the limit is {MAX_HEADER})")
+        try:
+            header = json.loads(self._read(length, deadline))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise WireError(f"a message header is not JSON: {exc}") from None
+        specs = _check_header(header, self.max_bytes)
+        tensors = []
+        for dtype, shape, device, nbytes in specs:
+            raw = bytearray(self._read(nbytes, deadline))
+            if nbytes:
+                tensor = torch.frombuffer(raw, dtype=torch.uint8).view(dtype).reshape(shape)
+            else:
+                tensor = torch.empty(shape, dtype=dtype)
+            tensors.append(tensor if device == "cpu" else _to_device(tensor, device))
+        return _resolve(header["body"], tensors)
+
+
+def _check_header(header, max_bytes: int) -> list[tuple[torch.dtype, tuple[int, ...], str, int]]:
+    if not isinstance(header, dict) or set(header) != {"body", "tensors"} or not isinstance(header["tensors"], list):
+        raise WireError("a message header has the wrong structure")
+    specs, total = [], 0
+    for entry in header["tensors"]:
+        if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "device"}:
+            raise WireError("a tensor entry has the wrong structure")
+        dtype = DTYPES.get(entry["dtype"]) if isinstance(entry["dtype"], str) else None
+        shape = entry["shape"]
+        if dtype is None:
+            raise WireError(f"a tensor of unsupported dtype {entry['dtype']!r}")
+        if not (isinstance(shape, list) and len(shape) <= MAX_DIMS
+                and all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**40 for s in shape)):
+            raise WireError(f"a tensor with an invalid shape {shape!r}")
+        if entry["device"] not in ("cpu", "cuda"):
+            raise WireError(f"a tensor on an unsupported device {entry['device']!r}")
+        nbytes = math.prod(shape) * torch.empty((), dtype=dtype).element_size()
+        total += nbytes
+        if total > max_bytes:
+            raise WireError(f"a message of more than {max_bytes} bytes of tensors")
+        specs.append((dtype, tuple(shape), entry["device"], nbytes))
+    return specs
+
+
+def _to_device(tensor: torch.Tensor, device: str) -> torch.Tensor:
+    return tensor.to(device) if device == "cuda" and torch.cuda.is_available() else tensor
+
+
+def _resolve(value, tensors: list[torch.Tensor]):
+    if isinstance(value, dict):
+        if set(value) == {"$tensor"}:
+            index = value["$tensor"]
+            if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(tensors):
+                raise WireError("a tensor reference out of range")
+            return tensors[index]
+        return {k: _resolve(v, tensors) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, tensors) for v in value]
+    return value
+
+
+def send(fd: int, message: dict, deadline: float | None = None) -> None:
+    """Write one message; Timeout when the other side stops reading before the deadline."""
+    data = memoryview(encode(message))
+    while data:
+        wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+        _, ready, _ = select.select([], [fd], [], wait)
+        if not ready:
+            raise Timeout("the worker stopped reading its requests")
+        try:
+            written = os.write(fd, data[:1 << 16])
+        except (BrokenPipeError, ConnectionResetError):
+            raise ChannelClosed("the worker closed its channel") from None
+        data = data[written:]

@@ -1,0 +1,107 @@
+"""The worker: the only process where a student's code runs.
+
+It is forked from the zygote (which has torch imported and never runs student code), confines
+itself (session, cgroups, resource limits, working directory, optionally another user) before it
+loads the student's file, then answers the grader's requests one at a time: forward, backward,
+a batch of pure forwards for finite differences, second derivatives. Every answer is data (see
+wire.py); what the student's code prints goes to capped files; nothing it returns is trusted by
+the grader beyond its bytes.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections import OrderedDict
+from pathlib import Path
+
+import torch
+
+from ..errors import StudentCodeError
+from ..student import ProtocolViolation, StudentCallError, StudentOp, load_function, non_contiguous_copy
+from . import wire
+
+MAX_RUNS = 8  # forward runs kept for later backward calls
+
+
+class Session:
+    """The worker's state between requests: the student's op and its recent forward runs."""
+
+    def __init__(self, config: dict):
+        self.config = config
+        self.op: StudentOp | None = None
+        self.runs: OrderedDict[int, object] = OrderedDict()
+        self.next_run = 0
+
+    def handle(self, request: dict) -> dict:
+        kind = request.get("op")
+        if kind == "load":
+            return self.load()
+        if self.op is None:
+            raise ProtocolViolation("the student's file is not loaded")
+        if kind == "forward":
+            inputs = [non_contiguous_copy(t) if strided else t
+                      for t, strided in zip(request["inputs"], request["strided"])]
+            run = self.op.forward(inputs)
+            self.next_run += 1
+            self.runs[self.next_run] = run
+            while len(self.runs) > MAX_RUNS:
+                self.runs.popitem(last=False)
+            return {"run": self.next_run, "output": run.output.detach()}
+        if kind == "backward":
+            run = self.runs.get(request["run"])
+            if run is None:
+                raise ProtocolViolation("backward was asked for a forward run the worker no longer has")
+            return {"grads": self.op.backward(run, request["grad_output"])}
+        if kind == "forward_batch":
+            layout = [(index, torch.Size(shape)) for index, shape in request["layout"]]
+            batched = self.op.batched_forward(request["fixed"], layout)
+            return {"outputs": batched(request["thetas"]).detach()}
+        if kind == "second_order":
+            return {"grads": self.op.second_order(request["inputs"], request["upstream"], request["directions"])}
+        raise ProtocolViolation(f"unknown request {kind!r}")
+
+    def load(self) -> dict:
+        config = self.config
+        path = Path(config["workdir"], config["student_file"])
+        try:
+            function = load_function(path, config["student_class"])
+        except StudentCodeError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - sys.exit, pytest.exit... at import
+            raise StudentCodeError(f"importing {path.name} raised {type(exc).__name__}: {exc}"[:2000]) from None
+        self.op = StudentOp(function, config["input_names"], config["differentiable"], path, config.get("forbid", ()),
+                             trace_ops=True)
+        return {"name": self.op.name, "levels": self.config.get("held", [])}
+
+
+def serve(channel: socket.socket, config: dict) -> None:
+    """Answer requests until the grader closes the channel."""
+    fd = channel.fileno()
+    reader = wire.Reader(fd, int(config["limits"]["message_bytes"]))
+    session = Session(config)
+    while True:
+        try:
+            request = reader.read()
+        except wire.WireError:
+            return
+        phase = f"{config['student_class']}.{request.get('op', '?')}"
+        try:
+            reply = session.handle(request)
+        except StudentCodeError as exc:
+            reply = {"error": {"kind": "load", "message": str(exc)}}
+        except StudentCallError as exc:
+            reply = {"error": {"kind": "student", "message": exc.describe(), "not_implemented": exc.not_implemented}}
+        except ProtocolViolation as exc:
+            reply = {"error": {"kind": "protocol", "message": str(exc)}}
+        except BaseException as exc:  # noqa: BLE001 - SystemExit, pytest outcomes, KeyboardInterrupt...
+            reply = {"error": {"kind": "student", "not_implemented": False,
+                               "message": f"{phase} raised {type(exc).__name__}: {exc}"[:2000]}}
+        if session.op is not None and session.op.notes:
+            reply["notes"] = session.op.notes
+        try:
+            wire.send(fd, reply)
+        except (TypeError, KeyError) as exc:  # something in the reply cannot be sent as data
+            wire.send(fd, {"error": {"kind": "protocol", "message": f"{phase} returned something that is not "
+                                                                    f"a plain tensor ({exc})"}})
+        except wire.WireError:
+            return

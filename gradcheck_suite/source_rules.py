@@ -1,0 +1,199 @@
+"""What a student's file may use, checked on its source before any of it runs.
+
+Two kinds of finding:
+
+- **forbidden**: a call the exercise rules out (``forbid:`` in the YAML, e.g. the reference
+  function itself, and autograd inside a "by hand" backward). It fails the exercise, with the line.
+- **review**: a construct no honest answer to a backprop exercise needs and that the usual attacks
+  on a grader rely on (imports beyond the numeric ones, ``open``/``exec``/``__import__``, frame and
+  dunder access, ``torch._C``/``torch.ops``, defining ``__torch_function__``). It earns no points
+  until a person has looked ("flagged for review"); a static check can be evaded, the runtime guards
+  and the worker's isolation are the other layers.
+
+Names are resolved through import aliases (``import torch.nn.functional as F``, ``from torch import
+autograd as ag``) and simple assignments (``g = torch.autograd.grad``).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+ALLOWED_IMPORTS = ("torch", "math", "numpy", "typing", "__future__", "functools", "itertools", "collections",
+                   "dataclasses", "abc", "numbers", "operator", "enum")
+
+# Autograd inside a backward that should be computed by hand.
+BACKWARD_FORBIDDEN = ("torch.autograd.grad", "torch.autograd.backward", "torch.autograd.functional", "torch.func",
+                      "torch.vmap", "torch.enable_grad", "torch.set_grad_enabled", "torch.autograd.grad_mode")
+BACKWARD_FORBIDDEN_METHODS = ("backward", "requires_grad_")
+
+_REVIEW_CALLS = {"exec", "eval", "compile", "__import__", "open", "globals", "locals", "vars", "breakpoint", "input",
+                 "getattr", "setattr", "delattr"}
+_REVIEW_ATTRIBUTES = {"_getframe", "f_back", "f_locals", "f_globals", "f_builtins", "tb_frame", "gi_frame", "cr_frame",
+                      "ag_frame", "co_code", "modules"}
+_ALLOWED_DUNDERS = {"__init__", "__name__", "__doc__", "__future__"}
+_REVIEW_TORCH = ("torch._", "torch.ops", "torch.overrides", "torch.utils", "torch.library", "torch.testing",
+                 "torch.multiprocessing", "torch.hub", "torch.load", "torch.save", "torch.cuda.memory")
+_REVIEW_DEFINITIONS = {"__torch_function__", "__torch_dispatch__", "__eq__", "__bool__", "__getattr__",
+                       "__getattribute__", "__del__", "__reduce__", "__reduce_ex__", "__setstate__", "__class_getitem__"}
+MAX_SOURCE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Finding:
+    line: int
+    message: str
+    kind: str  # "forbidden" or "review"
+
+    def describe(self, filename: str) -> str:
+        return f"{filename}, line {self.line}: {self.message}"
+
+
+def scan_file(path: Path, forbid: Iterable[str] = (), allow_imports: Iterable[str] = ()) -> list[Finding]:
+    """Findings for the file at `path` (none when it is missing or does not parse: loading reports that)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return []
+    if len(data) > MAX_SOURCE_BYTES:
+        return [Finding(1, f"the file is {len(data)} bytes long (more than {MAX_SOURCE_BYTES})", "review")]
+    return scan_source(data, forbid, allow_imports)
+
+
+def scan_source(source: str | bytes, forbid: Iterable[str] = (), allow_imports: Iterable[str] = ()) -> list[Finding]:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    scanner = _Scanner(tuple(forbid), tuple(ALLOWED_IMPORTS) + tuple(allow_imports))
+    scanner.visit(tree)
+    return sorted(set(scanner.findings), key=lambda f: (f.line, f.message))
+
+
+def _leaf(dotted: str) -> str:
+    return dotted.rsplit(".", 1)[-1]
+
+
+def _matches(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+class _Scanner(ast.NodeVisitor):
+    def __init__(self, forbid: tuple[str, ...], allowed_imports: tuple[str, ...]):
+        self.forbid = forbid
+        self.forbid_leaves = {_leaf(f): f for f in forbid}
+        self.allowed_imports = allowed_imports
+        self.aliases: dict[str, str] = {}
+        self.findings: list[Finding] = []
+        self.function_stack: list[str] = []
+
+    # --------------------------------------------------------------- helpers
+    def _add(self, node: ast.AST, message: str, kind: str) -> None:
+        self.findings.append(Finding(getattr(node, "lineno", 1), message, kind))
+
+    def resolve(self, node: ast.AST) -> str | None:
+        """The dotted name an expression stands for, through import aliases; None if it is no name."""
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        base = self.aliases.get(node.id)
+        if base is None:
+            return None
+        return ".".join([base] + list(reversed(parts)))
+
+    @property
+    def in_backward(self) -> bool:
+        return "backward" in self.function_stack
+
+    def _check_import(self, node: ast.AST, module: str) -> None:
+        if not any(_matches(module, allowed) for allowed in self.allowed_imports):
+            self._add(node, f"imports {module}, which a backprop exercise does not need", "review")
+
+    def _check_name(self, node: ast.AST, name: str) -> None:
+        for banned in self.forbid:
+            if _matches(name, banned) or (name.startswith("torch.") and _leaf(name) in self.forbid_leaves
+                                          and name.count(".") <= 3 and _leaf(name) == _leaf(banned)):
+                self._add(node, f"uses {name}, which this exercise forbids ({banned}): write it yourself", "forbidden")
+                return
+        if self.in_backward:
+            for banned in BACKWARD_FORBIDDEN:
+                if _matches(name, banned):
+                    self._add(node, f"backward uses {name}: compute the gradients by hand, without autograd",
+                              "forbidden")
+                    return
+        for risky in _REVIEW_TORCH:
+            if name.startswith(risky) and name != "torch.__version__":
+                self._add(node, f"uses {name}, which a backprop exercise does not need", "review")
+                return
+
+    # --------------------------------------------------------------- visitors
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._check_import(node, alias.name)
+            if alias.asname:
+                self.aliases[alias.asname] = alias.name
+            else:
+                self.aliases[alias.name.split(".")[0]] = alias.name.split(".")[0]
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        if node.level:
+            self._add(node, "uses a relative import; the submission is graded as a single file", "review")
+            return
+        self._check_import(node, module)
+        for alias in node.names:
+            if alias.name == "*":
+                self._add(node, f"imports * from {module}; import the names you use", "review")
+                continue
+            full = f"{module}.{alias.name}"
+            self.aliases[alias.asname or alias.name] = full
+            self._check_name(node, full)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        target = self.resolve(node.value)
+        if target is not None:
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    self.aliases[t.id] = target
+        self.generic_visit(node)
+
+    def _visit_function(self, node) -> None:
+        if node.name in _REVIEW_DEFINITIONS:
+            self._add(node, f"defines {node.name}, which a backprop exercise does not need", "review")
+        self.function_stack.append(node.name)
+        self.generic_visit(node)
+        self.function_stack.pop()
+
+    visit_FunctionDef = _visit_function
+    visit_AsyncFunctionDef = _visit_function
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        name = self.resolve(node)
+        if name is not None:
+            self._check_name(node, name)
+        elif isinstance(node.ctx, ast.Load) and node.attr in self.forbid_leaves:
+            banned = self.forbid_leaves[node.attr]
+            self._add(node, f"uses .{node.attr}, which this exercise forbids ({banned}): write it yourself",
+                      "forbidden")
+        elif self.in_backward and node.attr in BACKWARD_FORBIDDEN_METHODS:
+            self._add(node, f"backward calls .{node.attr}(): compute the gradients by hand, without autograd",
+                      "forbidden")
+        if node.attr in _REVIEW_ATTRIBUTES or (node.attr.startswith("__") and node.attr not in _ALLOWED_DUNDERS):
+            self._add(node, f"uses .{node.attr}, which a backprop exercise does not need", "review")
+        if name is None:  # the chain's own parts are checked once, from the outermost attribute
+            self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id in _REVIEW_CALLS and node.id not in self.aliases:
+            self._add(node, f"uses {node.id}, which a backprop exercise does not need", "review")
+        elif node.id.startswith("__") and node.id not in _ALLOWED_DUNDERS:
+            self._add(node, f"uses {node.id}, which a backprop exercise does not need", "review")
+        else:
+            name = self.resolve(node)
+            if name is not None and name != node.id:
+                self._check_name(node, name)
