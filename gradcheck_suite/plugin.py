@@ -58,6 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if submission is not None and not Path(submission).is_dir():
         raise pytest.UsageError(f"--submission {submission}: not a directory")
     if config.getoption("--isolate"):
+        _refuse_submitted_plugins(config, submission)
         limit = config.getoption("--time-limit")
         if limit is not None and limit <= 0:
             raise pytest.UsageError(f"--time-limit {limit}: expected a number of seconds > 0")
@@ -67,6 +68,21 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--isolate: {exc}") from None
         sandbox.start()
         config.stash[_ISOLATION] = Isolation(sandbox, Path(submission) if submission else None)
+
+
+def _refuse_submitted_plugins(config: pytest.Config, submission: str | None) -> None:
+    """pytest may have imported a conftest.py from the submission folder before this plugin saw its
+    options (when the plugin comes from a conftest.py rather than from its entry point or -p)."""
+    if submission is None:
+        return
+    root = Path(submission).resolve()
+    for plugin in config.pluginmanager.get_plugins():
+        module_file = getattr(plugin, "__file__", None)
+        if module_file and Path(module_file).resolve().is_relative_to(root):
+            raise pytest.UsageError(
+                f"--isolate: pytest loaded {module_file} from the submission before the grader could stop it; "
+                "register the grader with its entry point (pip install) or -p gradcheck_suite.plugin, or use "
+                "`gradcheck-suite grade`")
 
 
 class Isolation:

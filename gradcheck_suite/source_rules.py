@@ -135,6 +135,7 @@ class _Scanner(ast.NodeVisitor):
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             self._check_import(node, alias.name)
+            self._check_name(node, alias.name)
             if alias.asname:
                 self.aliases[alias.asname] = alias.name
             else:
@@ -156,10 +157,12 @@ class _Scanner(ast.NodeVisitor):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         target = self.resolve(node.value)
-        if target is not None:
-            for t in node.targets:
-                if isinstance(t, ast.Name):
-                    self.aliases[t.id] = target
+        for t in node.targets:
+            if isinstance(t, ast.Name) and target is not None:
+                self.aliases[t.id] = target
+            patched = self.resolve(t) if isinstance(t, ast.Attribute) else None
+            if patched is not None:
+                self._add(node, f"assigns to {patched}: a submission may not change the libraries it uses", "review")
         self.generic_visit(node)
 
     def _visit_function(self, node) -> None:

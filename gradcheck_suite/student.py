@@ -168,6 +168,11 @@ class StudentOp:
         except Exception as exc:  # noqa: BLE001
             raise StudentCallError(self._phase("forward"), exc, located(exc, self.path)) from None
         self._check_calls("forward", watch, trace)
+        if self.trace_ops and trace.ops == 0 and isinstance(output, torch.Tensor) and not _aliases(output, leaves):
+            note = (f"{self._phase('forward')} returned a new tensor without any torch operation the grader "
+                    "could see (was the grader's operator trace switched off?)")
+            if note not in self.notes:
+                self.notes.append(note)
         changed = snapshot.changed()
         if changed:
             raise ProtocolViolation(
@@ -222,11 +227,6 @@ class StudentOp:
         if found:
             names = "; ".join(f"{' / '.join(calls)} (forbidden: {banned})" for banned, calls in found.items())
             raise ProtocolViolation(f"{self._phase(method)} called {names}: this exercise asks you to write it yourself")
-        if self.trace_ops and trace.ops == 0:
-            note = (f"{self._phase(method)} ran no torch operation the grader could see "
-                    "(was the grader's operator trace switched off?)")
-            if note not in self.notes:
-                self.notes.append(note)
 
     def _normalise(self, grads) -> list[torch.Tensor | None]:
         if not isinstance(grads, tuple):
@@ -283,6 +283,14 @@ class StudentOp:
             return second_order(self.function.apply, inputs, self.differentiable, upstream, directions)
         except Exception as exc:  # noqa: BLE001
             raise StudentCallError(self._phase("backward (differentiated)"), exc, located(exc, self.path)) from None
+
+
+def _aliases(output: torch.Tensor, inputs: Sequence[torch.Tensor]) -> bool:
+    try:
+        pointer = output.untyped_storage().data_ptr()
+        return any(t.untyped_storage().data_ptr() == pointer for t in inputs)
+    except (RuntimeError, NotImplementedError):
+        return True
 
 
 def second_order(function, inputs: Sequence[torch.Tensor], differentiable: Sequence[bool], upstream: torch.Tensor,

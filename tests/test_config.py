@@ -11,7 +11,7 @@ import torch
 from gradcheck_suite.config import load_exercise
 from gradcheck_suite.errors import ConfigError
 
-from conftest import exercise_names, exercise_yaml
+from conftest import EXERCISES, exercise_names, exercise_yaml
 
 VALID = """\
 name: demo
@@ -210,3 +210,24 @@ def test_every_problem_is_reported_together(tmp_path):
     assert len(lines) == len(info.value.problems) == 3
     assert {line.split(": ")[1] for line in lines} == {"inputs.x.shape", "points", "hnt"}
     assert all(line.startswith(f"{path}:") for line in lines)
+
+
+def test_forbid_allow_imports_and_limits_are_read_and_checked(tmp_path):
+    from gradcheck_suite.config import ExerciseLimits
+    good = EXERCISES / "softmax" / "exercise.yaml"
+    spec = load_exercise(good)
+    assert spec.forbid == ("torch.nn.functional.softmax",) and spec.limits == ExerciseLimits()
+    text = good.read_text() + "allow_imports: [scipy.special]\nlimits: {time_seconds: 5, memory_mb: 512}\n"
+    (tmp_path / "exercise.yaml").write_text(text)
+    spec = load_exercise(tmp_path / "exercise.yaml")
+    assert spec.allow_imports == ("scipy.special",)
+    assert spec.limits.time_seconds == 5 and spec.limits.memory_mb == 512 and spec.limits.output_kb == 1024
+    bad = good.read_text().replace("forbid: [torch.nn.functional.softmax]", "forbid: softmax") \
+        + "limits: {time_seconds: -1, wall: 3}\n"
+    (tmp_path / "exercise.yaml").write_text(bad)
+    with pytest.raises(ConfigError) as info:
+        load_exercise(tmp_path / "exercise.yaml")
+    text = str(info.value)
+    assert "forbid: expected a list of dotted names" in text
+    assert "limits.time_seconds: expected a number of seconds > 0" in text
+    assert "limits.wall: unknown key" in text

@@ -93,6 +93,10 @@ class Sandbox:
         if self._zygote is None:
             self._launch()
 
+    def ready(self) -> None:
+        """Wait for the zygote (start it if needed); IsolationUnavailable if it cannot start."""
+        self._start_zygote()
+
     def _start_zygote(self) -> None:
         if self._zygote is None or self._zygote.poll() is not None:
             self._launch()
@@ -105,7 +109,7 @@ class Sandbox:
             self._zygote = subprocess.Popen(
                 [sys.executable, "-I", str(ZYGOTE), str(theirs.fileno())], pass_fds=(theirs.fileno(),),
                 env=scrubbed_environment(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                start_new_session=True, cwd=self.root)
+                start_new_session=True, cwd="/")
         finally:
             theirs.close()
             log.close()
@@ -292,7 +296,9 @@ class Worker:
     # ------------------------------------------------------------------ requests
     def start(self) -> None:
         """Start the worker (it loads the student's file) unless it is running; the exercise's
-        time budget starts with its first start."""
+        time budget starts with its first start (once the zygote is ready: its start is not the
+        student's time)."""
+        self.sandbox.ready()
         if self.deadline is None:
             self.deadline = time.monotonic() + self.limits.time_seconds
         if self._remaining() <= 0:

@@ -1,0 +1,238 @@
+"""Autograder mode: the same verdicts as in-process, the wire format, and the worker's life."""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from gradcheck_suite.config import load_exercise
+from gradcheck_suite.runner import RunOptions, prepare, run_check
+from gradcheck_suite.sandbox import wire
+from gradcheck_suite.sandbox.staging import Submission
+from gradcheck_suite.sandbox.supervisor import Limits, Sandbox
+
+from conftest import REPO_ROOT, SOLUTIONS, VARIANTS, example_replay_command, exercise_yaml, submit
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux")
+
+OPTIONS = RunOptions(replay_command=example_replay_command)
+# Both modes run the same trials; a few per check keep this comparison of every file quick.
+COMPARED = RunOptions(replay_command=example_replay_command, trials=6)
+GRADED_FILES = sorted(VARIANTS.glob("*/*.py")) + sorted(SOLUTIONS.glob("*.py"))
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    box = Sandbox(Limits(time_seconds=30))
+    yield box
+    box.close()
+
+
+def _grade(spec, submission, sandbox=None):
+    staged = Submission.collect({spec.student_file: submission / spec.student_file}) if sandbox else None
+    exercise = prepare(spec, submission, sandbox, staged)
+    try:
+        return {check: run_check(exercise, check, COMPARED) for check in spec.checks}
+    finally:
+        exercise.close()
+
+
+def _exercise_of(path: Path) -> str:
+    return path.stem if path.parent == SOLUTIONS else path.parent.name
+
+
+@pytest.mark.parametrize("path", GRADED_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_isolated_verdicts_equal_in_process_verdicts(path, sandbox, tmp_path):
+    spec = load_exercise(exercise_yaml(_exercise_of(path)))
+    submission = tmp_path / "submission"
+    submit(path, spec, submission)
+    local = _grade(spec, submission)
+    isolated = _grade(spec, submission, sandbox)
+    for check in spec.checks:
+        assert (isolated[check].status, isolated[check].message, isolated[check].trial) == \
+               (local[check].status, local[check].message, local[check].trial), check
+
+
+# ----------------------------------------------------------------------------- the wire format
+
+def _pair():
+    ours, theirs = socket.socketpair()
+    return ours, theirs, wire.Reader(theirs.fileno(), max_bytes=1 << 16)
+
+
+def _frame(header: dict | bytes, payload: bytes = b"") -> bytes:
+    raw = header if isinstance(header, bytes) else json.dumps(header).encode()
+    return wire.MAGIC + struct.pack(">I", len(raw)) + raw + payload
+
+
+def test_tensors_cross_as_exact_plain_tensors():
+    class Sub(torch.Tensor):
+        pass
+
+    ours, theirs, reader = _pair()
+    sent = {"a": torch.randn(2, 3, dtype=torch.float64).as_subclass(Sub), "b": [None, torch.arange(4)],
+            "c": torch.ones(3, dtype=torch.bfloat16), "d": torch.empty(0, 2), "e": torch.randn(4, 4).T}
+    wire.send(ours.fileno(), sent)
+    got = reader.read(time.monotonic() + 5)
+    assert type(got["a"]) is torch.Tensor and torch.equal(got["a"], torch.Tensor(sent["a"]))
+    assert got["b"][0] is None and torch.equal(got["b"][1], torch.arange(4))
+    assert got["c"].dtype == torch.bfloat16 and got["d"].shape == (0, 2)
+    assert torch.equal(got["e"], sent["e"])
+
+
+@pytest.mark.parametrize("frame, reason", [
+    (b"\x80\x04\x95" + b"\x00" * 20, "marker"),  # a pickle stream
+    (_frame(b"{not json"), "not JSON"),
+    (_frame({"body": {}, "tensors": [{"dtype": "object", "shape": [1], "device": "cpu"}]}), "unsupported dtype"),
+    (_frame({"body": {}, "tensors": [{"dtype": "float64", "shape": [-1], "device": "cpu"}]}), "invalid shape"),
+    (_frame({"body": {}, "tensors": [{"dtype": "float64", "shape": [10**6], "device": "cpu"}]}), "more than"),
+    (_frame({"body": {"$tensor": 3}, "tensors": []}), "out of range"),
+    (_frame({"body": {}, "tensors": [{"dtype": "float64", "shape": [1], "device": "meta"}]}), "device"),
+    (wire.MAGIC + struct.pack(">I", wire.MAX_HEADER + 1), "header of"),
+])
+def test_malformed_or_oversized_messages_are_refused_before_allocating(frame, reason):
+    ours, theirs, reader = _pair()
+    ours.sendall(frame)
+    with pytest.raises(wire.WireError, match=reason):
+        reader.read(time.monotonic() + 5)
+
+
+def test_a_silent_or_closed_channel_ends_within_the_deadline():
+    ours, theirs, reader = _pair()
+    started = time.monotonic()
+    with pytest.raises(wire.Timeout):
+        reader.read(started + 0.2)
+    assert time.monotonic() - started < 2
+    ours.close()
+    with pytest.raises(wire.ChannelClosed):
+        reader.read(time.monotonic() + 5)
+
+
+# ----------------------------------------------------------------------------- the worker's life
+
+CRASH_IN_BACKWARD = '''
+import ctypes
+import torch
+
+
+class ReLU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        ctypes.string_at(0)  # a segmentation fault
+'''
+
+LOOP_AFTER_PRINT = '''
+import torch
+
+
+class ReLU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        print("starting forward on", tuple(x.shape))
+        while True:
+            pass
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+'''
+
+
+def _relu_submission(tmp_path: Path, source: str) -> tuple:
+    spec = load_exercise(exercise_yaml("relu"))
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / spec.student_file).write_text(source)
+    return spec, submission
+
+
+def test_a_crash_fails_its_check_and_a_fresh_worker_runs_the_next(tmp_path):
+    spec, submission = _relu_submission(tmp_path, CRASH_IN_BACKWARD)
+    box = Sandbox(Limits(time_seconds=30))
+    try:
+        exercise = prepare(spec, submission, box)
+        results = {check: run_check(exercise, check, OPTIONS) for check in ("forward", "backward", "backward_properties")}
+        worker = exercise.op.worker
+        exercise.close()
+    finally:
+        box.close()
+    assert results["forward"].status == "flagged"  # the ctypes import; the values were right
+    assert results["backward"].status == "crashed"
+    assert "SIGSEGV" in results["backward"].message
+    assert results["backward_properties"].status == "crashed"
+    assert worker.starts == 2  # the first ran forward and crashed in backward; a fresh one ran the next check
+
+
+def test_a_timeout_shows_what_the_code_printed_and_ends_the_exercise(tmp_path):
+    spec, submission = _relu_submission(tmp_path, LOOP_AFTER_PRINT)
+    box = Sandbox(Limits(time_seconds=2))
+    try:
+        exercise = prepare(spec, submission, box)
+        started = time.monotonic()
+        results = [run_check(exercise, check, OPTIONS) for check in spec.checks]
+        elapsed = time.monotonic() - started
+        exercise.close()
+    finally:
+        box.close()
+    assert [r.status for r in results] == ["timeout"] * len(spec.checks)
+    assert "time limit exceeded" in results[0].message and "2 s in all" in results[0].message
+    assert "your code's stdout" in results[0].message and "starting forward on" in results[0].message
+    assert elapsed < 6, "the budget covers every check of the exercise together"
+
+
+def test_submitted_files_are_read_once_and_extras_are_reported(tmp_path):
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "relu.py").write_text("x = 1\n")
+    (submission / "conftest.py").write_text("")
+    (submission / "torch.py").write_text("")
+    (submission / "notes.txt").write_text("")
+    (submission / "sigmoid.py").symlink_to(SOLUTIONS / "sigmoid.py")
+    staged = Submission.collect({"relu.py": submission / "relu.py", "sigmoid.py": submission / "sigmoid.py",
+                                 "linear.py": submission / "linear.py"}, submission)
+    assert staged.files == {"relu.py": b"x = 1\n"}
+    assert "symbolic link" in staged.problems["sigmoid.py"] and "not found" in staged.problems["linear.py"]
+    reasons = dict(staged.ignored)
+    assert set(reasons) == {"conftest.py", "torch.py", "notes.txt"}
+    assert "never read" in reasons["conftest.py"] and "never imported" in reasons["torch.py"]
+    assert "not copied" in reasons["notes.txt"]
+
+
+def test_pytest_isolate_grades_the_course_in_full(course, pytester):
+    (course / "solutions" / "conftest.py").write_text("raise SystemExit('a submitted conftest must never load')\n")
+    result = pytester.runpytest("-p", "gradcheck_suite.plugin", "exercises", "--isolate", "--submission", "solutions",
+                                "-p", "no:cacheprovider", "--grade-json", "grades.json")
+    checks = sum(len(load_exercise(p).checks) for p in (course / "exercises").glob("*/exercise.yaml"))
+    result.assert_outcomes(passed=checks)
+    text = result.stdout.str()
+    assert "90 / 90" in text
+    assert "isolation: worker processes" in text
+    assert "ignored in the submission: conftest.py" in text
+    report = json.loads((course / "grades.json").read_text())
+    assert report["score"] == report["max_score"] == 90
+    assert report["ignored_files"][0]["name"] == "conftest.py"
+
+
+def test_pytest_isolate_refuses_a_run_where_pytest_loaded_a_submitted_conftest(course, pytester, monkeypatch):
+    """Registered only by a conftest.py (entry points off), the plugin's options are unknown when
+    pytest picks its first conftest files, so `--submission solutions` reads as a test path and
+    pytest imports solutions/conftest.py: the grader refuses to grade such a run."""
+    (course / "solutions" / "conftest.py").write_text("LOADED = True\n")
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
+    result = pytester.runpytest_subprocess("exercises", "--isolate", "--submission", "solutions",
+                                           "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stderr.str()[-2000:]
+    assert "conftest.py from the submission" in result.stderr.str()

@@ -1,0 +1,127 @@
+"""The source check: forbidden calls (through aliases) and constructs flagged for review."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+import torch
+
+from gradcheck_suite.config import load_exercise
+from gradcheck_suite.runner import RunOptions, prepare, run_check
+from gradcheck_suite.source_rules import scan_source
+from gradcheck_suite.student import ProtocolViolation, StudentOp
+
+from conftest import SOLUTIONS, VARIANTS, exercise_yaml, parse_label
+
+SOFTMAX = ("torch.nn.functional.softmax",)
+
+
+def _findings(source: str, forbid=(), allow=()):
+    return [(f.line, f.kind, f.message) for f in scan_source(textwrap.dedent(source), forbid, allow)]
+
+
+@pytest.mark.parametrize("path", sorted(SOLUTIONS.glob("*.py")) + sorted(VARIANTS.glob("*/*.py")),
+                         ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_honest_files_have_no_findings(path):
+    spec = load_exercise(exercise_yaml(path.stem if path.parent == SOLUTIONS else path.parent.name))
+    found = _findings(path.read_text(), spec.forbid, spec.allow_imports)
+    if path.parent != SOLUTIONS and not parse_label(path).correct and "autograd_in_backward" in path.stem:
+        assert {kind for _, kind, _ in found} == {"forbidden"}
+    else:
+        assert found == []
+
+
+@pytest.mark.parametrize("source, line", [
+    ("import torch\ny = torch.nn.functional.softmax(x, -1)\n", 2),
+    ("import torch.nn.functional as F\ny = F.softmax(x, dim=-1)\n", 2),
+    ("from torch.nn.functional import softmax as sm\n", 1),
+    ("import torch\ny = torch.softmax(x, -1)\n", 2),
+    ("import torch\ny = torch.special.softmax(x, -1)\n", 2),
+    ("import torch\ny = x.softmax(-1)\n", 2),
+    ("import torch as T\nf = T.nn.functional\ny = f.softmax(x)\n", 3),
+])
+def test_a_forbidden_function_is_found_through_aliases(source, line):
+    found = _findings(source, SOFTMAX)
+    assert (line, "forbidden") in {(n, k) for n, k, _ in found}, found
+    assert any("torch.nn.functional.softmax" in m for _, _, m in found)
+
+
+def test_names_that_only_look_alike_are_not_forbidden():
+    assert _findings("import torch\ny = torch.log_softmax(x, -1)\nz = x.exp() / x.exp().sum()\n", SOFTMAX) == []
+
+
+def test_autograd_is_forbidden_in_backward_only():
+    source = """
+        import torch
+        from torch.autograd import grad as g
+
+        class F(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                with torch.enable_grad():
+                    y = ctx.x.requires_grad_()
+                    return g(y, y, grad_output)
+    """
+    found = _findings(source)
+    assert [(line, kind) for line, kind, _ in found] == [(12, "forbidden"), (13, "forbidden"), (14, "forbidden")]
+    assert _findings("import torch\nwith torch.enable_grad():\n    pass\n") == []
+
+
+@pytest.mark.parametrize("source, what", [
+    ("import os\n", "imports os"),
+    ("import subprocess as s\n", "imports subprocess"),
+    ("from importlib import import_module\n", "imports importlib"),
+    ("f = open('x')\n", "uses open"),
+    ("exec('1')\n", "uses exec"),
+    ("__import__('os')\n", "uses __import__"),
+    ("import sys\nf = sys._getframe(1)\n", "_getframe"),
+    ("x = ().__class__.__base__.__subclasses__()\n", "__class__"),
+    ("import torch\ntorch._C._set_grad_enabled(True)\n", "torch._C"),
+    ("import torch\ny = torch.ops.aten.sigmoid(x)\n", "torch.ops"),
+    ("import torch\ntorch.allclose = None\nimport torch.testing\n", "torch.testing"),
+    ("class T:\n    def __torch_function__(cls, *a):\n        pass\n", "__torch_function__"),
+    ("import torch\nag = getattr(torch, 'autograd')\n", "getattr"),
+    ("from .helpers import x\n", "relative import"),
+])
+def test_constructs_no_backprop_exercise_needs_are_flagged_for_review(source, what):
+    found = _findings(source)
+    assert any(kind == "review" and what in message for _, kind, message in found), found
+
+
+def test_an_instructor_can_allow_an_import():
+    assert _findings("import scipy.special\n") != []
+    assert _findings("import scipy.special\n", allow=("scipy",)) == []
+
+
+def test_a_flagged_submission_is_graded_but_earns_no_points(tmp_path):
+    spec = load_exercise(exercise_yaml("relu"))
+    (tmp_path / "relu.py").write_text((SOLUTIONS / "relu.py").read_text() + "\nimport os\n")
+    exercise = prepare(spec, tmp_path)
+    result = run_check(exercise, "backward", RunOptions())
+    assert result.status == "flagged"
+    assert "relu.py, line " in result.message and "imports os" in result.message
+    (tmp_path / "relu.py").write_text((SOLUTIONS / "relu.py").read_text().replace("grad_output * (x > 0)", "grad_output"))
+    (tmp_path / "relu.py").write_text((tmp_path / "relu.py").read_text() + "\nimport os\n")
+    assert run_check(prepare(spec, tmp_path), "backward", RunOptions()).status == "failed"  # wrong beats flagged
+
+
+class _HiddenSoftmax(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return getattr(torch, "soft" + "max")(x, -1)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+def test_a_forbidden_call_hidden_from_the_source_check_is_caught_when_it_runs(tmp_path):
+    op = StudentOp(_HiddenSoftmax, ["x"], [True], tmp_path / "softmax.py", forbid=SOFTMAX)
+    with pytest.raises(ProtocolViolation, match=r"_HiddenSoftmax.forward called softmax .*forbidden: "
+                                                r"torch.nn.functional.softmax"):
+        op.forward([torch.randn(2, 3, dtype=torch.float64)])
