@@ -60,6 +60,12 @@ class OpTrace(TorchDispatchMode):
     """The aten operators a call ran, below every Python-level alias: ``torch.ops.aten._softmax``
     called directly is still seen. Also tells whether anything was seen at all."""
 
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # Nothing here is compiled; not wrapping __torch_dispatch__ for torch.compile spares the
+        # first use an import of torch._dynamo (seconds).
+        return False
+
     def __init__(self, forbid: Iterable[str] = ()):
         super().__init__()
         leaves = {name.rsplit(".", 1)[-1]: name for name in forbid}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import pwd
 import socket
 import struct
 import sys
@@ -236,3 +238,22 @@ def test_pytest_isolate_refuses_a_run_where_pytest_loaded_a_submitted_conftest(c
                                            "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stderr.str()[-2000:]
     assert "conftest.py from the submission" in result.stderr.str()
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="running workers as another user needs root")
+def test_workers_can_run_as_another_user(tmp_path):
+    try:
+        pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no user 'nobody' on this machine")
+    spec = load_exercise(exercise_yaml("relu"))
+    box = Sandbox(Limits(time_seconds=30), user="nobody")
+    try:
+        exercise = prepare(spec, SOLUTIONS, box)
+        statuses = {run_check(exercise, check, COMPARED).status for check in spec.checks}
+        levels = exercise.op.worker.levels
+        exercise.close()
+    finally:
+        box.close()
+    assert statuses == {"passed"}
+    assert "user nobody" in levels

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
 import socket
 import subprocess
@@ -203,6 +202,8 @@ class Sandbox:
 
 
 def _user(name: str) -> dict:
+    import pwd  # POSIX only; the package itself imports on any platform
+
     if os.getuid() != 0:
         raise IsolationUnavailable(f"running workers as {name!r} needs the grader to run as root")
     try:

@@ -95,7 +95,7 @@ class Reader:
             ready, _, _ = select.select([self.fd], [], [], wait)
             if not ready:
                 raise Timeout("no reply before the time limit")
-            chunk = os.read(self.fd, min(1 << 20, count - len(self._buffer)))
+            chunk = os.read(self.fd, max(1 << 16, min(1 << 24, count - len(self._buffer))))
             if not chunk:
                 raise ChannelClosed("the worker closed its channel")
             self._buffer += chunk

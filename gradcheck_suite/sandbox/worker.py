@@ -69,8 +69,7 @@ class Session:
             raise
         except BaseException as exc:  # noqa: BLE001 - sys.exit, pytest.exit... at import
             raise StudentCodeError(f"importing {path.name} raised {type(exc).__name__}: {exc}"[:2000]) from None
-        self.op = StudentOp(function, config["input_names"], config["differentiable"], path, config.get("forbid", ()),
-                             trace_ops=True)
+        self.op = StudentOp(function, config["input_names"], config["differentiable"], path, config.get("forbid", ()))
         return {"name": self.op.name, "levels": self.config.get("held", [])}
 
 

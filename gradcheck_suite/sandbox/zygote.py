@@ -34,7 +34,7 @@ POLL_SECONDS = 0.05
 
 def _warm_up() -> None:
     """Import what every worker would otherwise import lazily, once: torch.func for vmap, and
-    torch._dynamo, which the first dispatch mode (the workers' operator trace) pulls in."""
+    what the first dispatch mode (the workers' operator trace) sets up."""
     torch.set_num_threads(1)
     try:
         torch.func.vmap(torch.sin)(torch.zeros(2, 2))

@@ -1,0 +1,47 @@
+"""`gradcheck-suite grade`: autograder mode from the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from gradcheck_suite.cli import main
+
+from conftest import EXERCISES, REPO_ROOT, SOLUTIONS
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux")
+
+
+def _grade(*args, cwd):
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "gradcheck_suite.cli", "grade", *map(str, args)], cwd=cwd,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_grade_scores_the_solutions_in_full_and_refuses_an_invalid_course(tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(EXERCISES / "relu", broken / "relu")
+    text = (broken / "relu" / "exercise.yaml").read_text()
+    (broken / "relu" / "exercise.yaml").write_text(text.replace("points: 10", "pionts: 10"))
+    good = _grade(EXERCISES, "--submission", SOLUTIONS, "--json", tmp_path / "g.json", "--trials", 3, cwd=tmp_path)
+    bad = _grade(broken, "--submission", SOLUTIONS, "--json", tmp_path / "b.json", cwd=tmp_path)
+    good_output, _ = good.communicate(timeout=300)
+    bad_output, _ = bad.communicate(timeout=300)
+    assert good.returncode == 0, good_output[-3000:]
+    grades = json.loads((tmp_path / "g.json").read_text())
+    assert grades["score"] == grades["max_score"] == 90
+    assert "isolation: worker processes" in good_output
+    assert bad.returncode == 2, bad_output[-3000:]
+    assert "pionts: unknown key" in bad_output
+
+
+def test_grade_reports_a_missing_folder_with_status_2(tmp_path, capsys):
+    assert main(["grade", str(tmp_path / "nowhere"), "--submission", str(SOLUTIONS)]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    assert main(["grade", str(EXERCISES), "--submission", str(tmp_path / "none")]) == 2
+    assert "not a folder" in capsys.readouterr().err
