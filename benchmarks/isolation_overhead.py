@@ -74,7 +74,7 @@ def main(argv=None) -> int:
         f"| in-process | {a:.2f} |",
         f"| `--isolate` (one worker per exercise) | {b:.2f} |",
         "",
-        f"Ratio isolated / in-process: {b / a:.2f}. Zygote start-up (imports torch and torch._dynamo once per "
+        f"Ratio isolated / in-process: {b / a:.2f}. Zygote start-up (imports torch once per "
         f"session, overlapped with pytest's own start): {startup:.2f} s. One forward round trip to a worker: "
         f"{trip:.2f} ms (median of 200).",
         "",

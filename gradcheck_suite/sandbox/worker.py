@@ -69,7 +69,8 @@ class Session:
             raise
         except BaseException as exc:  # noqa: BLE001 - sys.exit, pytest.exit... at import
             raise StudentCodeError(f"importing {path.name} raised {type(exc).__name__}: {exc}"[:2000]) from None
-        self.op = StudentOp(function, config["input_names"], config["differentiable"], path, config.get("forbid", ()))
+        self.op = StudentOp(function, config["input_names"], config["differentiable"], path, config.get("forbid", ()),
+                             audit=True)
         return {"name": self.op.name, "levels": self.config.get("held", [])}
 
 
