@@ -1,22 +1,30 @@
 """The `gradcheck-suite` command.
 
-    gradcheck-suite grade [EXERCISES ...] --submission DIR [--json PATH] [--time-limit SECONDS]
+    gradcheck-suite grade [EXERCISES ...] --submission DIR [--json PATH] [--gradescope PATH]
+                          [--junit PATH] [--markdown PATH] [--fail-under POINTS] [--time-limit SECONDS]
 
 `grade` always runs in autograder mode (the student's code in confined workers, see
 sandbox/), on pytest with this package's plugin registered before pytest looks at any folder, so
-that nothing in the submission is ever imported by the grader. Exit status: 0 when grading
-completed, whatever the score; 2 when an exercise file is invalid or the command is misused.
+that nothing in the submission is ever imported by the grader. Every report is written from the
+same grade book, after every worker is gone. Exit status: 0 when grading completed, whatever the
+score; 1 when the score is below --fail-under; 2 when an exercise file is invalid or the command
+is misused. Under GitHub Actions it also appends the Markdown summary to $GITHUB_STEP_SUMMARY and
+prints the points annotation GitHub Classroom reads.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-import tempfile
+import time
 from pathlib import Path
 
 import pytest
+
+from . import outputs
+from .report import write_json_atomically, write_text_atomically
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,12 +34,27 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("exercises", nargs="*", default=["exercises"],
                        help="exercise folders or exercise.yaml files (default: exercises)")
     grade.add_argument("--submission", required=True, metavar="DIR", help="the folder of the student's files")
-    grade.add_argument("--json", metavar="PATH", help="write the grades as JSON to PATH")
+    grade.add_argument("--json", metavar="PATH", help="write the grades as JSON to PATH (every detail)")
+    grade.add_argument("--gradescope", metavar="PATH", help="write Gradescope's results.json to PATH")
+    grade.add_argument("--junit", metavar="PATH", help="write JUnit XML to PATH")
+    grade.add_argument("--markdown", metavar="PATH", help="write a Markdown summary to PATH")
+    grade.add_argument("--fail-under", type=float, metavar="POINTS", help="exit 1 when the score is below POINTS")
     grade.add_argument("--time-limit", type=float, metavar="SECONDS",
                        help="wall-clock seconds per exercise (default: each exercise's limits, else 60)")
     grade.add_argument("--isolate-user", metavar="USER", help="as root: run the workers as USER")
     grade.add_argument("--trials", type=int, metavar="N", help="override every exercise's number of trials")
     return parser
+
+
+class _BookCollector:
+    """Keeps the session's grade book once pytest has finished with it."""
+
+    book = None
+
+    def pytest_sessionfinish(self, session):
+        from .plugin import grade_book  # imported by pytest first: its modules stay rewritable
+
+        self.book = grade_book(session.config)
 
 
 def grade(args: argparse.Namespace) -> int:
@@ -42,22 +65,44 @@ def grade(args: argparse.Namespace) -> int:
     if not Path(args.submission).is_dir():
         print(f"gradcheck-suite grade: --submission {args.submission}: not a folder", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="gradcheck-grade-") as scratch:
-        report = Path(args.json) if args.json else Path(scratch) / "grades.json"
-        options = ["-p", "gradcheck_suite.plugin", "-p", "no:cacheprovider", "-q", "--isolate",
-                   f"--submission={args.submission}", f"--grade-json={report}"]
-        if args.time_limit is not None:
-            options.append(f"--time-limit={args.time_limit}")
-        if args.isolate_user:
-            options.append(f"--isolate-user={args.isolate_user}")
-        if args.trials is not None:
-            options.append(f"--trials={args.trials}")
-        code = pytest.main(options + list(args.exercises))
-        if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not report.is_file():
-            return 2
-        grades = json.loads(report.read_text())
-    invalid = [e["name"] for e in grades["exercises"] if any(c["name"] == "config" for c in e["checks"])]
-    return 2 if invalid else 0
+    options = ["-p", "gradcheck_suite.plugin", "-p", "no:cacheprovider", "-q", "--isolate",
+               f"--submission={args.submission}"]
+    if args.time_limit is not None:
+        options.append(f"--time-limit={args.time_limit}")
+    if args.isolate_user:
+        options.append(f"--isolate-user={args.isolate_user}")
+    if args.trials is not None:
+        options.append(f"--trials={args.trials}")
+    collector = _BookCollector()
+    started = time.monotonic()
+    code = pytest.main(options + list(args.exercises), plugins=[collector])
+    elapsed = time.monotonic() - started
+    book = collector.book
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or book is None or not book.exercises:
+        return 2
+    write_reports(book, args, elapsed)
+    if any(e.config_error is not None for e in book.exercises.values()):
+        return 2
+    if args.fail_under is not None and book.score < args.fail_under:
+        return 1
+    return 0
+
+
+def write_reports(book, args: argparse.Namespace, elapsed: float) -> None:
+    if args.json:
+        write_json_atomically(Path(args.json), book.to_full_json())
+    if args.gradescope:
+        write_json_atomically(Path(args.gradescope), outputs.gradescope(book, elapsed))
+    if args.junit:
+        write_text_atomically(Path(args.junit), outputs.junit_xml(book, elapsed))
+    summary = outputs.markdown(book)
+    if args.markdown:
+        write_text_atomically(Path(args.markdown), summary)
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+            handle.write(summary)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        print(outputs.classroom_points(book))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -120,6 +120,9 @@ class ExerciseSpec:
     forbid: tuple[str, ...] = ()
     allow_imports: tuple[str, ...] = ()
     limits: ExerciseLimits = ExerciseLimits()
+    weights: dict | None = None  # {check: weight}; None: all or nothing
+    visibility: str = "visible"
+    check_visibility: dict | None = None  # {check: visibility}
 
     @property
     def directory(self) -> Path:
@@ -136,8 +139,12 @@ class ExerciseSpec:
 _TOP_KEYS = (
     "name", "title", "points", "student", "reference", "dtype", "device", "dims", "batch",
     "inputs", "trials", "seed", "tolerance", "finite_differences", "double_backward", "hint",
-    "edge_cases", "checks", "non_contiguous", "forbid", "allow_imports", "limits",
+    "edge_cases", "checks", "non_contiguous", "forbid", "allow_imports", "limits", "weights", "visibility",
+    "check_visibility",
 )
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+COURSE_FILE = "course.yaml"
+_COURSE_KEYS = ("weights", "visibility")
 _LIMIT_KEYS = ("time_seconds", "cpu_seconds", "memory_mb", "output_kb")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _INPUT_KEYS = ("name", "shape", "dtype", "domain", "differentiable", "tolerance")
@@ -500,6 +507,11 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
     forbid = _read_names(r, doc, "forbid", "dotted names such as torch.nn.functional.softmax", dotted=True)
     allow_imports = _read_names(r, doc, "allow_imports", "module names such as scipy.special", dotted=False)
     limits = _read_limits(r, doc)
+    course = _read_course(path.parent.parent / COURSE_FILE)
+    weights = _read_weights(r, doc, checks) if "weights" in doc else _course_weights(course, checks)
+    visibility = r.get(doc, "visibility", "", str, f"one of {', '.join(VISIBILITIES)}",
+                       default=course.get("visibility", "visible"), check=lambda v: v in VISIBILITIES)
+    check_visibility = _read_check_visibility(r, doc, checks)
 
     if r.problems:
         raise ConfigError(path, r.problems)
@@ -509,8 +521,79 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
         batch_rank=batch_rank, batch_size=batch_size, trials=trials, seed=seed, tolerance=tolerance,
         hint=hint.strip(), edge_cases=tuple(edge_cases), device=device, finite_differences=fd,
         checks=tuple(checks), non_contiguous=non_contiguous, forbid=forbid, allow_imports=allow_imports,
-        limits=limits,
+        limits=limits, weights=weights, visibility=visibility, check_visibility=check_visibility,
     )
+
+
+def _read_weight_mapping(r: _Reader, raw, line, field_name: str, checks) -> dict | None:
+    if not isinstance(raw, dict) or not raw:
+        r.problem(line, field_name, f"expected a mapping of check names to weights, e.g. {{forward: 20, backward: 80}}")
+        return None
+    weights = {}
+    for check, weight in raw.items():
+        where = raw.line_of(check) if hasattr(raw, "line_of") else line
+        if check not in checks:
+            r.problem(where, f"{field_name}.{check}", f"not a check of this exercise ({', '.join(checks)})")
+        elif not _number(weight) or weight < 0:
+            r.problem(where, f"{field_name}.{check}", f"expected a number >= 0, got {weight!r}")
+        else:
+            weights[check] = float(weight)
+    if weights and not sum(weights.values()) > 0:
+        r.problem(line, field_name, "expected at least one weight > 0")
+        return None
+    return weights or None
+
+
+def _read_weights(r: _Reader, doc: LineDict, checks) -> dict | None:
+    return _read_weight_mapping(r, doc["weights"], doc.line_of("weights"), "weights", checks)
+
+
+def _course_weights(course: dict, checks) -> dict | None:
+    """The course's weights, for the checks this exercise runs (None if it names none of them)."""
+    weights = {c: w for c, w in (course.get("weights") or {}).items() if c in checks}
+    return weights if sum(weights.values()) > 0 else None
+
+
+def _read_check_visibility(r: _Reader, doc: LineDict, checks) -> dict | None:
+    if "check_visibility" not in doc:
+        return None
+    raw = doc["check_visibility"]
+    if not isinstance(raw, dict):
+        r.problem(doc.line_of("check_visibility"), "check_visibility",
+                  "expected a mapping of check names to visibilities, e.g. {edge_cases: hidden}")
+        return None
+    found = {}
+    for check, value in raw.items():
+        if check not in checks:
+            r.problem(raw.line_of(check), f"check_visibility.{check}", f"not a check of this exercise ({', '.join(checks)})")
+        elif value not in VISIBILITIES:
+            r.problem(raw.line_of(check), f"check_visibility.{check}", f"expected one of {', '.join(VISIBILITIES)}")
+        else:
+            found[check] = value
+    return found
+
+
+def _read_course(path: Path) -> dict:
+    """Course-wide defaults (course.yaml beside the exercise folders); ConfigError names that file."""
+    if not path.is_file():
+        return {}
+    try:
+        doc = load_yaml(path)
+    except YamlSyntaxError as exc:
+        raise ConfigError(path, [ConfigProblem(exc.line, "syntax", str(exc))]) from None
+    r = _Reader(path)
+    if not isinstance(doc, dict):
+        raise ConfigError(path, [ConfigProblem(None, "file", "expected a mapping of course defaults")])
+    r.check_keys(doc, _COURSE_KEYS, "")
+    course = {}
+    if "weights" in doc:
+        course["weights"] = _read_weight_mapping(r, doc["weights"], doc.line_of("weights"), "weights", CHECK_NAMES)
+    if "visibility" in doc:
+        course["visibility"] = r.get(doc, "visibility", "", str, f"one of {', '.join(VISIBILITIES)}",
+                                     check=lambda v: v in VISIBILITIES)
+    if r.problems:
+        raise ConfigError(path, r.problems)
+    return {k: v for k, v in course.items() if v is not None}
 
 
 def _read_names(r: _Reader, doc: LineDict, key: str, expected: str, dotted: bool) -> tuple[str, ...]:

@@ -49,6 +49,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="with --isolate, as root: run the workers as USER (e.g. nobody)")
 
 
+def grade_book(config: pytest.Config) -> GradeBook | None:
+    """The session's grades, for front ends that run pytest in-process (the CLI)."""
+    return config.stash.get(_BOOK, None)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_BOOK] = GradeBook()
     # torch leaves about a million long-lived objects; freezing them keeps every later garbage
@@ -143,7 +148,8 @@ class ExerciseFile(pytest.File):
             book.exercise(name, name, 0.0, ()).config_error = str(exc)
             yield ConfigErrorItem.from_parent(self, name="config", message=str(exc))
             return
-        book.exercise(spec.name, spec.title, spec.points, spec.checks)
+        book.exercise(spec.name, spec.title, spec.points, spec.checks, weights=spec.weights,
+                      visibility=spec.visibility, check_visibility=spec.check_visibility)
         yield ExerciseNode.from_parent(self, name=spec.name, spec=spec)
 
 

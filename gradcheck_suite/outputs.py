@@ -1,0 +1,174 @@
+"""The grade book written for the places courses grade in: Gradescope, JUnit readers, Markdown
+(GitHub step summaries), GitHub Classroom. Every format is written from the same GradeBook, so
+they agree on every status and point.
+
+Student-facing formats never show a hidden check's message (it could hold reference values):
+only its name and whether it passed. A check is shown in full where its visibility is
+"visible"; Gradescope itself holds back "after_due_date" and "after_published" tests until then,
+the other formats treat them as hidden.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from .results import CheckResult, ExerciseResult, GradeBook
+
+HIDDEN_MESSAGE = "a hidden check: its details are not shown"
+
+
+def _points(value: float) -> str:
+    return f"{round(value, 4):g}"
+
+
+def shown_message(exercise: ExerciseResult, result: CheckResult, gradescope: bool = False) -> str:
+    visibility = exercise.visibility_of(result.check)
+    if visibility == "visible" or (gradescope and visibility != "hidden"):
+        return result.message
+    return HIDDEN_MESSAGE if result.status != "passed" else ""
+
+
+def _public(exercise: ExerciseResult, result: CheckResult) -> bool:
+    return exercise.visibility_of(result.check) == "visible"
+
+
+def summary_sentence(book: GradeBook) -> str:
+    """One line for a student: the score, and what passed among the checks they may see."""
+    results = [(e, c) for e in book.exercises.values() for c in e.checks]
+    public = [c for e, c in results if _public(e, c)]
+    hidden = len(results) - len(public)
+    failing = [c for c in public if c.status != "passed"]
+    score = f"Score: {_points(book.score)} / {_points(book.max_score)}."
+    if hidden:
+        verdict = ("All public checks passed" if not failing else f"{len(failing)} of {len(public)} public checks did not pass")
+        return f"{score} {verdict}; {hidden} hidden check{'s' if hidden != 1 else ''} also count toward the score."
+    if not failing:
+        return f"{score} All checks passed."
+    return f"{score} {len(failing)} of {len(public)} checks did not pass."
+
+
+# ----------------------------------------------------------------------------- Gradescope
+
+def gradescope(book: GradeBook, execution_time: float, stdout_visibility: str = "hidden") -> dict:
+    """results.json as Gradescope's autograder specification reads it."""
+    tests = []
+    for number, exercise in enumerate(book.exercises.values(), start=1):
+        if exercise.config_error is not None:
+            tests.append({"name": exercise.name, "number": str(number), "score": 0.0,
+                          "max_score": exercise.max_score, "status": "failed",
+                          "output": f"The exercise file is invalid (the course staff have been told):\n\n"
+                                    f"    {exercise.config_error}", "output_format": "md",
+                          "visibility": exercise.visibility, "tags": [exercise.name, "config"]})
+            continue
+        if exercise.partial_credit:
+            for index, result in enumerate(exercise.checks, start=1):
+                message = shown_message(exercise, result, gradescope=True)
+                tests.append({
+                    "name": f"{exercise.title}: {result.check}", "number": f"{number}.{index}",
+                    "score": round(exercise.check_score(result), 4),
+                    "max_score": round(exercise.check_max_score(result.check), 4),
+                    "status": "passed" if result.status == "passed" else "failed",
+                    "output": _md_block(result.status, message), "output_format": "md",
+                    "visibility": exercise.visibility_of(result.check), "tags": [exercise.name, result.check]})
+        else:
+            lines = [f"- **{r.check}**: {r.status}" for r in exercise.checks]
+            details = [_md_block(r.status, shown_message(exercise, r, gradescope=True), r.check)
+                       for r in exercise.checks if r.status != "passed"]
+            tests.append({
+                "name": exercise.title, "number": str(number), "score": round(exercise.score, 4),
+                "max_score": exercise.max_score, "status": "passed" if exercise.status == "passed" else "failed",
+                "output": "\n".join(lines + [""] + details).strip(), "output_format": "md",
+                "visibility": exercise.visibility, "tags": [exercise.name]})
+    return {"score": round(book.score, 4), "max_score": book.max_score, "execution_time": round(execution_time, 2),
+            "output": summary_sentence(book), "output_format": "md", "visibility": "visible",
+            "stdout_visibility": stdout_visibility, "tests": tests}
+
+
+def _md_block(status: str, message: str, title: str | None = None) -> str:
+    head = f"**{title}**: {status}" if title else f"status: {status}"
+    if not message:
+        return head
+    body = "\n".join("    " + line for line in message.splitlines())
+    return f"{head}\n\n{body}"
+
+
+# ----------------------------------------------------------------------------- JUnit XML
+
+def junit_xml(book: GradeBook, execution_time: float = 0.0) -> str:
+    """One <testsuite> per exercise, one <testcase> per check; points as properties."""
+    suites = ET.Element("testsuites", name="gradcheck-suite", tests=str(sum(len(e.checks) for e in book.exercises.values())),
+                        time=f"{execution_time:.3f}")
+    _properties(suites, score=book.score, max_score=book.max_score)
+    for exercise in book.exercises.values():
+        results = exercise.checks
+        failures = sum(r.status in ("failed", "flagged", "timeout") for r in results)
+        errors = sum(r.status in ("error", "crashed") for r in results) + (exercise.config_error is not None)
+        suite = ET.SubElement(suites, "testsuite", name=exercise.name, tests=str(len(results) or 1),
+                              failures=str(failures), errors=str(errors),
+                              skipped=str(sum(r.status == "skipped" for r in results)),
+                              time=f"{sum(r.duration for r in results):.3f}")
+        _properties(suite, score=exercise.score, max_score=exercise.max_score, status=exercise.status)
+        if exercise.config_error is not None:
+            case = ET.SubElement(suite, "testcase", classname=exercise.name, name="config", time="0")
+            ET.SubElement(case, "error", message="invalid exercise file", type="config").text = exercise.config_error
+            continue
+        for result in results:
+            case = ET.SubElement(suite, "testcase", classname=exercise.name, name=result.check,
+                                 time=f"{result.duration:.3f}")
+            _properties(case, score=exercise.check_score(result) if exercise.partial_credit else None,
+                        max_score=exercise.check_max_score(result.check) if exercise.partial_credit else None,
+                        status=result.status, replay=result.trial)
+            message = shown_message(exercise, result)
+            first = message.splitlines()[0] if message else result.status
+            if result.status == "skipped":
+                ET.SubElement(case, "skipped", message=first)
+            elif result.status in ("error", "crashed"):
+                ET.SubElement(case, "error", message=first, type=result.status).text = message
+            elif result.status != "passed":
+                ET.SubElement(case, "failure", message=first, type=result.status).text = message
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _properties(parent: ET.Element, **values) -> None:
+    present = {k: v for k, v in values.items() if v is not None}
+    if not present:
+        return
+    properties = ET.SubElement(parent, "properties")
+    for name, value in present.items():
+        shown = _points(value) if isinstance(value, float) else str(value)
+        ET.SubElement(properties, "property", name=name, value=shown)
+
+
+# ----------------------------------------------------------------------------- Markdown
+
+_ICONS = {"passed": "✅", "skipped": "⏭️"}
+
+
+def markdown(book: GradeBook) -> str:
+    lines = ["## gradcheck-suite grades", "", summary_sentence(book), "",
+             "| exercise | status | points |", "|---|---|---:|"]
+    for exercise in book.exercises.values():
+        icon = _ICONS.get(exercise.status, "❌")
+        lines.append(f"| {exercise.name} | {icon} {exercise.status} | "
+                     f"{_points(exercise.score)} / {_points(exercise.max_score)} |")
+    lines.append(f"| **total** | | **{_points(book.score)} / {_points(book.max_score)}** |")
+    failing = [(e, c) for e in book.exercises.values() for c in e.checks if c.status not in ("passed", "skipped")]
+    configs = [e for e in book.exercises.values() if e.config_error is not None]
+    if failing or configs:
+        lines += ["", "### What did not pass", ""]
+    for exercise in configs:
+        lines += [f"<details><summary>{exercise.name}: invalid exercise file</summary>", "", "```text",
+                  exercise.config_error, "```", "</details>"]
+    for exercise, result in failing:
+        message = shown_message(exercise, result)
+        lines += [f"<details><summary>{exercise.name}::{result.check}: {result.status}</summary>", "", "```text",
+                  message.replace("```", "'''"), "```", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------- GitHub Classroom
+
+def classroom_points(book: GradeBook) -> str:
+    """The annotation GitHub Classroom's autograding reads its points from."""
+    return f"::notice title=Autograding complete::Points {_points(book.score)}/{_points(book.max_score)}"

@@ -1,0 +1,160 @@
+"""Every report format, written from one grade book, agrees on statuses and points."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from gradcheck_suite import outputs
+from gradcheck_suite.config import load_exercise
+from gradcheck_suite.results import GradeBook
+from gradcheck_suite.runner import RunOptions, prepare, run_check
+
+from conftest import EXERCISES, REPO_ROOT, SOLUTIONS, VARIANTS
+
+GRADESCOPE_VISIBILITY = {"visible", "hidden", "after_due_date", "after_published"}
+GRADESCOPE_FORMATS = {"text", "html", "simple_format", "md", "ansi"}
+WEIGHTS = "weights: {forward: 20, backward: 50, finite_differences: 20, backward_properties: 10}\n"
+
+
+def validate_gradescope(report: dict) -> None:
+    """The fields and types of Gradescope's autograder results.json."""
+    number = (int, float)
+    assert isinstance(report["score"], number) and isinstance(report["max_score"], number)
+    assert isinstance(report["execution_time"], number) and report["execution_time"] >= 0
+    assert isinstance(report["output"], str) and report["output_format"] in GRADESCOPE_FORMATS
+    assert report["visibility"] in GRADESCOPE_VISIBILITY and report["stdout_visibility"] in GRADESCOPE_VISIBILITY
+    assert set(report) <= {"score", "max_score", "execution_time", "output", "output_format", "visibility",
+                           "stdout_visibility", "tests", "extra_data", "test_output_format", "test_name_format"}
+    assert isinstance(report["tests"], list) and report["tests"]
+    for test in report["tests"]:
+        assert set(test) <= {"name", "number", "score", "max_score", "status", "output", "output_format",
+                             "visibility", "tags", "name_format", "extra_data"}
+        assert isinstance(test["name"], str) and test["name"]
+        assert isinstance(test["number"], str)
+        assert isinstance(test["score"], number) and isinstance(test["max_score"], number)
+        assert 0 <= test["score"] <= test["max_score"] + 1e-9
+        assert test["status"] in ("passed", "failed")
+        assert isinstance(test["output"], str) and test["output_format"] in GRADESCOPE_FORMATS
+        assert test["visibility"] in GRADESCOPE_VISIBILITY
+        assert isinstance(test["tags"], list) and all(isinstance(t, str) for t in test["tags"])
+
+
+def _book(tmp_path, relu_source, weights=True, hidden=()):
+    """Grades linear (solution) and relu (`relu_source`), relu with partial credit."""
+    course = tmp_path / "course"
+    for name in ("linear", "relu"):
+        shutil.copytree(EXERCISES / name, course / name, ignore=shutil.ignore_patterns("*.py"))
+    yaml = course / "relu" / "exercise.yaml"
+    extra = (WEIGHTS if weights else "") + (f"check_visibility: {{{', '.join(f'{c}: hidden' for c in hidden)}}}\n"
+                                            if hidden else "")
+    yaml.write_text(yaml.read_text() + extra)
+    submission = tmp_path / "submission"
+    shutil.copytree(SOLUTIONS, submission)
+    shutil.copyfile(relu_source, submission / "relu.py")
+    book = GradeBook()
+    for name in ("linear", "relu"):
+        spec = load_exercise(course / name / "exercise.yaml")
+        result = book.exercise(spec.name, spec.title, spec.points, spec.checks, weights=spec.weights,
+                               visibility=spec.visibility, check_visibility=spec.check_visibility)
+        exercise = prepare(spec, submission)
+        result.checks = [run_check(exercise, check, RunOptions(trials=5)) for check in spec.checks]
+    return book
+
+
+def test_partial_credit_follows_the_weights(tmp_path):
+    book = _book(tmp_path, VARIANTS / "relu" / "bug_ignores_grad_output.py")
+    relu = book.exercises["relu"]
+    statuses = {c.check: c.status for c in relu.checks}
+    assert statuses["forward"] == "passed" and statuses["backward"] == "failed"
+    expected = 10 * sum(w for c, w in relu.weights.items() if statuses[c] == "passed") / 100
+    assert relu.score == pytest.approx(expected) and 0 < relu.score < 10
+    assert book.score == pytest.approx(10 + expected)
+
+
+def test_gradescope_report_follows_the_specification_and_the_book(tmp_path):
+    book = _book(tmp_path, VARIANTS / "relu" / "bug_ignores_grad_output.py")
+    report = outputs.gradescope(book, execution_time=1.5)
+    validate_gradescope(report)
+    assert report["score"] == pytest.approx(book.score) and report["max_score"] == book.max_score
+    relu_tests = [t for t in report["tests"] if t["tags"][0] == "relu"]
+    assert [t["tags"][1] for t in relu_tests] == list(book.exercises["relu"].expected_checks)
+    assert sum(t["score"] for t in relu_tests) == pytest.approx(book.exercises["relu"].score)
+    backward = next(t for t in relu_tests if t["tags"][1] == "backward")
+    assert backward["status"] == "failed" and "differs from torch.autograd" in backward["output"]
+    linear = next(t for t in report["tests"] if t["tags"] == ["linear"])  # all or nothing: one test
+    assert linear["score"] == linear["max_score"] == 10 and linear["status"] == "passed"
+
+
+def test_hidden_checks_never_show_their_message(tmp_path):
+    book = _book(tmp_path, VARIANTS / "relu" / "bug_ignores_grad_output.py", hidden=("backward",))
+    for text in (json.dumps(outputs.gradescope(book, 1.0)), outputs.junit_xml(book), outputs.markdown(book)):
+        assert "differs from torch.autograd" not in text  # the backward check's message, with its values
+        assert outputs.HIDDEN_MESSAGE in text
+    assert "1 hidden check also count" in outputs.summary_sentence(book)
+    solved = _book(tmp_path / "solved", SOLUTIONS / "relu.py", hidden=("backward",))
+    assert "All public checks passed; 1 hidden check" in outputs.summary_sentence(solved)
+
+
+def test_junit_xml_parses_and_carries_the_points(tmp_path):
+    book = _book(tmp_path, VARIANTS / "relu" / "bug_ignores_grad_output.py")
+    root = ET.fromstring(outputs.junit_xml(book, 2.0))
+    assert root.tag == "testsuites"
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    relu = suites["relu"]
+    props = {p.get("name"): p.get("value") for p in relu.find("properties")}
+    assert float(props["score"]) == pytest.approx(book.exercises["relu"].score) and props["max_score"] == "10"
+    cases = {c.get("name"): c for c in relu.findall("testcase")}
+    assert cases["backward"].find("failure") is not None and cases["forward"].find("failure") is None
+    assert int(relu.get("failures")) == sum(c.find("failure") is not None for c in cases.values())
+    assert int(root.get("tests")) == sum(len(e.checks) for e in book.exercises.values())
+
+
+def test_markdown_lists_each_exercise_and_what_failed(tmp_path):
+    book = _book(tmp_path, VARIANTS / "relu" / "bug_ignores_grad_output.py")
+    text = outputs.markdown(book)
+    relu = book.exercises["relu"]
+    assert f"| relu | ❌ failed | {relu.score:g} / 10 |" in text
+    assert "| linear | ✅ passed | 10 / 10 |" in text
+    assert "<summary>relu::backward: failed</summary>" in text
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux")
+def test_grade_writes_every_format_with_the_same_partial_score(tmp_path):
+    course = tmp_path / "course"
+    for name in ("linear", "relu"):
+        shutil.copytree(EXERCISES / name, course / name, ignore=shutil.ignore_patterns("*.py"))
+    (course / "course.yaml").write_text(WEIGHTS)
+    submission = tmp_path / "submission"
+    shutil.copytree(SOLUTIONS, submission)
+    shutil.copyfile(VARIANTS / "relu" / "bug_ignores_grad_output.py", submission / "relu.py")
+    summary = tmp_path / "step-summary.md"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    done = subprocess.run([sys.executable, "-m", "gradcheck_suite.cli", "grade", str(course), "--submission",
+                           str(submission), "--trials", "5", "--gradescope", "r.json", "--junit", "j.xml",
+                           "--markdown", "m.md", "--json", "g.json", "--fail-under", "20"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]  # below --fail-under
+    full = json.loads((tmp_path / "g.json").read_text())
+    score = full["score"]
+    assert 10 < score < 20
+    gradescope = json.loads((tmp_path / "r.json").read_text())
+    validate_gradescope(gradescope)
+    assert gradescope["score"] == pytest.approx(score)
+    junit = ET.parse(tmp_path / "j.xml").getroot()
+    assert float(junit.find("properties/property[@name='score']").get("value")) == pytest.approx(score, abs=1e-3)
+    markdown = (tmp_path / "m.md").read_text()
+    assert f"**{score:g} / 20**" in markdown.replace(f"{round(score, 4):g}", f"{score:g}")
+    assert summary.read_text() == markdown
+    assert f"::notice title=Autograding complete::Points {round(score, 4):g}/20" in done.stdout
+    failing = {(e["name"], c["name"]) for e in full["exercises"] for c in e["checks"] if c["status"] != "passed"}
+    assert failing == {(c.get("classname"), c.get("name")) for c in junit.iter("testcase")
+                       if c.find("failure") is not None or c.find("error") is not None}
+    relu_checks = full["exercises"][1]["checks"]
+    assert {"score", "max_score", "seed", "replay", "duration", "visibility"} <= set(relu_checks[0])
