@@ -43,7 +43,47 @@ def _parser() -> argparse.ArgumentParser:
                        help="wall-clock seconds per exercise (default: each exercise's limits, else 60)")
     grade.add_argument("--isolate-user", metavar="USER", help="as root: run the workers as USER")
     grade.add_argument("--trials", type=int, metavar="N", help="override every exercise's number of trials")
+    batch = commands.add_parser("batch", help="grade every submission folder under a root, in parallel")
+    batch.add_argument("root", help="a folder holding one folder per submission")
+    batch.add_argument("--exercises", nargs="+", default=["exercises"], metavar="PATH",
+                       help="exercise folders or exercise.yaml files (default: exercises)")
+    batch.add_argument("--out", required=True, metavar="DIR", help="where grades.csv and each submission's JSON go")
+    batch.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once (default 1)")
+    batch.add_argument("--force", action="store_true", help="regrade submissions already graded in DIR")
+    batch.add_argument("--time-limit", type=float, metavar="SECONDS", help="wall-clock seconds per exercise")
+    batch.add_argument("--trials", type=int, metavar="N", help="override every exercise's number of trials")
     return parser
+
+
+def exercise_files(paths: list[str]) -> list[Path]:
+    found = []
+    for path in map(Path, paths):
+        found += [path] if path.is_file() else sorted(path.rglob("exercise.yaml"))
+    return found
+
+
+def batch(args: argparse.Namespace) -> int:
+    from .batch import BatchOptions, run_batch
+    from .config import load_exercise
+    from .errors import ConfigError
+
+    root = Path(args.root)
+    if not root.is_dir():
+        print(f"gradcheck-suite batch: {root}: not a folder", file=sys.stderr)
+        return 2
+    files = exercise_files(args.exercises)
+    if not files:
+        print(f"gradcheck-suite batch: no exercise.yaml under {', '.join(args.exercises)}", file=sys.stderr)
+        return 2
+    try:
+        specs = [load_exercise(path) for path in files]
+    except ConfigError as exc:
+        print(f"gradcheck-suite batch: invalid exercise file:\n{exc}", file=sys.stderr)
+        return 2
+    target = run_batch(specs, root, Path(args.out), jobs=args.jobs, force=args.force,
+                       options=BatchOptions(time_limit=args.time_limit, trials=args.trials))
+    print(f"grades: {target}")
+    return 0
 
 
 class _BookCollector:
@@ -109,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "grade":
         return grade(args)
+    if args.command == "batch":
+        return batch(args)
     return 2  # unreachable: argparse requires a command
 
 

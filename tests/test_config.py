@@ -3,6 +3,7 @@ line reads ``path:line: field: what was expected``."""
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 
 import pytest
@@ -231,3 +232,28 @@ def test_forbid_allow_imports_and_limits_are_read_and_checked(tmp_path):
     assert "forbid: expected a list of dotted names" in text
     assert "limits.time_seconds: expected a number of seconds > 0" in text
     assert "limits.wall: unknown key" in text
+
+
+def test_weights_visibility_and_course_defaults(tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(EXERCISES / "relu", course / "relu", ignore=shutil.ignore_patterns("*.py"))
+    yaml = course / "relu" / "exercise.yaml"
+    (course / "course.yaml").write_text("weights: {forward: 1, backward: 3, edge_cases: 5}\nvisibility: after_due_date\n")
+    spec = load_exercise(yaml)
+    assert spec.weights == {"forward": 1.0, "backward": 3.0}  # relu has no edge_cases check
+    assert spec.visibility == "after_due_date" and spec.check_visibility is None
+    yaml.write_text(yaml.read_text() + "weights: {backward: 1}\nvisibility: visible\ncheck_visibility: {forward: hidden}\n")
+    spec = load_exercise(yaml)
+    assert spec.weights == {"backward": 1.0} and spec.visibility == "visible"
+    assert spec.check_visibility == {"forward": "hidden"}
+    yaml.write_text(yaml.read_text().replace("weights: {backward: 1}", "weights: {backwards: 1, forward: -2}")
+                    .replace("{forward: hidden}", "{forward: secret}"))
+    with pytest.raises(ConfigError) as info:
+        load_exercise(yaml)
+    text = str(info.value)
+    assert "weights.backwards: not a check of this exercise" in text
+    assert "weights.forward: expected a number >= 0" in text
+    assert "check_visibility.forward: expected one of visible, hidden" in text
+    (course / "course.yaml").write_text("wieghts: {forward: 1}\n")
+    with pytest.raises(ConfigError, match=r"course.yaml:1: wieghts: unknown key .*did you mean 'weights'"):
+        load_exercise(yaml)

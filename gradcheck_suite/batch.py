@@ -1,0 +1,162 @@
+"""Regrading a whole class: `gradcheck-suite batch SUBMISSIONS_ROOT --out DIR --jobs N`.
+
+Every folder directly under SUBMISSIONS_ROOT is one student's submission. N job processes grade
+them in parallel, each with its own sandbox (one zygote, a worker per exercise, as in autograder
+mode). Each submission's grades are written to DIR/submissions/<name>.json as soon as it is done,
+so an interrupted batch continues where it stopped (`--force` regrades everything); grades.csv is
+rebuilt from those files at the end. A submission whose code crashes or hangs costs at most its
+exercises' time limits and never stops the batch.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import csv
+import io
+import json
+import multiprocessing
+import sys
+import time
+from dataclasses import dataclass
+from multiprocessing.util import Finalize
+from pathlib import Path
+
+from .config import ExerciseSpec, load_exercise
+from .report import write_json_atomically, write_text_atomically
+from .results import STATUSES, GradeBook
+from .runner import RunOptions, prepare, run_check, student_path
+from .sandbox.staging import Submission
+from .sandbox.supervisor import Limits, Sandbox
+
+_SANDBOX: Sandbox | None = None  # one per job process
+_SPECS: dict[str, ExerciseSpec] = {}  # loaded once per job process (specs hold functions: not sent)
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    time_limit: float | None = None
+    trials: int | None = None
+
+
+def grade_submission(specs: list[ExerciseSpec], folder: Path, sandbox: Sandbox, options: RunOptions) -> GradeBook:
+    """Every exercise of `specs` on the files in `folder`, each in its own worker."""
+    staged = Submission.collect({spec.student_file: student_path(spec, folder) for spec in specs}, folder)
+    book = GradeBook()
+    for spec in specs:
+        result = book.exercise(spec.name, spec.title, spec.points, spec.checks, weights=spec.weights,
+                               visibility=spec.visibility, check_visibility=spec.check_visibility)
+        exercise = prepare(spec, folder, sandbox, staged)
+        try:
+            result.checks = [run_check(exercise, check, options) for check in spec.checks]
+        finally:
+            exercise.close()
+    return book
+
+
+def _start_job(limits: Limits) -> None:
+    global _SANDBOX
+    _SANDBOX = Sandbox(limits)
+    _SANDBOX.start()
+    Finalize(_SANDBOX, _SANDBOX.close, exitpriority=10)  # multiprocessing children skip atexit
+
+
+def _grade_one(spec_paths: list[str], folder: str, target: str, trials: int | None) -> dict:
+    started = time.monotonic()
+    specs = [_SPECS.setdefault(p, load_exercise(p)) for p in spec_paths]
+    book = grade_submission(specs, Path(folder), _SANDBOX, RunOptions(trials=trials))
+    report = {"submission": Path(folder).name, "duration": round(time.monotonic() - started, 2),
+              **book.to_full_json()}
+    write_json_atomically(Path(target), report)
+    return report
+
+
+def submissions_in(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _already_graded(target: Path) -> bool:
+    try:
+        return "exercises" in json.loads(target.read_text())
+    except (OSError, ValueError):
+        return False
+
+
+class Progress:
+    """A one-line progress bar with throughput and ETA on a terminal; a line per item otherwise."""
+
+    def __init__(self, total: int, stream=sys.stderr):
+        self.total = total
+        self.done = 0
+        self.stream = stream
+        self.started = time.monotonic()
+        self.tty = stream.isatty()
+
+    def advance(self, label: str) -> None:
+        self.done += 1
+        elapsed = time.monotonic() - self.started
+        rate = self.done / elapsed * 60 if elapsed > 0 else 0.0
+        left = (self.total - self.done) / (self.done / elapsed) if self.done and elapsed > 0 else 0.0
+        width = 24
+        filled = int(width * self.done / max(self.total, 1))
+        line = (f"[{'#' * filled}{'-' * (width - filled)}] {self.done}/{self.total} graded, "
+                f"{rate:.1f}/min, ETA {int(left) // 60}m{int(left) % 60:02d}s  {label}")
+        if self.tty:
+            self.stream.write("\r" + line[:120].ljust(120))
+            if self.done == self.total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def run_batch(specs: list[ExerciseSpec], root: Path, out: Path, jobs: int = 1, force: bool = False,
+              options: BatchOptions = BatchOptions(), stream=sys.stderr) -> Path:
+    """Grade every submission under `root` that is not graded yet; returns the path of grades.csv."""
+    folders = submissions_in(root)
+    reports = out / "submissions"
+    reports.mkdir(parents=True, exist_ok=True)
+    todo = [f for f in folders if force or not _already_graded(reports / f"{f.name}.json")]
+    stream.write(f"{len(folders)} submissions: {len(todo)} to grade, {len(folders) - len(todo)} already graded\n")
+    limits = Limits(time_seconds=options.time_limit) if options.time_limit else Limits()
+    progress = Progress(len(todo), stream)
+    if todo:
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter per job: no forked torch state
+        with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context,
+                                                    initializer=_start_job, initargs=(limits,)) as pool:
+            spec_paths = [str(spec.path) for spec in specs]
+            futures = {pool.submit(_grade_one, spec_paths, str(folder), str(reports / f"{folder.name}.json"),
+                                   options.trials): folder for folder in todo}
+            for future in concurrent.futures.as_completed(futures):
+                folder = futures[future]
+                try:
+                    report = future.result()
+                    label = f"{folder.name}: {report['score']:g}/{report['max_score']:g}"
+                except Exception as exc:  # noqa: BLE001 - the grader itself failed on this one: say so, go on
+                    write_json_atomically(reports / f"{folder.name}.json.failed", {"error": repr(exc)})
+                    label = f"{folder.name}: not graded ({type(exc).__name__})"
+                progress.advance(label)
+    target = out / "grades.csv"
+    write_text_atomically(target, grades_csv(specs, folders, reports))
+    return target
+
+
+def grades_csv(specs: list[ExerciseSpec], folders: list[Path], reports: Path) -> str:
+    """One row per submission: points per exercise, total, max, status; first a row of the maxima."""
+    names = [spec.name for spec in specs]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["submission", *names, "total", "max", "status"])
+    maximum = sum(spec.points for spec in specs)
+    writer.writerow(["(points)", *[f"{spec.points:g}" for spec in specs], f"{maximum:g}", f"{maximum:g}", ""])
+    for folder in folders:
+        try:
+            report = json.loads((reports / f"{folder.name}.json").read_text())
+        except (OSError, ValueError):
+            writer.writerow([folder.name, *[""] * len(names), "", f"{maximum:g}", "not graded"])
+            continue
+        by_name = {e["name"]: e for e in report["exercises"]}
+        scores = [f"{round(by_name[n]['score'], 4):g}" if n in by_name else "" for n in names]
+        statuses = [by_name[n]["status"] for n in names if n in by_name]
+        worst = next((s for s in STATUSES if s in statuses), "passed")
+        writer.writerow([folder.name, *scores, f"{round(report['score'], 4):g}", f"{report['max_score']:g}", worst])
+    return buffer.getvalue()

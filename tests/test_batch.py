@@ -1,0 +1,77 @@
+"""`gradcheck-suite batch`: a class of 50 submissions, graded in parallel, resumed after a loss."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import EXERCISES, REPO_ROOT, SOLUTIONS, VARIANTS
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux")
+
+ADVERSARIAL = REPO_ROOT / "tests" / "adversarial"
+# kind: (file replaced, with what, expected relu points, expected linear points, status)
+KINDS = {
+    "correct": (None, None, 10, 10, "passed"),
+    "buggy": ("relu.py", VARIANTS / "relu" / "bug_no_mask.py", 0, 10, "failed"),
+    "crashing": ("linear.py", ADVERSARIAL / "os_exit_at_import" / "linear.py", 10, 0, "crashed"),
+    "hanging": ("relu.py", ADVERSARIAL / "infinite_loop" / "relu.py", 0, 10, "timeout"),
+}
+CLASS = ["correct"] * 30 + ["buggy"] * 10 + ["crashing"] * 5 + ["hanging"] * 5
+
+
+def _make_class(root):
+    expected = {}
+    for number, kind in enumerate(CLASS):
+        folder = root / f"student{number:02d}-{kind}"
+        shutil.copytree(SOLUTIONS, folder)
+        replaced, source, relu, linear, status = KINDS[kind]
+        if replaced:
+            shutil.copyfile(source, folder / replaced)
+        expected[folder.name] = (relu, linear, status)
+    return expected
+
+
+def _batch(root, out, *extra):
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.run([sys.executable, "-m", "gradcheck_suite.cli", "batch", str(root), "--exercises",
+                           str(EXERCISES / "relu"), str(EXERCISES / "linear"), "--out", str(out), "--jobs", "2",
+                           "--trials", "3", "--time-limit", "2", *extra],
+                          env=env, capture_output=True, text=True, timeout=600)
+
+
+def _rows(out):
+    return list(csv.reader(io.StringIO((out / "grades.csv").read_text())))
+
+
+def test_a_class_is_graded_and_a_resumed_batch_grades_only_what_is_missing(tmp_path):
+    root, out = tmp_path / "class", tmp_path / "out"
+    expected = _make_class(root)
+    first = _batch(root, out)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "50 submissions: 50 to grade, 0 already graded" in first.stderr
+    assert "50/50 graded" in first.stderr and "ETA" in first.stderr and "/min" in first.stderr
+    rows = _rows(out)
+    assert rows[0] == ["submission", "relu", "linear", "total", "max", "status"]
+    assert rows[1] == ["(points)", "10", "10", "20", "20", ""]
+    graded = {row[0]: row[1:] for row in rows[2:]}
+    assert len(graded) == 50
+    for name, (relu, linear, status) in expected.items():
+        assert graded[name] == [str(relu), str(linear), str(relu + linear), "20", status], name
+
+    reports = out / "submissions"
+    lost = sorted(reports.glob("*.json"))[::7]
+    kept = {p: p.stat().st_mtime_ns for p in reports.glob("*.json") if p not in lost}
+    for path in lost:
+        path.unlink()
+    second = _batch(root, out)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert f"50 submissions: {len(lost)} to grade, {50 - len(lost)} already graded" in second.stderr
+    assert all(path.stat().st_mtime_ns == mtime for path, mtime in kept.items())
+    assert _rows(out) == rows
