@@ -179,6 +179,35 @@ def compare_backward(ex: Exercise, inputs: Sequence[torch.Tensor], seed: int):
     return computed
 
 
+HEATMAP_SIDE = 48  # rows and columns shown at most
+
+
+def gradient_differences(ex: Exercise, inputs: Sequence[torch.Tensor], seed: int) -> list[dict]:
+    """|student - reference| of each differentiable input's gradient, as a grid for a picture of
+    where they differ (the last dimension across, the others down). Empty where the gradients
+    cannot be compared element by element (a missing gradient, a wrong shape)."""
+    spec = ex.spec
+    traced = reference.Traced(spec, [reference.as_reference_dtype(t) for t in inputs])
+    run = call_student(ex.op.forward, inputs)
+    if run.output.shape != traced.output.shape:
+        return []
+    upstream = upstream_gradient(run.output, seed)
+    grads = call_student(ex.op.backward, run, upstream)
+    exact = traced.vjp(upstream.double())
+    pictures = []
+    differentiable = [(i, s) for i, s in enumerate(spec.inputs) if s.differentiable]
+    for (index, spec_input), expected in zip(differentiable, exact):
+        grad = grads[index]
+        if grad is None or grad.shape != expected.shape:
+            continue
+        diff = (grad.detach().to("cpu", torch.float64) - expected.to("cpu")).abs()
+        grid = diff.reshape(1, 1) if diff.dim() == 0 else diff.reshape(-1, diff.shape[-1])
+        pictures.append({"input": spec_input.name, "shape": list(diff.shape),
+                         "max": float(diff.max()) if diff.numel() else 0.0,
+                         "grid": grid[:HEATMAP_SIDE, :HEATMAP_SIDE].tolist()})
+    return pictures
+
+
 def check_backward(ex: Exercise, trial: Trial) -> None:
     compare_backward(ex, _on_device(ex, make_inputs(ex.spec, trial)), trial.values_seed)
 

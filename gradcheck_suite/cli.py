@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--gradescope", metavar="PATH", help="write Gradescope's results.json to PATH")
     grade.add_argument("--junit", metavar="PATH", help="write JUnit XML to PATH")
     grade.add_argument("--markdown", metavar="PATH", help="write a Markdown summary to PATH")
+    grade.add_argument("--html", metavar="PATH", help="write one self-contained HTML page, with heatmaps, to PATH")
     grade.add_argument("--fail-under", type=float, metavar="POINTS", help="exit 1 when the score is below POINTS")
     grade.add_argument("--time-limit", type=float, metavar="SECONDS",
                        help="wall-clock seconds per exercise (default: each exercise's limits, else 60)")
@@ -135,6 +136,8 @@ def write_reports(book, args: argparse.Namespace, elapsed: float) -> None:
         write_json_atomically(Path(args.gradescope), outputs.gradescope(book, elapsed))
     if args.junit:
         write_text_atomically(Path(args.junit), outputs.junit_xml(book, elapsed))
+    if args.html:
+        write_text_atomically(Path(args.html), outputs.html(book))
     summary = outputs.markdown(book)
     if args.markdown:
         write_text_atomically(Path(args.markdown), summary)

@@ -172,3 +172,67 @@ def markdown(book: GradeBook) -> str:
 def classroom_points(book: GradeBook) -> str:
     """The annotation GitHub Classroom's autograding reads its points from."""
     return f"::notice title=Autograding complete::Points {_points(book.score)}/{_points(book.max_score)}"
+
+
+# ----------------------------------------------------------------------------- HTML
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; }
+th, td { border: 1px solid #ccc; padding: .3em .8em; text-align: left; }
+td.points { text-align: right; }
+.passed { color: #16794a; } .failed, .error, .crashed, .timeout, .flagged { color: #b3261e; }
+pre { background: #f6f6f6; padding: .8em; white-space: pre-wrap; }
+figure { display: inline-block; margin: .5em 1.5em .5em 0; vertical-align: top; }
+figcaption { font-size: .9em; }
+"""
+CELL = 14  # pixels per tensor element in a heatmap
+
+
+def html(book: GradeBook) -> str:
+    """One self-contained page: the grade table and, for each failing backward, a heatmap of
+    |student - reference| over each gradient (where a wrong row or column shows at a glance)."""
+    rows = "".join(
+        f'<tr><td>{_escape(e.name)}</td><td class="{e.status}">{e.status}</td>'
+        f'<td class="points">{_points(e.score)} / {_points(e.max_score)}</td></tr>'
+        for e in book.exercises.values())
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>gradcheck-suite grades</title>"
+             f"<style>{_STYLE}</style></head><body><h1>gradcheck-suite grades</h1>"
+             f"<p>{_escape(summary_sentence(book))}</p>"
+             f"<table><tr><th>exercise</th><th>status</th><th>points</th></tr>{rows}"
+             f"<tr><th>total</th><th></th><th class='points'>{_points(book.score)} / {_points(book.max_score)}"
+             f"</th></tr></table>"]
+    for exercise in book.exercises.values():
+        for result in exercise.checks:
+            if result.status in ("passed", "skipped"):
+                continue
+            message = shown_message(exercise, result)
+            parts.append(f"<h2>{_escape(exercise.name)}::{_escape(result.check)}: "
+                         f"<span class='{result.status}'>{result.status}</span></h2><pre>{_escape(message)}</pre>")
+            if result.heatmaps and exercise.visibility_of(result.check) == "visible":
+                parts.append("<p>|your gradient − reference| on a large example (darker is further off):</p>")
+                parts += [_heatmap_svg(h) for h in result.heatmaps]
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _heatmap_svg(picture: dict) -> str:
+    grid = picture["grid"]
+    top = picture["max"] or 1.0
+    height, width = len(grid), len(grid[0]) if grid else 0
+    cells = []
+    for r, row in enumerate(grid):
+        for c, value in enumerate(row):
+            level = min(1.0, value / top) if picture["max"] else 0.0
+            shade = int(255 * (1 - level))
+            cells.append(f'<rect x="{c * CELL}" y="{r * CELL}" width="{CELL}" height="{CELL}" '
+                         f'fill="rgb(255,{shade},{shade})" class="cell" data-value="{value:.3g}"/>')
+    shape = "×".join(map(str, picture["shape"])) or "scalar"
+    return (f'<figure><svg width="{width * CELL}" height="{height * CELL}" '
+            f'class="heatmap" data-input="{_escape(picture["input"])}" style="border:1px solid #999">'
+            + "".join(cells) + f'</svg><figcaption>gradient of {_escape(picture["input"])} ({shape}): '
+            f'largest difference {picture["max"]:.3g}</figcaption></figure>')
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

@@ -19,6 +19,7 @@ class CheckResult:
     trial: str | None = None
     duration: float = 0.0
     not_implemented: bool = False  # the student's code still raises NotImplementedError
+    heatmaps: tuple = ()  # for a failed backward: |student - reference| per input (checks.gradient_differences)
 
 
 @dataclass
@@ -98,6 +99,8 @@ class ExerciseResult:
             entry.update(score=self.check_score(result), max_score=self.check_max_score(result.check),
                          seed=result.seed, replay=result.trial, duration=round(result.duration, 4),
                          visibility=self.visibility_of(result.check), not_implemented=result.not_implemented)
+            if result.heatmaps:
+                entry["heatmaps"] = list(result.heatmaps)
         return data
 
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, setti
 from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.errors import Flaky, Unsatisfiable
 
-from .checks import TRIAL_CHECKS, CheckFailure, Exercise, KinkCrossed, check_edge_cases
+from .checks import TRIAL_CHECKS, CheckFailure, Exercise, KinkCrossed, check_edge_cases, gradient_differences
 from .config import ExerciseSpec
 from .errors import StudentCodeError
 from .results import CheckResult
@@ -109,9 +109,11 @@ def run_check(exercise: Exercise, check: str, options: RunOptions = RunOptions()
     started = time.perf_counter()
     run_seed = options.seed if options.seed is not None else spec.seed
 
-    def result(status: str, message: str = "", trial: Trial | None = None, not_implemented: bool = False):
+    def result(status: str, message: str = "", trial: Trial | None = None, not_implemented: bool = False,
+               heatmaps: tuple = ()):
         return CheckResult(spec.name, check, status, message, run_seed,
-                           trial.describe() if trial else None, time.perf_counter() - started, not_implemented)
+                           trial.describe() if trial else None, time.perf_counter() - started, not_implemented,
+                           heatmaps)
 
     reason = skip_reason(spec)
     if reason:
@@ -132,14 +134,30 @@ def run_check(exercise: Exercise, check: str, options: RunOptions = RunOptions()
         else:
             _search(exercise, check, run_seed, options.trials or spec.trials)
     except CheckFailure as failure:
+        heatmaps = _heatmaps(exercise, run_seed) if check == "backward" and failure.status == "failed" else ()
         return result(failure.status, _feedback(exercise, check, failure, options), failure.trial,
-                      failure.not_implemented)
+                      failure.not_implemented, heatmaps)
     except WorkerFailure as failure:
         return result(failure.status, failure.message)
     review = exercise.review or _runtime_review(exercise)
     if review:
         return result("flagged", review)
     return result("passed")
+
+
+def display_trial(spec: ExerciseSpec, seed: int) -> Trial:
+    """A large example (every dim and the batch at their largest) to picture a failure on: the
+    shrunk example that replays it is often a single element."""
+    rank, size = spec.batch_rank[1], spec.batch_size[1]
+    return Trial({name: high for name, (_, high) in spec.dims.items()}, (size,) * rank, seed)
+
+
+def _heatmaps(exercise: Exercise, seed: int) -> tuple:
+    try:
+        inputs = [t.to(exercise.device) for t in make_inputs(exercise.spec, display_trial(exercise.spec, seed)).values()]
+        return tuple(gradient_differences(exercise, inputs, seed))
+    except (CheckFailure, WorkerFailure, RuntimeError, ValueError):
+        return ()  # only a picture: without it the failure still reads in full
 
 
 def _runtime_review(exercise: Exercise) -> str | None:

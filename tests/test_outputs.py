@@ -138,7 +138,7 @@ def test_grade_writes_every_format_with_the_same_partial_score(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
     done = subprocess.run([sys.executable, "-m", "gradcheck_suite.cli", "grade", str(course), "--submission",
                            str(submission), "--trials", "5", "--gradescope", "r.json", "--junit", "j.xml",
-                           "--markdown", "m.md", "--json", "g.json", "--fail-under", "20"],
+                           "--markdown", "m.md", "--json", "g.json", "--html", "h.html", "--fail-under", "20"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]  # below --fail-under
     full = json.loads((tmp_path / "g.json").read_text())
@@ -152,6 +152,8 @@ def test_grade_writes_every_format_with_the_same_partial_score(tmp_path):
     markdown = (tmp_path / "m.md").read_text()
     assert f"**{score:g} / 20**" in markdown.replace(f"{round(score, 4):g}", f"{score:g}")
     assert summary.read_text() == markdown
+    page = (tmp_path / "h.html").read_text()
+    assert f"{round(score, 4):g} / 20" in page and 'class="heatmap"' in page and "relu::backward" in page
     assert f"::notice title=Autograding complete::Points {round(score, 4):g}/20" in done.stdout
     failing = {(e["name"], c["name"]) for e in full["exercises"] for c in e["checks"] if c["status"] != "passed"}
     assert failing == {(c.get("classname"), c.get("name")) for c in junit.iter("testcase")

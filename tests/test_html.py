@@ -1,0 +1,109 @@
+"""The HTML report: one self-contained page with the grade table and, for a failing backward, a
+heatmap of |student - reference|; rendered in headless Chromium and checked on the screenshot."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import subprocess
+import zlib
+
+import pytest
+
+from gradcheck_suite import outputs
+from gradcheck_suite.config import load_exercise
+from gradcheck_suite.results import GradeBook
+from gradcheck_suite.runner import RunOptions, prepare, run_check
+
+from conftest import EXERCISES, SOLUTIONS, VARIANTS
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def _book(tmp_path, linear_source):
+    submission = tmp_path / "submission"
+    shutil.copytree(SOLUTIONS, submission)
+    shutil.copyfile(linear_source, submission / "linear.py")
+    book = GradeBook()
+    for name in ("linear", "relu"):
+        spec = load_exercise(EXERCISES / name / "exercise.yaml")
+        result = book.exercise(spec.name, spec.title, spec.points, spec.checks)
+        exercise = prepare(spec, submission)
+        result.checks = [run_check(exercise, check, RunOptions(trials=5)) for check in spec.checks]
+    return book
+
+
+def read_png(path) -> tuple[int, int, list[bytes], int]:
+    """(width, height, rows of bytes, channels: 3 or 4) of an 8-bit RGB(A), non-interlaced PNG."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    position, chunks, header = 8, [], None
+    while position < len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        body = data[position + 8:position + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            chunks.append(body)
+        position += 12 + length
+    width, height, depth, colour, _, _, interlace = header
+    assert depth == 8 and colour in (2, 6) and interlace == 0
+    channels = 4 if colour == 6 else 3
+    raw = zlib.decompress(b"".join(chunks))
+    stride = width * channels
+    rows, previous = [], bytearray(stride)
+    for r in range(height):
+        kind, line = raw[r * (stride + 1)], bytearray(raw[r * (stride + 1) + 1:(r + 1) * (stride + 1)])
+        for i in range(stride):
+            left = line[i - channels] if i >= channels else 0
+            up, corner = previous[i], previous[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 255
+            elif kind == 2:
+                line[i] = (line[i] + up) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 255
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 255
+        rows.append(bytes(line))
+        previous = line
+    return width, height, rows, channels
+
+
+def test_the_page_holds_a_heatmap_per_gradient_of_a_failing_backward(tmp_path):
+    book = _book(tmp_path, VARIANTS / "linear" / "bug_missing_transpose_grad_w.py")
+    backward = next(c for c in book.exercises["linear"].checks if c.check == "backward")
+    assert backward.status == "failed" and [h["input"] for h in backward.heatmaps] == ["x", "w", "b"]
+    w = backward.heatmaps[1]
+    assert w["max"] > 0 and backward.heatmaps[0]["max"] == 0  # only w's gradient is off
+    page = outputs.html(book)
+    assert page.count('class="heatmap"') == 3 and 'data-input="w"' in page
+    assert "<script" not in page and "http" not in page.split("</style>")[1]  # self-contained
+    assert "linear::backward" in page and "relu" in page
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (CI installs Debian's chromium)")
+def test_the_heatmap_is_visible_in_headless_chromium(tmp_path):
+    book = _book(tmp_path, VARIANTS / "linear" / "bug_missing_transpose_grad_w.py")
+    page = tmp_path / "grades.html"
+    page.write_text(outputs.html(book))
+    shot = tmp_path / "screenshot.png"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    width, height, rows, channels = read_png(shot)
+    assert (width, height) == (1200, 1600)
+    red = sum(1 for row in rows for i in range(0, len(row), channels)
+              if row[i] > 220 and row[i + 1] < 90 and row[i + 2] < 90)
+    # w's gradient is off in whole rows and columns: at least one full-strength cell (14 x 14 px)
+    assert red >= outputs.CELL * outputs.CELL, f"no heatmap cell found in the screenshot ({red} red pixels)"
+    clean = _book(tmp_path / "clean", SOLUTIONS / "linear.py")
+    page.write_text(outputs.html(clean))
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    _, _, rows, channels = read_png(shot)
+    assert not any(row[i] > 220 and row[i + 1] < 90 and row[i + 2] < 90
+                   for row in rows for i in range(0, len(row), channels))
