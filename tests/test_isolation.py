@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="au
 
 OPTIONS = RunOptions(replay_command=example_replay_command)
 # Both modes run the same trials; a few per check keep this comparison of every file quick.
-COMPARED = RunOptions(replay_command=example_replay_command, trials=6)
+COMPARED = RunOptions(replay_command=example_replay_command, trials=4)
 GRADED_FILES = sorted(VARIANTS.glob("*/*.py")) + sorted(SOLUTIONS.glob("*.py"))
 
 
