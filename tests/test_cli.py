@@ -28,13 +28,18 @@ def test_grade_scores_the_solutions_in_full_and_refuses_an_invalid_course(tmp_pa
     shutil.copytree(EXERCISES / "relu", broken / "relu")
     text = (broken / "relu" / "exercise.yaml").read_text()
     (broken / "relu" / "exercise.yaml").write_text(text.replace("points: 10", "pionts: 10"))
-    good = _grade(EXERCISES, "--submission", SOLUTIONS, "--json", tmp_path / "g.json", "--trials", 3, cwd=tmp_path)
+    good = _grade(EXERCISES, "--submission", SOLUTIONS, "--json", tmp_path / "g.json", "--gradescope",
+                  tmp_path / "r.json", "--junit", tmp_path / "j.xml", "--html", tmp_path / "h.html", "--markdown",
+                  tmp_path / "m.md", "--trials", 3, cwd=tmp_path)
     bad = _grade(broken, "--submission", SOLUTIONS, "--json", tmp_path / "b.json", cwd=tmp_path)
     good_output, _ = good.communicate(timeout=300)
     bad_output, _ = bad.communicate(timeout=300)
     assert good.returncode == 0, good_output[-3000:]
     grades = json.loads((tmp_path / "g.json").read_text())
     assert grades["score"] == grades["max_score"] == 90
+    assert json.loads((tmp_path / "r.json").read_text())["score"] == 90
+    assert '<property name="score" value="90" />' in (tmp_path / "j.xml").read_text()
+    assert "90 / 90" in (tmp_path / "h.html").read_text() and "**90 / 90**" in (tmp_path / "m.md").read_text()
     assert "isolation: worker processes" in good_output
     assert bad.returncode == 2, bad_output[-3000:]
     assert "pionts: unknown key" in bad_output

@@ -116,6 +116,24 @@ def test_junit_xml_parses_and_carries_the_points(tmp_path):
     assert int(root.get("tests")) == sum(len(e.checks) for e in book.exercises.values())
 
 
+def test_junit_xml_reads_with_a_junit_reader(tmp_path):
+    """junitparser, the JUnit reader of the dev extras, sees the same cases, failures and points."""
+    from junitparser import Error, Failure, JUnitXml
+
+    book = _book(tmp_path, VARIANTS / "relu" / "bug_ignores_grad_output.py")
+    path = tmp_path / "j.xml"
+    path.write_text(outputs.junit_xml(book, 2.0))
+    report = JUnitXml.fromfile(str(path))
+    suites = {suite.name: suite for suite in report}
+    assert set(suites) == {"linear", "relu"}
+    failing = {(suite.name, case.name) for suite in report for case in suite
+               if any(isinstance(r, (Failure, Error)) for r in case.result)}
+    assert failing == {(e.name, c.check) for e in book.exercises.values() for c in e.checks if c.status != "passed"}
+    points = {p.name: p.value for p in suites["relu"].properties()}
+    assert float(points["score"]) == pytest.approx(book.exercises["relu"].score)
+    assert suites["relu"].tests == len(book.exercises["relu"].checks)
+
+
 def test_markdown_lists_each_exercise_and_what_failed(tmp_path):
     book = _book(tmp_path, VARIANTS / "relu" / "bug_ignores_grad_output.py")
     text = outputs.markdown(book)
@@ -158,5 +176,8 @@ def test_grade_writes_every_format_with_the_same_partial_score(tmp_path):
     failing = {(e["name"], c["name"]) for e in full["exercises"] for c in e["checks"] if c["status"] != "passed"}
     assert failing == {(c.get("classname"), c.get("name")) for c in junit.iter("testcase")
                        if c.find("failure") is not None or c.find("error") is not None}
+    relu_failing = {check for name, check in failing if name == "relu"}
+    assert relu_failing == {t["tags"][1] for t in gradescope["tests"] if t["tags"][0] == "relu" and t["status"] == "failed"}
+    assert all(f"<summary>relu::{check}:" in markdown and f"relu::{check}:" in page for check in relu_failing)
     relu_checks = full["exercises"][1]["checks"]
     assert {"score", "max_score", "seed", "replay", "duration", "visibility"} <= set(relu_checks[0])
