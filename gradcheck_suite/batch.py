@@ -23,9 +23,8 @@ from pathlib import Path
 
 from .config import ExerciseSpec, load_exercise
 from .report import write_json_atomically, write_text_atomically
-from .results import STATUSES, GradeBook
-from .runner import RunOptions, prepare, run_check, student_path
-from .sandbox.staging import Submission
+from .results import STATUSES
+from .runner import RunOptions, grade_submission
 from .sandbox.supervisor import Limits, Sandbox
 
 _SANDBOX: Sandbox | None = None  # one per job process
@@ -36,21 +35,6 @@ _SPECS: dict[str, ExerciseSpec] = {}  # loaded once per job process (specs hold 
 class BatchOptions:
     time_limit: float | None = None
     trials: int | None = None
-
-
-def grade_submission(specs: list[ExerciseSpec], folder: Path, sandbox: Sandbox, options: RunOptions) -> GradeBook:
-    """Every exercise of `specs` on the files in `folder`, each in its own worker."""
-    staged = Submission.collect({spec.student_file: student_path(spec, folder) for spec in specs}, folder)
-    book = GradeBook()
-    for spec in specs:
-        result = book.exercise(spec.name, spec.title, spec.points, spec.checks, weights=spec.weights,
-                               visibility=spec.visibility, check_visibility=spec.check_visibility)
-        exercise = prepare(spec, folder, sandbox, staged)
-        try:
-            result.checks = [run_check(exercise, check, options) for check in spec.checks]
-        finally:
-            exercise.close()
-    return book
 
 
 def _start_job(limits: Limits) -> None:

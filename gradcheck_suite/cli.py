@@ -15,7 +15,6 @@ prints the points annotation GitHub Classroom reads.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time

@@ -527,7 +527,7 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
 
 def _read_weight_mapping(r: _Reader, raw, line, field_name: str, checks) -> dict | None:
     if not isinstance(raw, dict) or not raw:
-        r.problem(line, field_name, f"expected a mapping of check names to weights, e.g. {{forward: 20, backward: 80}}")
+        r.problem(line, field_name, "expected a mapping of check names to weights, e.g. {forward: 20, backward: 80}")
         return None
     weights = {}
     for check, weight in raw.items():

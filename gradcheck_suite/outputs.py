@@ -41,7 +41,8 @@ def summary_sentence(book: GradeBook) -> str:
     score = f"Score: {_points(book.score)} / {_points(book.max_score)}."
     if hidden:
         verdict = ("All public checks passed" if not failing else f"{len(failing)} of {len(public)} public checks did not pass")
-        return f"{score} {verdict}; {hidden} hidden check{'s' if hidden != 1 else ''} also count toward the score."
+        counted = "1 hidden check also counts" if hidden == 1 else f"{hidden} hidden checks also count"
+        return f"{score} {verdict}; {counted} toward the score."
     if not failing:
         return f"{score} All checks passed."
     return f"{score} {len(failing)} of {len(public)} checks did not pass."

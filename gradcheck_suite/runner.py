@@ -17,7 +17,7 @@ from hypothesis.errors import Flaky, Unsatisfiable
 from .checks import TRIAL_CHECKS, CheckFailure, Exercise, KinkCrossed, check_edge_cases, gradient_differences
 from .config import ExerciseSpec
 from .errors import StudentCodeError
-from .results import CheckResult
+from .results import CheckResult, GradeBook
 from .sandbox.staging import Submission
 from .sandbox.supervisor import Limits, RemoteOp, Sandbox, WorkerFailure
 from .source_rules import Finding, scan_file, scan_source
@@ -77,6 +77,24 @@ def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox
     except WorkerFailure as failure:
         exercise.load_error, exercise.load_status = failure.message, failure.status
     return exercise
+
+
+def grade_submission(specs: list[ExerciseSpec], folder: Path, sandbox: Sandbox | None = None,
+                     options: RunOptions = RunOptions()) -> GradeBook:
+    """Every check of every exercise in `specs` on the student's files in `folder`; with a
+    `sandbox`, in autograder mode (the files read once first, a worker per exercise)."""
+    staged = Submission.collect({spec.student_file: student_path(spec, folder) for spec in specs}, folder) \
+        if sandbox is not None else None
+    book = GradeBook()
+    for spec in specs:
+        result = book.exercise(spec.name, spec.title, spec.points, spec.checks, weights=spec.weights,
+                               visibility=spec.visibility, check_visibility=spec.check_visibility)
+        exercise = prepare(spec, folder, sandbox, staged)
+        try:
+            result.checks = [run_check(exercise, check, options) for check in spec.checks]
+        finally:
+            exercise.close()
+    return book
 
 
 def worker_limits(spec: ExerciseSpec, defaults: Limits) -> Limits:

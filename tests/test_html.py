@@ -12,8 +12,7 @@ import pytest
 
 from gradcheck_suite import outputs
 from gradcheck_suite.config import load_exercise
-from gradcheck_suite.results import GradeBook
-from gradcheck_suite.runner import RunOptions, prepare, run_check
+from gradcheck_suite.runner import RunOptions, grade_submission
 
 from conftest import EXERCISES, SOLUTIONS, VARIANTS
 
@@ -24,13 +23,8 @@ def _book(tmp_path, linear_source):
     submission = tmp_path / "submission"
     shutil.copytree(SOLUTIONS, submission)
     shutil.copyfile(linear_source, submission / "linear.py")
-    book = GradeBook()
-    for name in ("linear", "relu"):
-        spec = load_exercise(EXERCISES / name / "exercise.yaml")
-        result = book.exercise(spec.name, spec.title, spec.points, spec.checks)
-        exercise = prepare(spec, submission)
-        result.checks = [run_check(exercise, check, RunOptions(trials=5)) for check in spec.checks]
-    return book
+    specs = [load_exercise(EXERCISES / name / "exercise.yaml") for name in ("linear", "relu")]
+    return grade_submission(specs, submission, options=RunOptions(trials=5))
 
 
 def read_png(path) -> tuple[int, int, list[bytes], int]:

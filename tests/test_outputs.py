@@ -13,8 +13,7 @@ import pytest
 
 from gradcheck_suite import outputs
 from gradcheck_suite.config import load_exercise
-from gradcheck_suite.results import GradeBook
-from gradcheck_suite.runner import RunOptions, prepare, run_check
+from gradcheck_suite.runner import RunOptions, grade_submission
 
 from conftest import EXERCISES, REPO_ROOT, SOLUTIONS, VARIANTS
 
@@ -58,14 +57,8 @@ def _book(tmp_path, relu_source, weights=True, hidden=()):
     submission = tmp_path / "submission"
     shutil.copytree(SOLUTIONS, submission)
     shutil.copyfile(relu_source, submission / "relu.py")
-    book = GradeBook()
-    for name in ("linear", "relu"):
-        spec = load_exercise(course / name / "exercise.yaml")
-        result = book.exercise(spec.name, spec.title, spec.points, spec.checks, weights=spec.weights,
-                               visibility=spec.visibility, check_visibility=spec.check_visibility)
-        exercise = prepare(spec, submission)
-        result.checks = [run_check(exercise, check, RunOptions(trials=5)) for check in spec.checks]
-    return book
+    specs = [load_exercise(course / name / "exercise.yaml") for name in ("linear", "relu")]
+    return grade_submission(specs, submission, options=RunOptions(trials=5))
 
 
 def test_partial_credit_follows_the_weights(tmp_path):
@@ -97,7 +90,7 @@ def test_hidden_checks_never_show_their_message(tmp_path):
     for text in (json.dumps(outputs.gradescope(book, 1.0)), outputs.junit_xml(book), outputs.markdown(book)):
         assert "differs from torch.autograd" not in text  # the backward check's message, with its values
         assert outputs.HIDDEN_MESSAGE in text
-    assert "1 hidden check also count" in outputs.summary_sentence(book)
+    assert "1 hidden check also counts toward the score" in outputs.summary_sentence(book)
     solved = _book(tmp_path / "solved", SOLUTIONS / "relu.py", hidden=("backward",))
     assert "All public checks passed; 1 hidden check" in outputs.summary_sentence(solved)
 
