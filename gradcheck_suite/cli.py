@@ -1,5 +1,7 @@
 """The `gradcheck-suite` command.
 
+    gradcheck-suite validate [PATHS ...]
+    gradcheck-suite batch SUBMISSIONS_ROOT --out DIR [--jobs N] [--force]
     gradcheck-suite grade [EXERCISES ...] --submission DIR [--json PATH] [--gradescope PATH]
                           [--junit PATH] [--markdown PATH] [--fail-under POINTS] [--time-limit SECONDS]
 
@@ -52,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--force", action="store_true", help="regrade submissions already graded in DIR")
     batch.add_argument("--time-limit", type=float, metavar="SECONDS", help="wall-clock seconds per exercise")
     batch.add_argument("--trials", type=int, metavar="N", help="override every exercise's number of trials")
+    validate = commands.add_parser("validate", help="check exercise files; report every problem")
+    validate.add_argument("paths", nargs="*", default=["exercises"], help="exercise folders or files (default: exercises)")
     return parser
 
 
@@ -147,12 +151,40 @@ def write_reports(book, args: argparse.Namespace, elapsed: float) -> None:
         print(outputs.classroom_points(book))
 
 
+def validate(args: argparse.Namespace) -> int:
+    """Every problem of every exercise file, as path:line: field: expectation; exit 1 if any."""
+    from .config import load_exercise
+    from .errors import ConfigError
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        print(f"gradcheck-suite validate: {', '.join(missing)}: no such file or folder", file=sys.stderr)
+        return 2
+    files = exercise_files(args.paths)
+    if not files:
+        print(f"gradcheck-suite validate: no exercise.yaml under {', '.join(args.paths)}", file=sys.stderr)
+        return 2
+    invalid = 0
+    for path in files:
+        try:
+            spec = load_exercise(path)
+        except ConfigError as exc:
+            invalid += 1
+            print(exc)
+            continue
+        print(f"{path}: ok ({spec.name}, {len(spec.checks)} checks, {spec.points:g} points)")
+    print(f"{len(files) - invalid} of {len(files)} exercise files valid")
+    return 1 if invalid else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "grade":
         return grade(args)
     if args.command == "batch":
         return batch(args)
+    if args.command == "validate":
+        return validate(args)
     return 2  # unreachable: argparse requires a command
 
 

@@ -50,3 +50,20 @@ def test_grade_reports_a_missing_folder_with_status_2(tmp_path, capsys):
     assert "no such file or folder" in capsys.readouterr().err
     assert main(["grade", str(EXERCISES), "--submission", str(tmp_path / "none")]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_validate_reports_every_problem_with_its_line(tmp_path, capsys):
+    assert main(["validate", str(EXERCISES)]) == 0
+    out = capsys.readouterr().out
+    count = len(list(EXERCISES.glob("*/exercise.yaml")))
+    assert f"{count} of {count} exercise files valid" in out
+    broken = tmp_path / "relu"
+    shutil.copytree(EXERCISES / "relu", broken, ignore=shutil.ignore_patterns("*.py"))
+    text = (broken / "exercise.yaml").read_text()
+    (broken / "exercise.yaml").write_text(text.replace("points: 10", "pionts: 10").replace("trials: 20", "trials: -1"))
+    assert main(["validate", str(tmp_path), str(EXERCISES / "linear")]) == 1
+    out = capsys.readouterr().out
+    assert f"{broken / 'exercise.yaml'}:3: pionts: unknown key" in out and "did you mean 'points'" in out
+    assert "trials: expected an integer >= 1, got -1" in out
+    assert "1 of 2 exercise files valid" in out
+    assert main(["validate", str(tmp_path / "nowhere")]) == 2
