@@ -28,6 +28,11 @@ from . import outputs
 from .report import write_json_atomically, write_text_atomically
 
 
+def _misuse(command: str, message: str) -> int:
+    print(f"gradcheck-suite {command}: {message}", file=sys.stderr)
+    return 2
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gradcheck-suite", description="Gradient-checking grader.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -73,17 +78,14 @@ def batch(args: argparse.Namespace) -> int:
 
     root = Path(args.root)
     if not root.is_dir():
-        print(f"gradcheck-suite batch: {root}: not a folder", file=sys.stderr)
-        return 2
+        return _misuse("batch", f"{root}: not a folder")
     files = exercise_files(args.exercises)
     if not files:
-        print(f"gradcheck-suite batch: no exercise.yaml under {', '.join(args.exercises)}", file=sys.stderr)
-        return 2
+        return _misuse("batch", f"no exercise.yaml under {', '.join(args.exercises)}")
     try:
         specs = [load_exercise(path) for path in files]
     except ConfigError as exc:
-        print(f"gradcheck-suite batch: invalid exercise file:\n{exc}", file=sys.stderr)
-        return 2
+        return _misuse("batch", f"invalid exercise file:\n{exc}")
     target = run_batch(specs, root, Path(args.out), jobs=args.jobs, force=args.force,
                        options=BatchOptions(time_limit=args.time_limit, trials=args.trials))
     print(f"grades: {target}")
@@ -104,11 +106,9 @@ class _BookCollector:
 def grade(args: argparse.Namespace) -> int:
     for path in args.exercises:
         if not Path(path).exists():
-            print(f"gradcheck-suite grade: {path}: no such file or folder", file=sys.stderr)
-            return 2
+            return _misuse("grade", f"{path}: no such file or folder")
     if not Path(args.submission).is_dir():
-        print(f"gradcheck-suite grade: --submission {args.submission}: not a folder", file=sys.stderr)
-        return 2
+        return _misuse("grade", f"--submission {args.submission}: not a folder")
     options = ["-p", "gradcheck_suite.plugin", "-p", "no:cacheprovider", "-q", "--isolate",
                f"--submission={args.submission}"]
     if args.time_limit is not None:
@@ -158,12 +158,10 @@ def validate(args: argparse.Namespace) -> int:
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        print(f"gradcheck-suite validate: {', '.join(missing)}: no such file or folder", file=sys.stderr)
-        return 2
+        return _misuse("validate", f"{', '.join(missing)}: no such file or folder")
     files = exercise_files(args.paths)
     if not files:
-        print(f"gradcheck-suite validate: no exercise.yaml under {', '.join(args.paths)}", file=sys.stderr)
-        return 2
+        return _misuse("validate", f"no exercise.yaml under {', '.join(args.paths)}")
     invalid = 0
     for path in files:
         try:
