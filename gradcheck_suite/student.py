@@ -21,6 +21,7 @@ import torch
 from .errors import StudentCodeError
 from .finite_differences import BatchedForward
 from .guards import CallWatch, InputSnapshot, OpTrace
+from .reference import project
 
 
 class StudentCallError(Exception):
@@ -38,10 +39,14 @@ class StudentCallError(Exception):
         """The same error as described by a worker process (only its text crosses back)."""
         error = cls("", RuntimeError(message), "")
         error.not_implemented = not_implemented
-        error.describe = lambda: message
+        error.reported_text = message
         return error
 
+    reported_text: str | None = None
+
     def describe(self) -> str:
+        if self.reported_text is not None:
+            return self.reported_text
         if self.not_implemented:
             return f"{self.phase} is not implemented yet (it raises NotImplementedError)"
         text = f"{self.phase} raised {type(self.original).__name__}: {self.original}"
@@ -161,7 +166,8 @@ class StudentOp:
         # detach() keeps the caller's strides (clone() would make strided views contiguous).
         leaves = [t.detach().requires_grad_(d) for t, d in zip(inputs, self.differentiable)]
         snapshot = InputSnapshot(dict(zip(self.input_names, leaves)))
-        watch, trace = self._watches()
+        watch = CallWatch(self.forbid) if self._watching else contextlib.nullcontext()
+        trace = self._trace()
         try:
             with watch, trace:
                 output = self.function.apply(*leaves)
@@ -198,7 +204,7 @@ class StudentOp:
         watched = dict(zip(self.input_names, run.inputs))
         watched["grad_output"] = given
         snapshot = InputSnapshot(watched, copies={**run.input_values, "grad_output": grad_output.detach()})
-        spy, trace = CallWatch(self.forbid, autograd=True), self._watches()[1]
+        spy, trace = CallWatch(self.forbid, autograd=True), self._trace()
         try:
             with torch.no_grad(), spy, trace:
                 grads = self.function.backward(run.node, given)
@@ -216,18 +222,20 @@ class StudentOp:
                 "leave saved tensors and grad_output unchanged")
         return self._normalise(grads)
 
-    def _watches(self) -> tuple:
-        """(function-level watch, operator trace) around a forward: a few microseconds per torch
-        call, spent only where there is something to watch for."""
-        watching = bool(self.forbid) or self.audit
-        return (CallWatch(self.forbid) if watching else contextlib.nullcontext(),
-                OpTrace(self.forbid) if watching else contextlib.nullcontext())
+    @property
+    def _watching(self) -> bool:
+        """Forbidden calls and the operator trace cost a few microseconds per torch call: spent
+        only where there is something to watch for."""
+        return bool(self.forbid) or self.audit
 
-    def _check_calls(self, method: str, watch, trace) -> None:
-        if not isinstance(trace, OpTrace):
+    def _trace(self):
+        return OpTrace(self.forbid) if self._watching else contextlib.nullcontext()
+
+    def _check_calls(self, method: str, watch: CallWatch, trace) -> None:
+        if not self._watching:
             return
         found: dict[str, list[str]] = {}
-        for called, banned in getattr(watch, "forbidden_calls", []) + trace.forbidden_calls:
+        for called, banned in watch.forbidden_calls + trace.forbidden_calls:
             found.setdefault(banned, []).append(called)
         if found:
             names = "; ".join(f"{' / '.join(calls)} (forbidden: {banned})" for banned, calls in found.items())
@@ -309,8 +317,7 @@ def second_order(function, inputs: Sequence[torch.Tensor], differentiable: Seque
     wrt = [leaves[i] for i in indices]
     with torch.enable_grad():
         out = function(*leaves)
-        projected = (out * upstream.to(out.dtype)).sum()
-        first = torch.autograd.grad(projected, wrt, create_graph=True, allow_unused=True)
+        first = torch.autograd.grad(project(out, upstream), wrt, create_graph=True, allow_unused=True)
         terms = [(f * directions[i]).sum() for f, i in zip(first, indices) if f is not None and f.requires_grad]
         if not terms:
             return [torch.zeros_like(t) for t in wrt + [upstream]]
