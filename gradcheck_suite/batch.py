@@ -22,7 +22,7 @@ from multiprocessing.util import Finalize
 from pathlib import Path
 
 from .config import ExerciseSpec, load_exercise
-from .report import write_json_atomically, write_text_atomically
+from .report import points_text, write_json_atomically, write_text_atomically
 from .results import STATUSES
 from .runner import RunOptions, grade_submission
 from .sandbox.supervisor import Limits, Sandbox
@@ -37,7 +37,7 @@ class BatchOptions:
     trials: int | None = None
 
 
-def _start_job(limits: Limits) -> None:
+def _start_job(limits: Limits | None) -> None:
     global _SANDBOX
     _SANDBOX = Sandbox(limits)
     _SANDBOX.start()
@@ -46,7 +46,10 @@ def _start_job(limits: Limits) -> None:
 
 def _grade_one(spec_paths: list[str], folder: str, target: str, trials: int | None) -> dict:
     started = time.monotonic()
-    specs = [_SPECS.setdefault(p, load_exercise(p)) for p in spec_paths]
+    for path in spec_paths:
+        if path not in _SPECS:
+            _SPECS[path] = load_exercise(path)
+    specs = [_SPECS[path] for path in spec_paths]
     book = grade_submission(specs, Path(folder), _SANDBOX, RunOptions(trials=trials))
     report = {"submission": Path(folder).name, "duration": round(time.monotonic() - started, 2),
               **book.to_full_json()}
@@ -101,7 +104,7 @@ def run_batch(specs: list[ExerciseSpec], root: Path, out: Path, jobs: int = 1, f
     reports.mkdir(parents=True, exist_ok=True)
     todo = [f for f in folders if force or not _already_graded(reports / f"{f.name}.json")]
     stream.write(f"{len(folders)} submissions: {len(todo)} to grade, {len(folders) - len(todo)} already graded\n")
-    limits = Limits(time_seconds=options.time_limit) if options.time_limit else Limits()
+    limits = Limits(time_seconds=options.time_limit) if options.time_limit else None
     progress = Progress(len(todo), stream)
     if todo:
         context = multiprocessing.get_context("spawn")  # a fresh interpreter per job: no forked torch state
@@ -139,8 +142,8 @@ def grades_csv(specs: list[ExerciseSpec], folders: list[Path], reports: Path) ->
             writer.writerow([folder.name, *[""] * len(names), "", f"{maximum:g}", "not graded"])
             continue
         by_name = {e["name"]: e for e in report["exercises"]}
-        scores = [f"{round(by_name[n]['score'], 4):g}" if n in by_name else "" for n in names]
+        scores = [points_text(by_name[n]["score"]) if n in by_name else "" for n in names]
         statuses = [by_name[n]["status"] for n in names if n in by_name]
         worst = next((s for s in STATUSES if s in statuses), "passed")
-        writer.writerow([folder.name, *scores, f"{round(report['score'], 4):g}", f"{report['max_score']:g}", worst])
+        writer.writerow([folder.name, *scores, points_text(report["score"]), points_text(report["max_score"]), worst])
     return buffer.getvalue()

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from .report import points_text
 from .results import CheckResult, ExerciseResult, GradeBook
 
 HIDDEN_MESSAGE = "a hidden check: its details are not shown"
-
-
-def _points(value: float) -> str:
-    return f"{round(value, 4):g}"
 
 
 def shown_message(exercise: ExerciseResult, result: CheckResult, gradescope: bool = False) -> str:
@@ -38,7 +35,7 @@ def summary_sentence(book: GradeBook) -> str:
     public = [c for e, c in results if _public(e, c)]
     hidden = len(results) - len(public)
     failing = [c for c in public if c.status != "passed"]
-    score = f"Score: {_points(book.score)} / {_points(book.max_score)}."
+    score = f"Score: {points_text(book.score)} / {points_text(book.max_score)}."
     if hidden:
         verdict = ("All public checks passed" if not failing else f"{len(failing)} of {len(public)} public checks did not pass")
         counted = "1 hidden check also counts" if hidden == 1 else f"{hidden} hidden checks also count"
@@ -137,7 +134,7 @@ def _properties(parent: ET.Element, **values) -> None:
         return
     properties = ET.SubElement(parent, "properties")
     for name, value in present.items():
-        shown = _points(value) if isinstance(value, float) else str(value)
+        shown = points_text(value) if isinstance(value, float) else str(value)
         ET.SubElement(properties, "property", name=name, value=shown)
 
 
@@ -152,8 +149,8 @@ def markdown(book: GradeBook) -> str:
     for exercise in book.exercises.values():
         icon = _ICONS.get(exercise.status, "❌")
         lines.append(f"| {exercise.name} | {icon} {exercise.status} | "
-                     f"{_points(exercise.score)} / {_points(exercise.max_score)} |")
-    lines.append(f"| **total** | | **{_points(book.score)} / {_points(book.max_score)}** |")
+                     f"{points_text(exercise.score)} / {points_text(exercise.max_score)} |")
+    lines.append(f"| **total** | | **{points_text(book.score)} / {points_text(book.max_score)}** |")
     failing = [(e, c) for e in book.exercises.values() for c in e.checks if c.status not in ("passed", "skipped")]
     configs = [e for e in book.exercises.values() if e.config_error is not None]
     if failing or configs:
@@ -172,7 +169,7 @@ def markdown(book: GradeBook) -> str:
 
 def classroom_points(book: GradeBook) -> str:
     """The annotation GitHub Classroom's autograding reads its points from."""
-    return f"::notice title=Autograding complete::Points {_points(book.score)}/{_points(book.max_score)}"
+    return f"::notice title=Autograding complete::Points {points_text(book.score)}/{points_text(book.max_score)}"
 
 
 # ----------------------------------------------------------------------------- HTML
@@ -195,13 +192,13 @@ def html(book: GradeBook) -> str:
     |student - reference| over each gradient (where a wrong row or column shows at a glance)."""
     rows = "".join(
         f'<tr><td>{_escape(e.name)}</td><td class="{e.status}">{e.status}</td>'
-        f'<td class="points">{_points(e.score)} / {_points(e.max_score)}</td></tr>'
+        f'<td class="points">{points_text(e.score)} / {points_text(e.max_score)}</td></tr>'
         for e in book.exercises.values())
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>gradcheck-suite grades</title>"
              f"<style>{_STYLE}</style></head><body><h1>gradcheck-suite grades</h1>"
              f"<p>{_escape(summary_sentence(book))}</p>"
              f"<table><tr><th>exercise</th><th>status</th><th>points</th></tr>{rows}"
-             f"<tr><th>total</th><th></th><th class='points'>{_points(book.score)} / {_points(book.max_score)}"
+             f"<tr><th>total</th><th></th><th class='points'>{points_text(book.score)} / {points_text(book.max_score)}"
              f"</th></tr></table>"]
     for exercise in book.exercises.values():
         for result in exercise.checks:

@@ -68,7 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if limit is not None and limit <= 0:
             raise pytest.UsageError(f"--time-limit {limit}: expected a number of seconds > 0")
         try:
-            sandbox = Sandbox(Limits(time_seconds=limit) if limit else Limits(), user=config.getoption("--isolate-user"))
+            sandbox = Sandbox(Limits(time_seconds=limit) if limit else None, user=config.getoption("--isolate-user"))
         except IsolationUnavailable as exc:
             raise pytest.UsageError(f"--isolate: {exc}") from None
         sandbox.start()

@@ -10,8 +10,9 @@ from pathlib import Path
 from .results import GradeBook
 
 
-def _points(value: float) -> str:
-    return f"{value:g}"
+def points_text(value: float) -> str:
+    """Points as people write them: 10, 7.5, 3.3333."""
+    return f"{round(value, 4):g}"
 
 
 def summary_lines(book: GradeBook) -> list[str]:
@@ -22,8 +23,8 @@ def summary_lines(book: GradeBook) -> list[str]:
             status = "not implemented"
         elif status == "failed" and ex.complete is False and not any(c.status == "failed" for c in ex.checks):
             status = "failed (not all checks ran)"
-        rows.append((ex.name, status, f"{_points(ex.score)} / {_points(ex.max_score)}"))
-    rows.append(("total", "", f"{_points(book.score)} / {_points(book.max_score)}"))
+        rows.append((ex.name, status, f"{points_text(ex.score)} / {points_text(ex.max_score)}"))
+    rows.append(("total", "", f"{points_text(book.score)} / {points_text(book.max_score)}"))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = []
     for number, row in enumerate(rows):

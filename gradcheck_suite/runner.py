@@ -26,6 +26,7 @@ from .student import StudentOp, load_function
 from .tolerances import shape_text
 
 SMALL_TENSOR = 12
+FLAGGED = "flagged for review (no points until a person has looked): "
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox
     _apply_findings(exercise, scan_source(contents, spec.forbid, spec.allow_imports))
     worker = sandbox.worker(spec.name, spec.student_file, contents, spec.student_class,
                             [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], spec.device,
-                            worker_limits(spec, sandbox.limits), spec.forbid)
+                            worker_limits(spec, sandbox), spec.forbid)
     exercise.op = RemoteOp(worker)
     exercise.close = worker.close
     try:
@@ -97,11 +98,12 @@ def grade_submission(specs: list[ExerciseSpec], folder: Path, sandbox: Sandbox |
     return book
 
 
-def worker_limits(spec: ExerciseSpec, defaults: Limits) -> Limits:
-    """The exercise's limits from its YAML; `defaults` carries the session's (e.g. --time-limit)."""
+def worker_limits(spec: ExerciseSpec, sandbox: Sandbox) -> Limits:
+    """The exercise's limits from its YAML, its time limit overridden by the session's (e.g.
+    --time-limit) where one was given."""
     limits = spec.limits
-    time_seconds = defaults.time_seconds if defaults.time_seconds != Limits().time_seconds else limits.time_seconds
-    return replace(defaults, time_seconds=time_seconds, cpu_seconds=limits.cpu_seconds or time_seconds,
+    time_seconds = sandbox.limits.time_seconds if sandbox.time_limit_given else limits.time_seconds
+    return replace(sandbox.limits, time_seconds=time_seconds, cpu_seconds=limits.cpu_seconds or time_seconds,
                    memory_bytes=limits.memory_mb << 20, output_bytes=limits.output_kb << 10)
 
 
@@ -112,8 +114,7 @@ def _apply_findings(exercise: Exercise, findings: list[Finding]) -> None:
     if forbidden:
         exercise.rule_failure = "\n".join(forbidden)
     if review:
-        exercise.review = ("flagged for review (no points until a person has looked): "
-                           + "; ".join(review))
+        exercise.review = FLAGGED + "; ".join(review)
 
 
 def skip_reason(spec: ExerciseSpec) -> str | None:
@@ -180,7 +181,7 @@ def _heatmaps(exercise: Exercise, seed: int) -> tuple:
 
 def _runtime_review(exercise: Exercise) -> str | None:
     notes = getattr(exercise.op, "notes", None)
-    return f"flagged for review (no points until a person has looked): {'; '.join(notes)}" if notes else None
+    return FLAGGED + "; ".join(notes) if notes else None
 
 
 def _keep_hypothesis_files_out_of_the_graded_tree() -> None:

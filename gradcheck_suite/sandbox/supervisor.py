@@ -70,10 +70,12 @@ def scrubbed_environment() -> dict[str, str]:
 class Sandbox:
     """Workers for one grading session."""
 
-    def __init__(self, limits: Limits = Limits(), user: str | None = None, namespaces: bool = True):
+    def __init__(self, limits: Limits | None = None, user: str | None = None, namespaces: bool = True):
+        """`limits`: the session's; when given, its time limit overrides each exercise's own."""
         if not sys.platform.startswith("linux"):
             raise IsolationUnavailable("autograder isolation needs Linux (fork, resource limits, /proc)")
-        self.limits = limits
+        self.limits = limits or Limits()
+        self.time_limit_given = limits is not None
         self.user = _user(user) if user else None
         self.namespaces = namespaces
         self.root = Path(tempfile.mkdtemp(prefix="gradcheck-sandbox-"))
