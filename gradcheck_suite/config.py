@@ -31,6 +31,9 @@ FLOAT_DTYPES = {
 INT_DTYPES = {"int64": torch.int64, "int32": torch.int32}
 DTYPES = {**FLOAT_DTYPES, **INT_DTYPES}
 FD_MODES = ("auto", "full", "projected", "adaptive")
+# How the student's file provides the operation: a torch.autograd.Function subclass, or
+# forward(*inputs) -> (out, cache) / backward(grad_out, cache) -> grads in torch or in NumPy.
+STYLES = ("autograd_function", "functional", "numpy")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RESERVED_DIMS = ("batch", "values")  # words of the replay format (strategies.Trial.describe)
 
@@ -102,7 +105,7 @@ class ExerciseSpec:
     title: str
     points: float
     student_file: str
-    student_class: str
+    student_class: str | None  # None for the functional and numpy styles
     reference: Reference
     inputs: tuple[InputSpec, ...]
     dims: dict[str, tuple[int, int]]
@@ -123,6 +126,8 @@ class ExerciseSpec:
     weights: dict | None = None  # {check: weight}; None: all or nothing
     visibility: str = "visible"
     check_visibility: dict | None = None  # {check: visibility}
+    student_style: str = "autograd_function"
+    student_functions: tuple[str, str] = ("forward", "backward")  # functional and numpy styles
 
     @property
     def directory(self) -> Path:
@@ -444,14 +449,32 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
     points = r.get(doc, "points", "", (int, float), "a number >= 0", default=1,
                    check=lambda v: _number(v) and v >= 0)
     student = r.mapping(doc.get("student"), doc.line_of("student"), "student") if "student" in doc else None
+    student_style, student_functions = STYLES[0], ("forward", "backward")
     if student is None:
         r.problem(doc.line, "student", "missing; expected {file: name.py, class: ClassName}")
         student_file = student_class = None
     else:
-        r.check_keys(student, ("file", "class"), "student.")
+        r.check_keys(student, ("file", "style", "class", "forward", "backward"), "student.")
         student_file = r.get(student, "file", "student.", str, "a file name ending in .py", required=True,
                              check=lambda v: v.endswith(".py") and "/" not in v and "\\" not in v)
-        student_class = r.get(student, "class", "student.", str, "a class name", required=True, check=_NAME.match)
+        student_style = r.get(student, "style", "student.", str, f"one of {', '.join(STYLES)}",
+                              default=STYLES[0], check=lambda v: v in STYLES)
+        if student_style == "autograd_function":
+            student_class = r.get(student, "class", "student.", str, "a class name", required=True,
+                                  check=_NAME.match)
+            for key in ("forward", "backward"):
+                if key in student:
+                    r.problem(student.line_of(key), f"student.{key}",
+                              "only for the functional and numpy styles; an autograd_function names its class")
+        else:
+            student_class = None
+            if "class" in student:
+                r.problem(student.line_of("class"), "student.class",
+                          f"only for the autograd_function style; the {student_style} style names its "
+                          "functions with forward: and backward:")
+            student_functions = tuple(
+                r.get(student, key, "student.", str, "a function name", default=key, check=_NAME.match)
+                for key in ("forward", "backward"))
     reference = _read_reference(r, doc)
     dtype_name = r.get(doc, "dtype", "", str, f"one of {', '.join(FLOAT_DTYPES)}", default="float64",
                        check=lambda v: v in FLOAT_DTYPES)
@@ -517,7 +540,8 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
         raise ConfigError(path, r.problems)
     return ExerciseSpec(
         path=path, name=name, title=title, points=float(points), student_file=student_file,
-        student_class=student_class, reference=reference, inputs=tuple(inputs), dims=dims,
+        student_class=student_class, student_style=student_style, student_functions=student_functions,
+        reference=reference, inputs=tuple(inputs), dims=dims,
         batch_rank=batch_rank, batch_size=batch_size, trials=trials, seed=seed, tolerance=tolerance,
         hint=hint.strip(), edge_cases=tuple(edge_cases), device=device, finite_differences=fd,
         checks=tuple(checks), non_contiguous=non_contiguous, forbid=forbid, allow_imports=allow_imports,
