@@ -16,12 +16,15 @@ from typing import Any, Callable
 
 import torch
 
+from . import schema
 from .errors import ConfigError, ConfigProblem
-from .yaml_source import LineDict, LineList, YamlSyntaxError, load_yaml
+from .schema import (
+    CHECK_NAMES, COURSE, DOMAIN_FIELDS, DOMAIN_KINDS, EDGE_CASE, EXERCISE, FD_MODES, INPUT, NO_DEFAULT, STUDENT, STYLES,
+    VISIBILITIES,
+)
+from .yaml_source import LineDict, YamlSyntaxError, load_yaml
 
 BATCH = "..."
-CHECK_NAMES = ("forward", "backward", "backward_properties", "finite_differences", "edge_cases", "double_backward")
-DOMAIN_KINDS = ("real", "positive", "unit_interval", "probabilities", "interval", "integers")
 FLOAT_DTYPES = {
     "float64": torch.float64,
     "float32": torch.float32,
@@ -30,11 +33,7 @@ FLOAT_DTYPES = {
 }
 INT_DTYPES = {"int64": torch.int64, "int32": torch.int32}
 DTYPES = {**FLOAT_DTYPES, **INT_DTYPES}
-FD_MODES = ("auto", "full", "projected", "adaptive")
-# How the student's file provides the operation: a torch.autograd.Function subclass, or
-# forward(*inputs) -> (out, cache) / backward(grad_out, cache) -> grads in torch or in NumPy.
-STYLES = ("autograd_function", "functional", "numpy")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME = re.compile(schema.IDENTIFIER)
 RESERVED_DIMS = ("batch", "values")  # words of the replay format (strategies.Trial.describe)
 
 
@@ -141,19 +140,13 @@ class ExerciseSpec:
         return next(i for i in self.inputs if i.name == name)
 
 
-_TOP_KEYS = (
-    "name", "title", "points", "student", "reference", "dtype", "device", "dims", "batch",
-    "inputs", "trials", "seed", "tolerance", "finite_differences", "double_backward", "hint",
-    "edge_cases", "checks", "non_contiguous", "forbid", "allow_imports", "limits", "weights", "visibility",
-    "check_visibility",
-)
-VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 COURSE_FILE = "course.yaml"
-_COURSE_KEYS = ("weights", "visibility")
-_LIMIT_KEYS = ("time_seconds", "cpu_seconds", "memory_mb", "output_kb")
-_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-_INPUT_KEYS = ("name", "shape", "dtype", "domain", "differentiable", "tolerance")
-_DOMAIN_KEYS = ("kind", "scale", "low", "high", "avoid", "margin", "distinct")
+
+
+def did_you_mean(word, choices, cutoff: float = 0.6) -> str:
+    """'; did you mean 'x'?' for the closest of `choices`, or ''."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=cutoff)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def resolve_dotted(target: str) -> Callable:
@@ -169,7 +162,9 @@ def resolve_dotted(target: str) -> Callable:
             for attr in parts[split:]:
                 obj = getattr(obj, attr)
         except AttributeError:
-            raise ValueError(f"module {module_name!r} has no attribute {'.'.join(parts[split:])!r}")
+            public = [name for name in dir(obj) if not name.startswith("_")]
+            raise ValueError(f"module {module_name!r} has no attribute {'.'.join(parts[split:])!r}"
+                             + did_you_mean(parts[-1], public, cutoff=0.8)) from None
         if not callable(obj):
             raise ValueError(f"{target!r} is not callable")
         return obj
@@ -182,29 +177,42 @@ class _Reader:
     def __init__(self, path: Path):
         self.path = path
         self.problems: list[ConfigProblem] = []
+        self._misspelled: set[tuple[int, str]] = set()
 
     def problem(self, line, field_name, expected):
         self.problems.append(ConfigProblem(line, field_name, expected))
 
-    def check_keys(self, mapping: LineDict, allowed, prefix: str):
+    def check_keys(self, mapping: LineDict, parent: schema.Mapping, prefix: str):
+        allowed = parent.allowed
         for key in mapping:
             if key not in allowed:
-                close = difflib.get_close_matches(str(key), allowed, n=1)
-                suggestion = f"; did you mean {close[0]!r}?" if close else ""
+                close = did_you_mean(key, allowed)
+                if close:
+                    self._misspelled.add((id(mapping), close[len("; did you mean '"):-2]))
                 self.problem(mapping.line_of(key), f"{prefix}{key}",
-                             f"unknown key (allowed: {', '.join(allowed)}){suggestion}")
+                             f"unknown key{close}" if close else f"unknown key (allowed: {', '.join(allowed)})")
 
-    def get(self, mapping, key, prefix, kind, expected, default=None, required=False, check=None):
+    def sorted_problems(self) -> list[ConfigProblem]:
+        """In the order of the file (problems without a line first)."""
+        return sorted(self.problems, key=lambda p: p.line or 0)
+
+    def misspelled(self, mapping, key: str) -> bool:
+        """Whether an unknown key of `mapping` was already reported as a misspelling of `key`
+        (a missing `key` is then the same problem, not a second one)."""
+        return (id(mapping), key) in self._misspelled
+
+    def field(self, mapping, parent: schema.Mapping, key: str, prefix: str, required=False, default=NO_DEFAULT):
+        """mapping[key] if the schema's node for it accepts it; else its default, with the problem noted."""
+        node = parent.fields[key]
+        if default is NO_DEFAULT:
+            default = None if node.default is NO_DEFAULT else node.default
         if key not in mapping or mapping[key] is None:
-            if required:
-                self.problem(getattr(mapping, "line", None), f"{prefix}{key}", f"missing; expected {expected}")
+            if required and not self.misspelled(mapping, key):
+                self.problem(getattr(mapping, "line", None), f"{prefix}{key}", f"missing; expected {node.expected}")
             return default
         value = mapping[key]
-        ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool) and bool not in _tuple(kind))
-        if ok and check is not None:
-            ok = check(value)
-        if not ok:
-            self.problem(mapping.line_of(key), f"{prefix}{key}", f"expected {expected}, got {value!r}")
+        if not node.accepts(value):
+            self.problem(mapping.line_of(key), f"{prefix}{key}", f"expected {node.expected}, got {value!r}")
             return default
         return value
 
@@ -213,10 +221,6 @@ class _Reader:
             self.problem(line, field_name, f"expected a mapping, got {value!r}")
             return None
         return value
-
-
-def _tuple(kind):
-    return kind if isinstance(kind, tuple) else (kind,)
 
 
 def _number(value) -> bool:
@@ -230,10 +234,10 @@ def _read_tolerance(r: _Reader, mapping, key, prefix) -> Tolerance:
     tol = r.mapping(raw, mapping.line_of(key), f"{prefix}{key}")
     if tol is None:
         return Tolerance()
-    r.check_keys(tol, ("rtol", "atol"), f"{prefix}{key}.")
-    nonneg = lambda v: _number(v) and v >= 0  # noqa: E731
-    rtol = r.get(tol, "rtol", f"{prefix}{key}.", (int, float), "a number >= 0", check=nonneg)
-    atol = r.get(tol, "atol", f"{prefix}{key}.", (int, float), "a number >= 0", check=nonneg)
+    node = schema.tolerance("")
+    r.check_keys(tol, node, f"{prefix}{key}.")
+    rtol = r.field(tol, node, "rtol", f"{prefix}{key}.")
+    atol = r.field(tol, node, "atol", f"{prefix}{key}.")
     return Tolerance(None if rtol is None else float(rtol), None if atol is None else float(atol))
 
 
@@ -262,20 +266,10 @@ def _read_domain(r: _Reader, raw, line, prefix) -> Domain:
     domain = r.mapping(raw, line, prefix[:-1])
     if domain is None:
         return Domain()
-    r.check_keys(domain, _DOMAIN_KEYS, prefix)
-    kind = r.get(domain, "kind", prefix, str, f"one of {', '.join(DOMAIN_KINDS)}", default="real",
-                 check=lambda v: v in DOMAIN_KINDS)
-    scale = r.get(domain, "scale", prefix, (int, float), "a number > 0", default=1.0,
-                  check=lambda v: _number(v) and v > 0)
-    low = r.get(domain, "low", prefix, (int, float), "a finite number", check=_number)
-    high = r.get(domain, "high", prefix, (int, float), "a finite number", check=_number)
-    margin = r.get(domain, "margin", prefix, (int, float), "a number >= 0", default=1e-2,
-                   check=lambda v: _number(v) and v >= 0)
-    distinct = r.get(domain, "distinct", prefix, bool, "true or false", default=False)
-    avoid = domain.get("avoid", [])
-    if not isinstance(avoid, list) or not all(_number(a) for a in avoid):
-        r.problem(domain.line_of("avoid"), f"{prefix}avoid", f"expected a list of numbers, got {avoid!r}")
-        avoid = []
+    r.check_keys(domain, DOMAIN_FIELDS, prefix)
+    kind, scale, low, high, margin, distinct = (
+        r.field(domain, DOMAIN_FIELDS, key, prefix) for key in ("kind", "scale", "low", "high", "margin", "distinct"))
+    avoid = r.field(domain, DOMAIN_FIELDS, "avoid", prefix, default=[])
     if kind in ("interval", "integers") and (low is None or high is None):
         r.problem(domain.line, f"{prefix}low/high", f"domain {kind!r} needs both low and high")
     if low is not None and high is not None and low >= high:
@@ -295,9 +289,8 @@ def _read_inputs(r: _Reader, doc: LineDict, default_dtype) -> list[InputSpec]:
         entry = r.mapping(item, raw.line_of(index), f"inputs[{index}]")
         if entry is None:
             continue
-        r.check_keys(entry, _INPUT_KEYS, prefix)
-        name = r.get(entry, "name", prefix, str, "an identifier such as x", required=True,
-                     check=_NAME.match)
+        r.check_keys(entry, INPUT, prefix)
+        name = r.field(entry, INPUT, "name", prefix, required=True)
         if name is not None:
             prefix = f"inputs.{name}."
         shape = entry.get("shape")
@@ -307,14 +300,14 @@ def _read_inputs(r: _Reader, doc: LineDict, default_dtype) -> list[InputSpec]:
             for s in shape
         ) and sum(s == BATCH for s in shape) <= 1
         if not shape_ok:
-            r.problem(entry.line_of("shape"), f"{prefix}shape",
-                      f"expected a list of dim names, integers and at most one '...', e.g. [N, D], got {shape!r}")
+            if not (shape is None and r.misspelled(entry, "shape")):
+                r.problem(entry.line_of("shape"), f"{prefix}shape",
+                          f"expected a list of dim names, integers and at most one '...', e.g. [N, D], got {shape!r}")
             shape = []
-        dtype_name = r.get(entry, "dtype", prefix, str, f"one of {', '.join(DTYPES)}", check=lambda v: v in DTYPES)
+        dtype_name = r.field(entry, INPUT, "dtype", prefix)
         dtype = DTYPES[dtype_name] if dtype_name else default_dtype
         domain = _read_domain(r, entry.get("domain"), entry.line_of("domain"), f"{prefix}domain.")
-        differentiable = r.get(entry, "differentiable", prefix, bool, "true or false",
-                               default=dtype.is_floating_point)
+        differentiable = r.field(entry, INPUT, "differentiable", prefix, default=dtype.is_floating_point)
         if differentiable and not dtype.is_floating_point:
             r.problem(entry.line_of("differentiable"), f"{prefix}differentiable",
                       f"an input of dtype {dtype_name} cannot be differentiable")
@@ -351,7 +344,8 @@ def _read_dims(r: _Reader, doc: LineDict, inputs: list[InputSpec]) -> dict[str, 
         for s in spec.shape:
             if isinstance(s, str) and s != BATCH and s not in dims and s not in rejected:
                 r.problem(spec.line, f"inputs.{spec.name}.shape",
-                          f"dim {s!r} is not declared under dims (declared: {', '.join(dims) or 'none'})")
+                          f"dim {s!r} is not declared under dims (declared: {', '.join(dims) or 'none'})"
+                          + did_you_mean(s, dims))
     return dims
 
 
@@ -361,8 +355,9 @@ def _read_reference(r: _Reader, doc: LineDict) -> Reference | None:
     if isinstance(raw, str):
         target, kwargs = raw, {}
     elif isinstance(raw, dict):
-        r.check_keys(raw, ("function", "kwargs"), "reference.")
-        target = r.get(raw, "function", "reference.", str, "a dotted path such as torch.sigmoid", required=True)
+        node = schema.REFERENCE.options[1]
+        r.check_keys(raw, node, "reference.")
+        target = r.field(raw, node, "function", "reference.", required=True)
         kwargs = raw.get("kwargs") or {}
         if not isinstance(kwargs, dict):
             r.problem(raw.line_of("kwargs"), "reference.kwargs", f"expected a mapping, got {kwargs!r}")
@@ -395,15 +390,15 @@ def _read_edge_cases(r: _Reader, doc: LineDict, inputs: list[InputSpec]) -> list
         if entry is None:
             continue
         prefix = f"edge_cases[{index}]."
-        r.check_keys(entry, ("name", "inputs"), prefix)
-        name = r.get(entry, "name", prefix, str, "a short description", default=f"case {index + 1}")
+        r.check_keys(entry, EDGE_CASE, prefix)
+        name = r.field(entry, EDGE_CASE, "name", prefix, default=f"case {index + 1}")
         values = r.mapping(entry.get("inputs"), entry.line_of("inputs"), f"{prefix}inputs")
         if values is None:
             continue
         for key in values:
             if key not in names:
                 r.problem(values.line_of(key), f"{prefix}inputs.{key}",
-                          f"unknown input (inputs are: {', '.join(sorted(names))})")
+                          f"unknown input (inputs are: {', '.join(sorted(names))})" + did_you_mean(key, names))
         missing = names - set(values)
         if missing:
             r.problem(values.line, f"{prefix}inputs",
@@ -412,9 +407,14 @@ def _read_edge_cases(r: _Reader, doc: LineDict, inputs: list[InputSpec]) -> list
             if not _edge_value_ok(value):
                 r.problem(values.line_of(key), f"{prefix}inputs.{key}",
                           "expected a number, a nested list of numbers, or {shape: [...], fill: number} "
-                          "or {shape: [...], random: true}")
+                          f"or {{shape: [...], random: true}}, got {_short(value)}")
         cases.append(EdgeCase(name, dict(values), entry.line))
     return cases
+
+
+def _short(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _edge_value_ok(value) -> bool:
@@ -442,26 +442,22 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
     r = _Reader(path)
     if not isinstance(doc, dict):
         raise ConfigError(path, [ConfigProblem(None, "file", "expected a mapping of exercise fields at the top level")])
-    r.check_keys(doc, _TOP_KEYS, "")
+    r.check_keys(doc, EXERCISE, "")
 
-    name = r.get(doc, "name", "", str, "an identifier such as linear", required=True, check=_NAME.match)
-    title = r.get(doc, "title", "", str, "a string", default=name or "")
-    points = r.get(doc, "points", "", (int, float), "a number >= 0", default=1,
-                   check=lambda v: _number(v) and v >= 0)
+    name = r.field(doc, EXERCISE, "name", "", required=True)
+    title = r.field(doc, EXERCISE, "title", "", default=name or "")
+    points = r.field(doc, EXERCISE, "points", "")
     student = r.mapping(doc.get("student"), doc.line_of("student"), "student") if "student" in doc else None
     student_style, student_functions = STYLES[0], ("forward", "backward")
     if student is None:
         r.problem(doc.line, "student", "missing; expected {file: name.py, class: ClassName}")
         student_file = student_class = None
     else:
-        r.check_keys(student, ("file", "style", "class", "forward", "backward"), "student.")
-        student_file = r.get(student, "file", "student.", str, "a file name ending in .py", required=True,
-                             check=lambda v: v.endswith(".py") and "/" not in v and "\\" not in v)
-        student_style = r.get(student, "style", "student.", str, f"one of {', '.join(STYLES)}",
-                              default=STYLES[0], check=lambda v: v in STYLES)
+        r.check_keys(student, STUDENT, "student.")
+        student_file = r.field(student, STUDENT, "file", "student.", required=True)
+        student_style = r.field(student, STUDENT, "style", "student.")
         if student_style == "autograd_function":
-            student_class = r.get(student, "class", "student.", str, "a class name", required=True,
-                                  check=_NAME.match)
+            student_class = r.field(student, STUDENT, "class", "student.", required=True)
             for key in ("forward", "backward"):
                 if key in student:
                     r.problem(student.line_of(key), f"student.{key}",
@@ -472,47 +468,42 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
                 r.problem(student.line_of("class"), "student.class",
                           f"only for the autograd_function style; the {student_style} style names its "
                           "functions with forward: and backward:")
-            student_functions = tuple(
-                r.get(student, key, "student.", str, "a function name", default=key, check=_NAME.match)
-                for key in ("forward", "backward"))
+            student_functions = tuple(r.field(student, STUDENT, key, "student.") for key in ("forward", "backward"))
     reference = _read_reference(r, doc)
-    dtype_name = r.get(doc, "dtype", "", str, f"one of {', '.join(FLOAT_DTYPES)}", default="float64",
-                       check=lambda v: v in FLOAT_DTYPES)
-    device = r.get(doc, "device", "", str, "cpu or cuda", default="cpu", check=lambda v: v in ("cpu", "cuda"))
+    dtype_name = r.field(doc, EXERCISE, "dtype", "")
+    device = r.field(doc, EXERCISE, "device", "")
     inputs = _read_inputs(r, doc, FLOAT_DTYPES[dtype_name])
     dims = _read_dims(r, doc, inputs)
 
     batch = doc.get("batch") or LineDict()
     batch_rank, batch_size = (0, 3), (1, 4)
     if r.mapping(batch, doc.line_of("batch"), "batch") is not None:
-        r.check_keys(batch, ("rank", "size"), "batch.")
+        r.check_keys(batch, EXERCISE.fields["batch"], "batch.")
         if "rank" in batch:
             batch_rank = _read_range(r, batch, "rank", "batch.") or batch_rank
         if "size" in batch:
             batch_size = _read_range(r, batch, "size", "batch.") or batch_size
 
-    trials = r.get(doc, "trials", "", int, "an integer >= 1", default=25, check=lambda v: v >= 1)
-    seed = r.get(doc, "seed", "", int, "an integer >= 0", default=0, check=lambda v: v >= 0)
+    trials = r.field(doc, EXERCISE, "trials", "")
+    seed = r.field(doc, EXERCISE, "seed", "")
     tolerance = _read_tolerance(r, doc, "tolerance", "")
-    hint = r.get(doc, "hint", "", str, "a string", default="")
+    hint = r.field(doc, EXERCISE, "hint", "")
     edge_cases = _read_edge_cases(r, doc, inputs)
 
     fd = FiniteDifferences()
     if "finite_differences" in doc:
         raw_fd = r.mapping(doc["finite_differences"], doc.line_of("finite_differences"), "finite_differences")
         if raw_fd is not None:
-            r.check_keys(raw_fd, ("mode", "max_full", "directions", "tolerance"), "finite_differences.")
+            node, prefix = EXERCISE.fields["finite_differences"], "finite_differences."
+            r.check_keys(raw_fd, node, prefix)
             fd = FiniteDifferences(
-                mode=r.get(raw_fd, "mode", "finite_differences.", str, f"one of {', '.join(FD_MODES)}",
-                           default="auto", check=lambda v: v in FD_MODES),
-                max_full=r.get(raw_fd, "max_full", "finite_differences.", int, "an integer >= 1",
-                               default=128, check=lambda v: v >= 1),
-                directions=r.get(raw_fd, "directions", "finite_differences.", int, "an integer >= 1",
-                                 default=2, check=lambda v: v >= 1),
-                tolerance=_read_tolerance(r, raw_fd, "tolerance", "finite_differences."),
+                mode=r.field(raw_fd, node, "mode", prefix),
+                max_full=r.field(raw_fd, node, "max_full", prefix),
+                directions=r.field(raw_fd, node, "directions", prefix),
+                tolerance=_read_tolerance(r, raw_fd, "tolerance", prefix),
             )
-    double_backward = r.get(doc, "double_backward", "", bool, "true or false", default=False)
-    non_contiguous = r.get(doc, "non_contiguous", "", bool, "true or false", default=False)
+    double_backward = r.field(doc, EXERCISE, "double_backward", "")
+    non_contiguous = r.field(doc, EXERCISE, "non_contiguous", "")
     checks = ["forward", "backward", "backward_properties", "finite_differences"]
     if edge_cases:
         checks.append("edge_cases")
@@ -520,24 +511,29 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
         checks.append("double_backward")
     if "checks" in doc:
         raw_checks = doc["checks"]
-        if not isinstance(raw_checks, list) or not raw_checks or not all(c in CHECK_NAMES for c in raw_checks):
+        unknown = [c for c in raw_checks if c not in CHECK_NAMES] if isinstance(raw_checks, list) else []
+        if unknown:
+            for check in unknown:
+                r.problem(raw_checks.line_of(raw_checks.index(check)), "checks",
+                          f"unknown check {check!r} (checks are: {', '.join(CHECK_NAMES)})"
+                          + did_you_mean(check, CHECK_NAMES))
+        elif not isinstance(raw_checks, list) or not raw_checks:
             r.problem(doc.line_of("checks"), "checks", f"expected a non-empty list drawn from {', '.join(CHECK_NAMES)}")
         else:
             checks = list(dict.fromkeys(raw_checks))
             if "edge_cases" in checks and not edge_cases:
                 r.problem(doc.line_of("checks"), "checks", "edge_cases is listed but no edge_cases are given")
 
-    forbid = _read_names(r, doc, "forbid", "dotted names such as torch.nn.functional.softmax", dotted=True)
-    allow_imports = _read_names(r, doc, "allow_imports", "module names such as scipy.special", dotted=False)
+    forbid = _read_names(r, doc, "forbid")
+    allow_imports = _read_names(r, doc, "allow_imports")
     limits = _read_limits(r, doc)
     course = _read_course(path.parent.parent / COURSE_FILE)
     weights = _read_weights(r, doc, checks) if "weights" in doc else _course_weights(course, checks)
-    visibility = r.get(doc, "visibility", "", str, f"one of {', '.join(VISIBILITIES)}",
-                       default=course.get("visibility", "visible"), check=lambda v: v in VISIBILITIES)
+    visibility = r.field(doc, EXERCISE, "visibility", "", default=course.get("visibility", "visible"))
     check_visibility = _read_check_visibility(r, doc, checks)
 
     if r.problems:
-        raise ConfigError(path, r.problems)
+        raise ConfigError(path, r.sorted_problems())
     return ExerciseSpec(
         path=path, name=name, title=title, points=float(points), student_file=student_file,
         student_class=student_class, student_style=student_style, student_functions=student_functions,
@@ -557,7 +553,8 @@ def _read_weight_mapping(r: _Reader, raw, line, field_name: str, checks) -> dict
     for check, weight in raw.items():
         where = raw.line_of(check) if hasattr(raw, "line_of") else line
         if check not in checks:
-            r.problem(where, f"{field_name}.{check}", f"not a check of this exercise ({', '.join(checks)})")
+            r.problem(where, f"{field_name}.{check}",
+                      f"not a check of this exercise ({', '.join(checks)})" + did_you_mean(check, checks))
         elif not _number(weight) or weight < 0:
             r.problem(where, f"{field_name}.{check}", f"expected a number >= 0, got {weight!r}")
         else:
@@ -589,7 +586,8 @@ def _read_check_visibility(r: _Reader, doc: LineDict, checks) -> dict | None:
     found = {}
     for check, value in raw.items():
         if check not in checks:
-            r.problem(raw.line_of(check), f"check_visibility.{check}", f"not a check of this exercise ({', '.join(checks)})")
+            r.problem(raw.line_of(check), f"check_visibility.{check}",
+                      f"not a check of this exercise ({', '.join(checks)})" + did_you_mean(check, checks))
         elif value not in VISIBILITIES:
             r.problem(raw.line_of(check), f"check_visibility.{check}", f"expected one of {', '.join(VISIBILITIES)}")
         else:
@@ -608,28 +606,19 @@ def _read_course(path: Path) -> dict:
     r = _Reader(path)
     if not isinstance(doc, dict):
         raise ConfigError(path, [ConfigProblem(None, "file", "expected a mapping of course defaults")])
-    r.check_keys(doc, _COURSE_KEYS, "")
+    r.check_keys(doc, COURSE, "")
     course = {}
     if "weights" in doc:
         course["weights"] = _read_weight_mapping(r, doc["weights"], doc.line_of("weights"), "weights", CHECK_NAMES)
     if "visibility" in doc:
-        course["visibility"] = r.get(doc, "visibility", "", str, f"one of {', '.join(VISIBILITIES)}",
-                                     check=lambda v: v in VISIBILITIES)
+        course["visibility"] = r.field(doc, COURSE, "visibility", "", default=None)
     if r.problems:
-        raise ConfigError(path, r.problems)
+        raise ConfigError(path, r.sorted_problems())
     return {k: v for k, v in course.items() if v is not None}
 
 
-def _read_names(r: _Reader, doc: LineDict, key: str, expected: str, dotted: bool) -> tuple[str, ...]:
-    if key not in doc:
-        return ()
-    raw = doc[key]
-    ok = isinstance(raw, list) and all(isinstance(v, str) and _DOTTED.match(v) and (not dotted or "." in v)
-                                       for v in raw)
-    if not ok:
-        r.problem(doc.line_of(key), key, f"expected a list of {expected}, got {raw!r}")
-        return ()
-    return tuple(raw)
+def _read_names(r: _Reader, doc: LineDict, key: str) -> tuple[str, ...]:
+    return tuple(r.field(doc, EXERCISE, key, "", default=()))
 
 
 def _read_limits(r: _Reader, doc: LineDict) -> ExerciseLimits:
@@ -638,18 +627,9 @@ def _read_limits(r: _Reader, doc: LineDict) -> ExerciseLimits:
     raw = r.mapping(doc["limits"], doc.line_of("limits"), "limits")
     if raw is None:
         return ExerciseLimits()
-    r.check_keys(raw, _LIMIT_KEYS, "limits.")
-    positive = lambda v: _number(v) and v > 0  # noqa: E731
-    default = ExerciseLimits()
-    return ExerciseLimits(
-        time_seconds=float(r.get(raw, "time_seconds", "limits.", (int, float), "a number of seconds > 0",
-                                 default=default.time_seconds, check=positive)),
-        cpu_seconds=r.get(raw, "cpu_seconds", "limits.", (int, float), "a number of seconds > 0", check=positive),
-        memory_mb=r.get(raw, "memory_mb", "limits.", int, "a number of MiB > 0", default=default.memory_mb,
-                        check=positive),
-        output_kb=r.get(raw, "output_kb", "limits.", int, "a number of KiB > 0", default=default.output_kb,
-                        check=positive),
-    )
+    node = EXERCISE.fields["limits"]
+    r.check_keys(raw, node, "limits.")
+    return ExerciseLimits(**{key: r.field(raw, node, key, "limits.") for key in node.fields})
 
 
 def with_overrides(spec: ExerciseSpec, dtype: str | None = None, device: str | None = None) -> ExerciseSpec:

@@ -63,7 +63,7 @@ def test_validate_reports_every_problem_with_its_line(tmp_path, capsys):
     (broken / "exercise.yaml").write_text(text.replace("points: 10", "pionts: 10").replace("trials: 20", "trials: -1"))
     assert main(["validate", str(tmp_path), str(EXERCISES / "linear")]) == 1
     out = capsys.readouterr().out
-    assert f"{broken / 'exercise.yaml'}:3: pionts: unknown key" in out and "did you mean 'points'" in out
+    assert f"{broken / 'exercise.yaml'}:4: pionts: unknown key" in out and "did you mean 'points'" in out
     assert "trials: expected an integer >= 1, got -1" in out
     assert "1 of 2 exercise files valid" in out
     assert main(["validate", str(tmp_path / "nowhere")]) == 2

@@ -255,5 +255,5 @@ def test_weights_visibility_and_course_defaults(tmp_path):
     assert "weights.forward: expected a number >= 0" in text
     assert "check_visibility.forward: expected one of visible, hidden" in text
     (course / "course.yaml").write_text("wieghts: {forward: 1}\n")
-    with pytest.raises(ConfigError, match=r"course.yaml:1: wieghts: unknown key .*did you mean 'weights'"):
+    with pytest.raises(ConfigError, match=r"course.yaml:1: wieghts: unknown key; did you mean 'weights'"):
         load_exercise(yaml)
