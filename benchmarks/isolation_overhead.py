@@ -41,7 +41,7 @@ def round_trip(calls: int = 200) -> tuple[float, float]:
     started = time.perf_counter()
     box.ready()
     startup = time.perf_counter() - started
-    source = (ROOT / "tests" / "solutions" / "linear.py").read_bytes()
+    source = (ROOT / "tests" / "solutions" / "linear" / "linear.py").read_bytes()
     op = RemoteOp(box.worker("linear", "linear.py", source, "Linear", ["x", "w", "b"], [True] * 3, "cpu"))
     op.load()
     inputs = [torch.randn(4, 3, dtype=torch.float64), torch.randn(3, 2, dtype=torch.float64),

@@ -4,6 +4,9 @@
     gradcheck-suite batch SUBMISSIONS_ROOT --out DIR [--jobs N] [--force]
     gradcheck-suite grade [EXERCISES ...] --submission DIR [--json PATH] [--gradescope PATH]
                           [--junit PATH] [--markdown PATH] [--fail-under POINTS] [--time-limit SECONDS]
+    gradcheck-suite release SRC DEST [--force] [--trials N]
+    gradcheck-suite new NAME --reference DOTTED.PATH [--style autograd_function|functional|numpy] [--dir PARENT]
+    gradcheck-suite check-tolerances [EXERCISES ...] --solutions DIR [--trials N] [--seed S] [--dtype DTYPE ...]
 
 `grade` always runs in autograder mode (the student's code in confined workers, see
 sandbox/), on pytest with this package's plugin registered before pytest looks at any folder, so
@@ -12,6 +15,12 @@ same grade book, after every worker is gone. Exit status: 0 when grading complet
 score; 1 when the score is below --fail-under; 2 when an exercise file is invalid or the command
 is misused. Under GitHub Actions it also appends the Markdown summary to $GITHUB_STEP_SUMMARY and
 prints the points annotation GitHub Classroom reads.
+
+`release` writes the students' version of an instructor's course folder after checking it (see
+release.py); `new` scaffolds an exercise from a reference function (scaffold.py);
+`check-tolerances` sweeps correct solutions over many seeded trials (tolerance_check.py). Their
+exit status: 0 done; 1 release refused, or a check failed on a correct solution; 2 misuse (and,
+for check-tolerances, an invalid exercise file, as for grade).
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import pytest
 
 from . import outputs
 from .report import write_json_atomically, write_text_atomically
+from .schema import FLOAT_DTYPE_NAMES, STYLES
 
 
 def _misuse(command: str, message: str) -> int:
@@ -61,6 +71,26 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--trials", type=int, metavar="N", help="override every exercise's number of trials")
     validate = commands.add_parser("validate", help="check exercise files; report every problem")
     validate.add_argument("paths", nargs="*", default=["exercises"], help="exercise folders or files (default: exercises)")
+    release = commands.add_parser("release", help="check a course source folder and write the students' version")
+    release.add_argument("src", help="the instructor's course folder: <exercise>/exercise.yaml beside the solution")
+    release.add_argument("dest", help="where the students' version goes (missing or empty, unless --force)")
+    release.add_argument("--force", action="store_true", help="replace what DEST holds")
+    release.add_argument("--trials", type=int, metavar="N", help="override every exercise's number of trials")
+    new = commands.add_parser("new", help="scaffold an exercise (YAML and solution template) from a reference")
+    new.add_argument("name", help="the exercise's name, an identifier")
+    new.add_argument("--reference", required=True, metavar="DOTTED.PATH",
+                     help="the differentiable torch function the exercise asks for, e.g. torch.sigmoid")
+    new.add_argument("--style", choices=STYLES, default=STYLES[0], help=f"how students write it (default {STYLES[0]})")
+    new.add_argument("--dir", default="exercises", metavar="PARENT", help="where NAME/ is written (default: exercises)")
+    tolerances = commands.add_parser("check-tolerances", help="sweep correct solutions over many seeded trials")
+    tolerances.add_argument("exercises", nargs="*", default=["exercises"],
+                            help="exercise folders or exercise.yaml files (default: exercises)")
+    tolerances.add_argument("--solutions", required=True, metavar="DIR",
+                            help="the solutions: DIR/<student file> or DIR/<exercise>/<student file>")
+    tolerances.add_argument("--trials", type=int, default=1000, metavar="N", help="trials per check (default 1000)")
+    tolerances.add_argument("--seed", type=int, metavar="S", help="the trials' seed (default: each exercise's)")
+    tolerances.add_argument("--dtype", action="append", default=[], choices=FLOAT_DTYPE_NAMES,
+                            help="also sweep in this dtype (repeatable); the exercise's own dtype always runs")
     return parser
 
 
@@ -175,15 +205,80 @@ def validate(args: argparse.Namespace) -> int:
     return 1 if invalid else 0
 
 
+def release(args: argparse.Namespace) -> int:
+    """Refuse (1) unless every exercise's files, solution and stub pass the release checks."""
+    from .release import ReleaseMisuse, release as run_release
+    from .runner import RunOptions
+
+    if args.trials is not None and args.trials < 1:
+        return _misuse("release", f"--trials {args.trials}: expected an integer >= 1")
+    try:
+        released = run_release(Path(args.src), Path(args.dest), force=args.force,
+                               options=RunOptions(trials=args.trials))
+    except ReleaseMisuse as exc:
+        return _misuse("release", str(exc))
+    return 0 if released else 1
+
+
+def new(args: argparse.Namespace) -> int:
+    from .config import load_exercise
+    from .errors import ConfigError
+    from .scaffold import ScaffoldError, create_exercise
+
+    try:
+        path, notes = create_exercise(args.name, args.reference, args.style, Path(args.dir))
+    except ScaffoldError as exc:
+        return _misuse("new", str(exc))
+    print(f"wrote {path} and {path.parent / (args.name + '.py')}")
+    for note in notes:
+        print(f"  to check: {note}")
+    try:
+        spec = load_exercise(path)
+    except ConfigError as exc:  # a scaffold that does not validate is this command's bug
+        print(exc)
+        return 1
+    print(f"{path}: ok ({spec.name}, {len(spec.inputs)} inputs, {len(spec.checks)} checks)")
+    return 0
+
+
+def check_tolerances(args: argparse.Namespace) -> int:
+    """Exit 1 when any check failed on a correct solution."""
+    from .config import load_exercise
+    from .errors import ConfigError
+    from .tolerance_check import check_tolerances as sweep_all, find_solution
+
+    command = "check-tolerances"
+    missing = [p for p in args.exercises if not Path(p).exists()]
+    if missing:
+        return _misuse(command, f"{', '.join(missing)}: no such file or folder")
+    solutions = Path(args.solutions)
+    if not solutions.is_dir():
+        return _misuse(command, f"--solutions {solutions}: not a folder")
+    if args.trials < 1:
+        return _misuse(command, f"--trials {args.trials}: expected an integer >= 1")
+    files = exercise_files(args.exercises)
+    if not files:
+        return _misuse(command, f"no exercise.yaml under {', '.join(args.exercises)}")
+    try:
+        specs = [load_exercise(path) for path in files]
+    except ConfigError as exc:
+        return _misuse(command, f"invalid exercise file:\n{exc}")
+    folders = {spec.name: find_solution(spec, solutions) for spec in specs}
+    unsolved = [spec for spec in specs if folders[spec.name] is None]
+    if unsolved:
+        return _misuse(command, "no solution for " + "; ".join(
+            f"{s.name} (looked for {solutions / s.directory.name / s.student_file} and {solutions / s.student_file})"
+            for s in unsolved))
+    return 0 if sweep_all(specs, folders, args.trials, args.seed, args.dtype) else 1
+
+
+COMMANDS = {"grade": grade, "batch": batch, "validate": validate, "release": release, "new": new,
+            "check-tolerances": check_tolerances}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "grade":
-        return grade(args)
-    if args.command == "batch":
-        return batch(args)
-    if args.command == "validate":
-        return validate(args)
-    return 2  # unreachable: argparse requires a command
+    return COMMANDS[args.command](args)
 
 
 if __name__ == "__main__":

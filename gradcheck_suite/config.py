@@ -503,6 +503,13 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
                 tolerance=_read_tolerance(r, raw_fd, "tolerance", prefix),
             )
     double_backward = r.field(doc, EXERCISE, "double_backward", "")
+    if double_backward and student_style != "autograd_function":
+        r.problem(doc.line_of("double_backward"), "double_backward",
+                  "needs the autograd_function style: " + (
+                      "autograd cannot differentiate a NumPy backward" if student_style == "numpy"
+                      else "a functional backward is not differentiated through the values it caches"))
+    if student_style == "numpy" and any(i.dtype == torch.bfloat16 for i in inputs):
+        r.problem(doc.line_of("dtype"), "dtype", "the numpy style cannot use bfloat16 (NumPy has no bfloat16)")
     non_contiguous = r.field(doc, EXERCISE, "non_contiguous", "")
     checks = ["forward", "backward", "backward_properties", "finite_differences"]
     if edge_cases:

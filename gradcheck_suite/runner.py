@@ -22,7 +22,8 @@ from .sandbox.staging import Submission
 from .sandbox.supervisor import Limits, RemoteOp, Sandbox, WorkerFailure
 from .source_rules import Finding, scan_file, scan_source
 from .strategies import Trial, make_inputs, trials
-from .student import StudentOp, load_function
+from .student import StudentOp
+from .styles import Style, load_student, unsupported
 from .tolerances import shape_text
 
 SMALL_TENSOR = 12
@@ -38,7 +39,19 @@ class RunOptions:
 
 
 def student_path(spec: ExerciseSpec, submission: Path | None) -> Path:
-    return (submission if submission is not None else spec.directory) / spec.student_file
+    """The student's file: beside the exercise file, or in the submission folder, either flat
+    (DIR/<file>) or one folder per exercise (DIR/<exercise>/<file>, as a copy of exercises/ or an
+    instructor's course source is laid out); the flat path when neither exists."""
+    if submission is None:
+        return spec.directory / spec.student_file
+    flat = submission / spec.student_file
+    if flat.exists() or flat.is_symlink():
+        return flat
+    for folder in dict.fromkeys((spec.directory.name, spec.name)):
+        nested = submission / folder / spec.student_file
+        if nested.exists() or nested.is_symlink():
+            return nested
+    return flat
 
 
 def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox | None = None,
@@ -50,23 +63,27 @@ def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox
     """
     path = student_path(spec, submission)
     exercise = Exercise(spec, path)
+    style = Style.of(spec)
+    exercise.load_error = unsupported(spec)
+    if exercise.load_error:
+        return exercise
     if sandbox is None:
-        _apply_findings(exercise, scan_file(path, spec.forbid, spec.allow_imports))
+        _apply_findings(exercise, scan_file(path, spec.forbid, spec.allow_imports, style.backward_name))
         try:
-            function = load_function(path, spec.student_class)
+            function = load_student(path, style)
         except StudentCodeError as exc:
             exercise.load_error = str(exc)
             return exercise
         exercise.op = StudentOp(function, [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], path,
-                                spec.forbid)
+                                spec.forbid, style=style)
         return exercise
     staged = staged or Submission.collect({spec.student_file: path})
     contents = staged.files.get(spec.student_file)
     if contents is None:
         exercise.load_error = staged.problems.get(spec.student_file, f"{spec.student_file} not found")
         return exercise
-    _apply_findings(exercise, scan_source(contents, spec.forbid, spec.allow_imports))
-    worker = sandbox.worker(spec.name, spec.student_file, contents, spec.student_class,
+    _apply_findings(exercise, scan_source(contents, spec.forbid, spec.allow_imports, style.backward_name))
+    worker = sandbox.worker(spec.name, spec.student_file, contents, style,
                             [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], spec.device,
                             worker_limits(spec, sandbox), spec.forbid)
     exercise.op = RemoteOp(worker)

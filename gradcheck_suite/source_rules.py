@@ -51,7 +51,8 @@ class Finding:
         return f"{filename}, line {self.line}: {self.message}"
 
 
-def scan_file(path: Path, forbid: Iterable[str] = (), allow_imports: Iterable[str] = ()) -> list[Finding]:
+def scan_file(path: Path, forbid: Iterable[str] = (), allow_imports: Iterable[str] = (),
+              backward: str = "backward") -> list[Finding]:
     """Findings for the file at `path` (none when it is missing or does not parse: loading reports that)."""
     try:
         data = path.read_bytes()
@@ -59,15 +60,18 @@ def scan_file(path: Path, forbid: Iterable[str] = (), allow_imports: Iterable[st
         return []
     if len(data) > MAX_SOURCE_BYTES:
         return [Finding(1, f"the file is {len(data)} bytes long (more than {MAX_SOURCE_BYTES})", "review")]
-    return scan_source(data, forbid, allow_imports)
+    return scan_source(data, forbid, allow_imports, backward)
 
 
-def scan_source(source: str | bytes, forbid: Iterable[str] = (), allow_imports: Iterable[str] = ()) -> list[Finding]:
+def scan_source(source: str | bytes, forbid: Iterable[str] = (), allow_imports: Iterable[str] = (),
+                backward: str = "backward") -> list[Finding]:
+    """`backward`: the name of the function (or Function method) that must compute its gradients
+    without autograd: "backward", or the backward function of the functional and numpy styles."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []
-    scanner = _Scanner(tuple(forbid), tuple(ALLOWED_IMPORTS) + tuple(allow_imports))
+    scanner = _Scanner(tuple(forbid), tuple(ALLOWED_IMPORTS) + tuple(allow_imports), backward)
     scanner.visit(tree)
     return sorted(set(scanner.findings), key=lambda f: (f.line, f.message))
 
@@ -81,8 +85,9 @@ def _matches(name: str, prefix: str) -> bool:
 
 
 class _Scanner(ast.NodeVisitor):
-    def __init__(self, forbid: tuple[str, ...], allowed_imports: tuple[str, ...]):
+    def __init__(self, forbid: tuple[str, ...], allowed_imports: tuple[str, ...], backward: str = "backward"):
         self.forbid = forbid
+        self.backward = backward
         self.forbid_leaves = {_leaf(f): f for f in forbid}
         self.allowed_imports = allowed_imports
         self.aliases: dict[str, str] = {}
@@ -108,7 +113,7 @@ class _Scanner(ast.NodeVisitor):
 
     @property
     def in_backward(self) -> bool:
-        return "backward" in self.function_stack
+        return self.backward in self.function_stack
 
     def _check_import(self, node: ast.AST, module: str) -> None:
         if not any(_matches(module, allowed) for allowed in self.allowed_imports):
@@ -123,7 +128,7 @@ class _Scanner(ast.NodeVisitor):
         if self.in_backward:
             for banned in BACKWARD_FORBIDDEN:
                 if _matches(name, banned):
-                    self._add(node, f"backward uses {name}: compute the gradients by hand, without autograd",
+                    self._add(node, f"{self.backward} uses {name}: compute the gradients by hand, without autograd",
                               "forbidden")
                     return
         for risky in _REVIEW_TORCH:
@@ -184,7 +189,7 @@ class _Scanner(ast.NodeVisitor):
             self._add(node, f"uses .{node.attr}, which this exercise forbids ({banned}): write it yourself",
                       "forbidden")
         elif self.in_backward and node.attr in BACKWARD_FORBIDDEN_METHODS:
-            self._add(node, f"backward calls .{node.attr}(): compute the gradients by hand, without autograd",
+            self._add(node, f"{self.backward} calls .{node.attr}(): compute the gradients by hand, without autograd",
                       "forbidden")
         if node.attr in _REVIEW_ATTRIBUTES or (node.attr.startswith("__") and node.attr not in _ALLOWED_DUNDERS):
             self._add(node, f"uses .{node.attr}, which a backprop exercise does not need", "review")

@@ -9,12 +9,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
+import inspect
 import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import torch
 
@@ -22,6 +23,9 @@ from .errors import StudentCodeError
 from .finite_differences import BatchedForward
 from .guards import CallWatch, InputSnapshot, OpTrace
 from .reference import project
+
+if TYPE_CHECKING:
+    from .styles import Style
 
 
 class StudentCallError(Exception):
@@ -101,15 +105,26 @@ def load_module(path: Path) -> ModuleType:
 
 
 def load_function(path: Path, class_name: str) -> type[torch.autograd.Function]:
+    """The student's torch.autograd.Function subclass (the autograd_function style)."""
     module = load_module(path)
     cls = getattr(module, class_name, None)
     if cls is None:
-        found = sorted(n for n, v in vars(module).items() if isinstance(v, type) and not n.startswith("_"))
-        raise StudentCodeError(f"{path.name} defines no class {class_name!r}"
-                               + (f" (it defines: {', '.join(found)})" if found else ""))
+        found = public_names(module, lambda v: isinstance(v, type))
+        functions = public_names(module, inspect.isfunction)
+        text = f"{path.name} defines no class {class_name!r}" + (f" (it defines: {', '.join(found)})" if found else "")
+        if functions and not found:
+            text += (f" (it defines only functions: {', '.join(functions)}); this exercise asks for a "
+                     f"torch.autograd.Function subclass named {class_name}")
+        raise StudentCodeError(text)
     if not (isinstance(cls, type) and issubclass(cls, torch.autograd.Function)):
         raise StudentCodeError(f"{class_name} in {path.name} must be a subclass of torch.autograd.Function")
     return cls
+
+
+def public_names(module: ModuleType, kind: Callable[[object], bool]) -> list[str]:
+    """The sorted public names of values of a kind defined in the module itself (for messages)."""
+    return sorted(n for n, v in vars(module).items()
+                  if kind(v) and not n.startswith("_") and getattr(v, "__module__", None) == module.__name__)
 
 
 class _PlainContext:
@@ -144,10 +159,14 @@ class StudentOp:
     """The student's Function behind one interface: forward, backward, and a pure forward."""
 
     def __init__(self, function: type[torch.autograd.Function], input_names: Sequence[str],
-                 differentiable: Sequence[bool], path: Path, forbid: Sequence[str] = (), audit: bool = False):
+                 differentiable: Sequence[bool], path: Path, forbid: Sequence[str] = (), audit: bool = False,
+                 style: Style | None = None):
         """`forbid`: dotted names of functions the student's forward and backward may not call.
-        `audit` (autograder workers): also note a forward whose operators the trace did not see."""
+        `audit` (autograder workers): also note a forward whose operators the trace did not see.
+        `style`: how messages name the student's code (styles.Style); by default as a Function's methods."""
         self.function = function
+        self.style = style
+        self.value_noun = style.value_noun if style is not None else "tensor"
         self.forbid = tuple(forbid)
         self.audit = audit
         self.notes: list[str] = []  # what makes the submission one for a person to review
@@ -158,8 +177,9 @@ class StudentOp:
         self._new_style = function.setup_context is not torch.autograd.Function.setup_context
         self._batched: BatchedForward | None = None
 
-    def _phase(self, method: str) -> str:
-        return f"{self.name}.{method}"
+    def phase(self, method: str) -> str:
+        """How messages name a call of the student's code: 'Linear.forward', 'affine_backward'."""
+        return self.style.phase(method) if self.style is not None else f"{self.name}.{method}"
 
     def forward(self, inputs: Sequence[torch.Tensor]) -> ForwardRun:
         """Run forward through Function.apply, the differentiable inputs as leaves requiring grad."""
@@ -171,23 +191,25 @@ class StudentOp:
         try:
             with watch, trace:
                 output = self.function.apply(*leaves)
+        except ProtocolViolation:
+            raise
         except Exception as exc:  # noqa: BLE001
-            raise StudentCallError(self._phase("forward"), exc, located(exc, self.path)) from None
+            raise StudentCallError(self.phase("forward"), exc, located(exc, self.path)) from None
         self._check_calls("forward", watch, trace)
         if self.audit and trace.ops == 0 and isinstance(output, torch.Tensor) and not _aliases(output, leaves):
-            note = (f"{self._phase('forward')} returned a new tensor without any torch operation the grader "
+            note = (f"{self.phase('forward')} returned a new tensor without any torch operation the grader "
                     "could see (was the grader's operator trace switched off?)")
             if note not in self.notes:
                 self.notes.append(note)
         changed = snapshot.changed()
         if changed:
             raise ProtocolViolation(
-                f"{self._phase('forward')} modified its input {', '.join(changed)} in place; "
+                f"{self.phase('forward')} modified its input {', '.join(changed)} in place; "
                 "inputs must be left as they were (use out-of-place operations or work on a .clone())"
             )
         if not isinstance(output, torch.Tensor):
             raise ProtocolViolation(
-                f"{self._phase('forward')} returned {type(output).__name__}, expected a single tensor")
+                f"{self.phase('forward')} returned {type(output).__name__}, expected a single {self.value_noun}")
         return ForwardRun(leaves, output, output.grad_fn, snapshot.values)
 
     def backward(self, run: ForwardRun, grad_output: torch.Tensor) -> list[torch.Tensor | None]:
@@ -198,7 +220,7 @@ class StudentOp:
         """
         if run.node is None or not hasattr(run.node, "saved_tensors"):
             raise ProtocolViolation(
-                f"the output of {self._phase('forward')} is not connected to {self.name}'s backward "
+                f"the output of {self.phase('forward')} is not connected to {self.name}'s backward "
                 "(was it detached, or marked non-differentiable?)")
         given = grad_output.detach().clone()  # the caller's tensor stays untouched, as the reference
         watched = dict(zip(self.input_names, run.inputs))
@@ -208,17 +230,19 @@ class StudentOp:
         try:
             with torch.no_grad(), spy, trace:
                 grads = self.function.backward(run.node, given)
+        except ProtocolViolation:
+            raise
         except Exception as exc:  # noqa: BLE001
-            raise StudentCallError(self._phase("backward"), exc, located(exc, self.path)) from None
+            raise StudentCallError(self.phase("backward"), exc, located(exc, self.path)) from None
         self._check_calls("backward", spy, trace)
         if spy.violations:
             raise ProtocolViolation(
-                f"{self._phase('backward')} used autograd ({'; '.join(spy.violations)}) to get its answer; "
+                f"{self.phase('backward')} used autograd ({'; '.join(spy.violations)}) to get its answer; "
                 "compute the gradients by hand from the saved tensors and grad_output")
         changed = snapshot.changed()
         if changed:
             raise ProtocolViolation(
-                f"{self._phase('backward')} modified {', '.join(changed)} in place; "
+                f"{self.phase('backward')} modified {', '.join(changed)} in place; "
                 "leave saved tensors and grad_output unchanged")
         return self._normalise(grads)
 
@@ -239,7 +263,7 @@ class StudentOp:
             found.setdefault(banned, []).append(called)
         if found:
             names = "; ".join(f"{' / '.join(calls)} (forbidden: {banned})" for banned, calls in found.items())
-            raise ProtocolViolation(f"{self._phase(method)} called {names}: this exercise asks you to write it yourself")
+            raise ProtocolViolation(f"{self.phase(method)} called {names}: this exercise asks you to write it yourself")
 
     def _normalise(self, grads) -> list[torch.Tensor | None]:
         if not isinstance(grads, tuple):
@@ -248,22 +272,26 @@ class StudentOp:
         extra = grads[expected:]
         if len(grads) < expected or any(g is not None for g in extra):
             raise ProtocolViolation(
-                f"{self._phase('backward')} returned {len(grads)} gradient{'s' if len(grads) != 1 else ''}, "
+                f"{self.phase('backward')} returned {len(grads)} gradient{'s' if len(grads) != 1 else ''}, "
                 f"expected {expected}: one per forward input ({', '.join(self.input_names)}), "
                 "None for inputs that need no gradient")
         for name, grad in zip(self.input_names, grads):
             if grad is not None and not isinstance(grad, torch.Tensor):
                 raise ProtocolViolation(
-                    f"{self._phase('backward')} returned a {type(grad).__name__} as the gradient for '{name}', "
-                    "expected a tensor")
+                    f"{self.phase('backward')} returned a {type(grad).__name__} as the gradient for '{name}', "
+                    f"expected a {self.value_noun}")
         return list(grads[:expected])
 
     def pure_forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         """The student's forward as a plain function of tensors (no autograd graph, vmap-able)."""
-        needs = tuple(self.differentiable)
-        if self._new_style:
-            return self.function.forward(*inputs)
-        return self.function.forward(_PlainContext(needs), *inputs)
+        try:
+            if self._new_style:
+                return self.function.forward(*inputs)
+            return self.function.forward(_PlainContext(tuple(self.differentiable)), *inputs)
+        except ProtocolViolation:
+            raise
+        except Exception as exc:  # noqa: BLE001 - named as the forward's own error, in every style
+            raise StudentCallError(self.phase("forward"), exc, located(exc, self.path)) from None
 
     def batched_forward(self, fixed: Sequence[torch.Tensor], layout: Sequence[tuple[int, torch.Size]]) -> BatchedForward:
         """The pure forward as f(flat vector of the inputs listed in `layout`) -> flat output,
@@ -280,7 +308,8 @@ class StudentOp:
                 offset += size
             out = self.pure_forward(*args)
             if not isinstance(out, torch.Tensor):
-                raise ProtocolViolation(f"{self.name}.forward returned {type(out).__name__}, expected a tensor")
+                raise ProtocolViolation(f"{self.phase('forward')} returned {type(out).__name__}, "
+                                        f"expected a {self.value_noun}")
             return out.reshape(-1)
 
         if self._batched is None:
@@ -295,7 +324,7 @@ class StudentOp:
         try:
             return second_order(self.function.apply, inputs, self.differentiable, upstream, directions)
         except Exception as exc:  # noqa: BLE001
-            raise StudentCallError(self._phase("backward (differentiated)"), exc, located(exc, self.path)) from None
+            raise StudentCallError(self.phase("backward (differentiated)"), exc, located(exc, self.path)) from None
 
 
 def _aliases(output: torch.Tensor, inputs: Sequence[torch.Tensor]) -> bool:

@@ -42,8 +42,21 @@ def exercise_yaml(name: str) -> Path:
     return EXERCISES / name / EXERCISE_FILE
 
 
+def course_points() -> float:
+    """The sample course's total points."""
+    return sum(spec.points for spec in load_specs().values())
+
+
 def load_specs() -> dict[str, ExerciseSpec]:
     return {name: load_exercise(exercise_yaml(name)) for name in exercise_names()}
+
+
+def copy_solutions(submission: Path) -> Path:
+    """Every reference solution's file, flat in `submission` (as a student hands them in)."""
+    submission.mkdir(parents=True, exist_ok=True)
+    for solution in SOLUTIONS.glob("*/*.py"):
+        shutil.copyfile(solution, submission / solution.name)
+    return submission
 
 
 def submit(source: Path, spec: ExerciseSpec, submission: Path) -> Path:

@@ -26,7 +26,7 @@ from gradcheck_suite.runner import RunOptions, prepare, run_check
 from gradcheck_suite.sandbox.staging import Submission
 from gradcheck_suite.sandbox.supervisor import Limits, Sandbox
 
-from conftest import EXERCISES, REPO_ROOT, SOLUTIONS, exercise_result
+from conftest import EXERCISES, REPO_ROOT, SOLUTIONS, copy_solutions, exercise_result
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux")
 
@@ -67,7 +67,7 @@ def honest_neighbour(target: str) -> str:
 
 
 def make_submission(attack: Path, folder: Path) -> Path:
-    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    copy_solutions(folder)
     for path in attack.iterdir():
         shutil.copyfile(path, folder / path.name)
     return folder
@@ -103,7 +103,7 @@ NEEDS_READ_ONLY_FILESYSTEM = {"write_outside_workdir"}
 @pytest.fixture(scope="module")
 def sandbox():
     box = Sandbox(Limits(time_seconds=TIME_LIMIT))
-    probe = box.worker("probe", "relu.py", (SOLUTIONS / "relu.py").read_bytes(), "ReLU", ["x"], [True], "cpu")
+    probe = box.worker("probe", "relu.py", (SOLUTIONS / "relu" / "relu.py").read_bytes(), "ReLU", ["x"], [True], "cpu")
     probe.start()
     box.worker_levels = probe.levels
     probe.close()

@@ -29,7 +29,7 @@ def _inputs(n: int):
 @pytest.mark.parametrize("n", [2, 40])  # element by element, and random directions
 @pytest.mark.parametrize("reference", [lambda x, w, b: x @ w + b, None], ids=["reference", "own-forward"])
 def test_correct_passes_and_bug_is_reported(n, reference):
-    correct = _linear_class(ROOT / "tests" / "solutions" / "linear.py")
+    correct = _linear_class(ROOT / "tests" / "solutions" / "linear" / "linear.py")
     buggy = _linear_class(ROOT / "tests" / "variants" / "linear" / "bug_grad_b_mean.py")
     assert check_function(correct, _inputs(n), reference) == []
     problems = check_function(buggy, _inputs(n), reference)

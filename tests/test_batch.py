@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import EXERCISES, REPO_ROOT, SOLUTIONS, VARIANTS
+from conftest import EXERCISES, REPO_ROOT, VARIANTS, copy_solutions
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux")
 
@@ -30,7 +30,7 @@ def _make_class(root):
     expected = {}
     for number, kind in enumerate(CLASS):
         folder = root / f"student{number:02d}-{kind}"
-        shutil.copytree(SOLUTIONS, folder)
+        copy_solutions(folder)
         replaced, source, relu, linear, status = KINDS[kind]
         if replaced:
             shutil.copyfile(source, folder / replaced)

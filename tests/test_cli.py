@@ -12,7 +12,7 @@ import pytest
 
 from gradcheck_suite.cli import main
 
-from conftest import EXERCISES, REPO_ROOT, SOLUTIONS
+from conftest import EXERCISES, REPO_ROOT, SOLUTIONS, course_points
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux")
 
@@ -36,10 +36,12 @@ def test_grade_scores_the_solutions_in_full_and_refuses_an_invalid_course(tmp_pa
     bad_output, _ = bad.communicate(timeout=300)
     assert good.returncode == 0, good_output[-3000:]
     grades = json.loads((tmp_path / "g.json").read_text())
-    assert grades["score"] == grades["max_score"] == 90
-    assert json.loads((tmp_path / "r.json").read_text())["score"] == 90
-    assert '<property name="score" value="90" />' in (tmp_path / "j.xml").read_text()
-    assert "90 / 90" in (tmp_path / "h.html").read_text() and "**90 / 90**" in (tmp_path / "m.md").read_text()
+    total = course_points()
+    assert grades["score"] == grades["max_score"] == total
+    assert json.loads((tmp_path / "r.json").read_text())["score"] == total
+    assert f'<property name="score" value="{total:g}" />' in (tmp_path / "j.xml").read_text()
+    assert f"{total:g} / {total:g}" in (tmp_path / "h.html").read_text()
+    assert f"**{total:g} / {total:g}**" in (tmp_path / "m.md").read_text()
     assert "isolation: worker processes" in good_output
     assert bad.returncode == 2, bad_output[-3000:]
     assert "pionts: unknown key" in bad_output

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from gradcheck_suite.checks import TRIAL_CHECKS, CheckFailure, KinkCrossed, compare_finite_differences
+from gradcheck_suite.checks import CheckFailure, KinkCrossed, compare_finite_differences
 from gradcheck_suite.config import load_exercise, with_overrides
 from gradcheck_suite.runner import RunOptions, prepare, run_check
-from gradcheck_suite.strategies import seeded_trials
+from gradcheck_suite.tolerance_check import Sweep, load_solution, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = sorted(p.parent.name for p in (ROOT / "exercises").glob("*/exercise.yaml"))
@@ -30,23 +30,10 @@ def _variants(exercise: str, kind: str) -> list[Path]:
     return sorted((ROOT / "tests" / "variants" / exercise).glob(f"{kind}_*.py"))
 
 
-def _sweep(spec, source: Path, tmp_path: Path, count: int, seed: int) -> tuple[list[str], int]:
-    """Run every trial-based check on `count` seeded trials; (failures, trials redrawn at a kink)."""
+def _sweep(spec, source: Path, tmp_path: Path, count: int, seed: int) -> Sweep:
+    """Every trial-based check on `count` seeded trials, as `gradcheck-suite check-tolerances` runs them."""
     shutil.copy(source, tmp_path / spec.student_file)
-    exercise = prepare(spec, tmp_path)
-    assert exercise.load_error is None, exercise.load_error
-    failures, kinks = [], 0
-    for trial in seeded_trials(spec, count, seed):
-        for check in spec.checks:
-            if check not in TRIAL_CHECKS:
-                continue
-            try:
-                TRIAL_CHECKS[check](exercise, trial)
-            except KinkCrossed:
-                kinks += 1
-            except CheckFailure as failure:
-                failures.append(f"{check} [{trial.describe()}]: {failure.message}")
-    return failures, kinks
+    return sweep(load_solution(spec, tmp_path), count, seed)
 
 
 def _grade(spec, source: Path, tmp_path: Path, options: RunOptions) -> dict:
@@ -65,10 +52,10 @@ def _failures(results: dict) -> str:
 def test_solution_never_fails_over_1000_trials(name, dtype, tmp_path):
     path = KINK_EXERCISES.get(name, ROOT / "exercises" / name / "exercise.yaml")
     spec = with_overrides(load_exercise(path), dtype)
-    source = path.parent / spec.student_file if name in KINK_EXERCISES else ROOT / "tests" / "solutions" / spec.student_file
-    failures, kinks = _sweep(spec, source, tmp_path, SOLUTION_TRIALS, seed=2026)
-    assert not failures, "\n".join(failures[:5])
-    assert kinks <= SOLUTION_TRIALS // 100  # a redraw is rare: domains keep samples off the kinks
+    source = path.parent / spec.student_file if name in KINK_EXERCISES else ROOT / "tests" / "solutions" / name / spec.student_file
+    result = _sweep(spec, source, tmp_path, SOLUTION_TRIALS, seed=2026)
+    assert not result.failures, "\n".join(result.failures[:5])
+    assert result.kinks <= SOLUTION_TRIALS // 100  # a redraw is rare: domains keep samples off the kinks
 
 
 @pytest.mark.sweep
@@ -77,7 +64,7 @@ def test_solution_never_fails_over_1000_trials(name, dtype, tmp_path):
                          ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_correct_variant_never_fails(variant, dtype, tmp_path):
     spec = with_overrides(load_exercise(ROOT / "exercises" / variant.parent.name / "exercise.yaml"), dtype)
-    failures, _ = _sweep(spec, variant, tmp_path, VARIANT_TRIALS, seed=7)
+    failures = _sweep(spec, variant, tmp_path, VARIANT_TRIALS, seed=7).failures
     assert not failures, "\n".join(failures[:5])
 
 
@@ -96,7 +83,7 @@ def test_a_step_across_a_kink_never_fails_a_correct_student(tmp_path):
     there, which both flags the kink and widens that element's allowance: no verdict against the
     student (it passes, or the trial is redrawn)."""
     spec = load_exercise(ROOT / "exercises" / "relu" / "exercise.yaml")
-    shutil.copy(ROOT / "tests" / "solutions" / "relu.py", tmp_path / "relu.py")
+    shutil.copy(ROOT / "tests" / "solutions" / "relu" / "relu.py", tmp_path / "relu.py")
     exercise = prepare(spec, tmp_path)
     at_kink = torch.tensor([1e-7, -2e-7, 0.5, -0.7], dtype=torch.float64)
     try:
@@ -133,7 +120,7 @@ def test_kinky_exercises_pass_their_solutions_by_default(tmp_path):
 
 
 @pytest.mark.parametrize("source, passes", [
-    (ROOT / "tests" / "solutions" / "linear.py", True),
+    (ROOT / "tests" / "solutions" / "linear" / "linear.py", True),
     (ROOT / "tests" / "variants" / "linear" / "bug_grad_b_mean.py", False),
 ])
 def test_adaptive_finite_differences_still_name_the_element(source, passes, tmp_path):

@@ -45,7 +45,7 @@ def _run(root):
 
 
 def test_run_autograder_writes_a_valid_results_json(tmp_path):
-    files = {p.name: p for p in SOLUTIONS.glob("*.py")}
+    files = {p.name: p for p in SOLUTIONS.glob("*/*.py")}
     files["relu.py"] = VARIANTS / "relu" / "bug_no_mask.py"
     report = _run(_autograder(tmp_path, files))
     validate_gradescope(report)
@@ -56,7 +56,7 @@ def test_run_autograder_writes_a_valid_results_json(tmp_path):
 
 
 def test_run_autograder_reports_an_invalid_exercise_file_without_its_points(tmp_path):
-    root = _autograder(tmp_path, {p.name: p for p in SOLUTIONS.glob("*.py")})
+    root = _autograder(tmp_path, {p.name: p for p in SOLUTIONS.glob("*/*.py")})
     (root / "source" / "exercises" / "relu" / "exercise.yaml").write_text("name: relu\npionts: 10\n")
     report = _run(root)
     validate_gradescope(report)

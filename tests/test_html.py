@@ -14,14 +14,14 @@ from gradcheck_suite import outputs
 from gradcheck_suite.config import load_exercise
 from gradcheck_suite.runner import RunOptions, grade_submission
 
-from conftest import EXERCISES, SOLUTIONS, VARIANTS
+from conftest import EXERCISES, SOLUTIONS, VARIANTS, copy_solutions
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
 def _book(tmp_path, linear_source):
     submission = tmp_path / "submission"
-    shutil.copytree(SOLUTIONS, submission)
+    copy_solutions(submission)
     shutil.copyfile(linear_source, submission / "linear.py")
     specs = [load_exercise(EXERCISES / name / "exercise.yaml") for name in ("linear", "relu")]
     return grade_submission(specs, submission, options=RunOptions(trials=5))
@@ -93,7 +93,7 @@ def test_the_heatmap_is_visible_in_headless_chromium(tmp_path):
               if row[i] > 220 and row[i + 1] < 90 and row[i + 2] < 90)
     # w's gradient is off in whole rows and columns: at least one full-strength cell (14 x 14 px)
     assert red >= outputs.CELL * outputs.CELL, f"no heatmap cell found in the screenshot ({red} red pixels)"
-    clean = _book(tmp_path / "clean", SOLUTIONS / "linear.py")
+    clean = _book(tmp_path / "clean", SOLUTIONS / "linear" / "linear.py")
     page.write_text(outputs.html(clean))
     subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                     "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()],

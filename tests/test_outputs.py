@@ -15,7 +15,7 @@ from gradcheck_suite import outputs
 from gradcheck_suite.config import load_exercise
 from gradcheck_suite.runner import RunOptions, grade_submission
 
-from conftest import EXERCISES, REPO_ROOT, SOLUTIONS, VARIANTS
+from conftest import EXERCISES, REPO_ROOT, SOLUTIONS, VARIANTS, copy_solutions
 
 GRADESCOPE_VISIBILITY = {"visible", "hidden", "after_due_date", "after_published"}
 GRADESCOPE_FORMATS = {"text", "html", "simple_format", "md", "ansi"}
@@ -55,7 +55,7 @@ def _book(tmp_path, relu_source, weights=True, hidden=()):
                                             if hidden else "")
     yaml.write_text(yaml.read_text() + extra)
     submission = tmp_path / "submission"
-    shutil.copytree(SOLUTIONS, submission)
+    copy_solutions(submission)
     shutil.copyfile(relu_source, submission / "relu.py")
     specs = [load_exercise(course / name / "exercise.yaml") for name in ("linear", "relu")]
     return grade_submission(specs, submission, options=RunOptions(trials=5))
@@ -91,7 +91,7 @@ def test_hidden_checks_never_show_their_message(tmp_path):
         assert "differs from torch.autograd" not in text  # the backward check's message, with its values
         assert outputs.HIDDEN_MESSAGE in text
     assert "1 hidden check also counts toward the score" in outputs.summary_sentence(book)
-    solved = _book(tmp_path / "solved", SOLUTIONS / "relu.py", hidden=("backward",))
+    solved = _book(tmp_path / "solved", SOLUTIONS / "relu" / "relu.py", hidden=("backward",))
     assert "All public checks passed; 1 hidden check" in outputs.summary_sentence(solved)
 
 
@@ -143,7 +143,7 @@ def test_grade_writes_every_format_with_the_same_partial_score(tmp_path):
         shutil.copytree(EXERCISES / name, course / name, ignore=shutil.ignore_patterns("*.py"))
     (course / "course.yaml").write_text(WEIGHTS)
     submission = tmp_path / "submission"
-    shutil.copytree(SOLUTIONS, submission)
+    copy_solutions(submission)
     shutil.copyfile(VARIANTS / "relu" / "bug_ignores_grad_output.py", submission / "relu.py")
     summary = tmp_path / "step-summary.md"
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}

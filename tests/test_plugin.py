@@ -34,9 +34,12 @@ def table_row(output: str, name: str) -> list[str]:
 
 
 def make_submission(course, name="submission", replace=None, drop=()):
-    """solutions/ copied to `name`/, with some files replaced ({file name: text}) or dropped."""
+    """The solutions' files copied flat into `name`/ (as a student hands them in), with some
+    replaced ({file name: text}) or dropped."""
     target = course / name
-    shutil.copytree(course / "solutions", target)
+    target.mkdir()
+    for solution in (course / "solutions").glob("*/*.py"):
+        shutil.copy(solution, target / solution.name)
     for file_name in drop:
         (target / file_name).unlink()
     for file_name, text in (replace or {}).items():

@@ -96,6 +96,10 @@ EXPECTED = {
         "6: inputs.indices.domain: an integer input needs domain kind 'integers'",
         "9: inputs.indices.differentiable: an input of dtype int64 cannot be differentiable",
     ],
+    "style_limits.yaml": [
+        "4: dtype: the numpy style cannot use bfloat16 (NumPy has no bfloat16)",
+        "8: double_backward: needs the autograd_function style: autograd cannot differentiate a NumPy backward",
+    ],
     "syntax_error.yaml": ["3: syntax: not valid YAML: expected ',' or '}', but got ':'"],
     "not_a_mapping.yaml": ["file: expected a mapping of exercise fields at the top level"],
 }

@@ -21,12 +21,12 @@ def _findings(source: str, forbid=(), allow=()):
     return [(f.line, f.kind, f.message) for f in scan_source(textwrap.dedent(source), forbid, allow)]
 
 
-@pytest.mark.parametrize("path", sorted(SOLUTIONS.glob("*.py")) + sorted(VARIANTS.glob("*/*.py")),
+@pytest.mark.parametrize("path", sorted(SOLUTIONS.glob("*/*.py")) + sorted(VARIANTS.glob("*/*.py")),
                          ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_honest_files_have_no_findings(path):
-    spec = load_exercise(exercise_yaml(path.stem if path.parent == SOLUTIONS else path.parent.name))
+    spec = load_exercise(exercise_yaml(path.parent.name))
     found = _findings(path.read_text(), spec.forbid, spec.allow_imports)
-    if path.parent != SOLUTIONS and not parse_label(path).correct and "autograd_in_backward" in path.stem:
+    if path.parent.parent != SOLUTIONS and not parse_label(path).correct and "autograd_in_backward" in path.stem:
         assert {kind for _, kind, _ in found} == {"forbidden"}
     else:
         assert found == []
@@ -100,12 +100,12 @@ def test_an_instructor_can_allow_an_import():
 
 def test_a_flagged_submission_is_graded_but_earns_no_points(tmp_path):
     spec = load_exercise(exercise_yaml("relu"))
-    (tmp_path / "relu.py").write_text((SOLUTIONS / "relu.py").read_text() + "\nimport os\n")
+    (tmp_path / "relu.py").write_text((SOLUTIONS / "relu" / "relu.py").read_text() + "\nimport os\n")
     exercise = prepare(spec, tmp_path)
     result = run_check(exercise, "backward", RunOptions())
     assert result.status == "flagged"
     assert "relu.py, line " in result.message and "imports os" in result.message
-    (tmp_path / "relu.py").write_text((SOLUTIONS / "relu.py").read_text().replace("grad_output * (x > 0)", "grad_output"))
+    (tmp_path / "relu.py").write_text((SOLUTIONS / "relu" / "relu.py").read_text().replace("grad_output * (x > 0)", "grad_output"))
     (tmp_path / "relu.py").write_text((tmp_path / "relu.py").read_text() + "\nimport os\n")
     assert run_check(prepare(spec, tmp_path), "backward", RunOptions()).status == "failed"  # wrong beats flagged
 

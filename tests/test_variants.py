@@ -19,7 +19,7 @@ from conftest import (
 )
 
 VARIANT_FILES = sorted(VARIANTS.glob("*/*.py"))
-SOLUTION_FILES = sorted(SOLUTIONS.glob("*.py"))
+SOLUTION_FILES = sorted(SOLUTIONS.glob("*/*.py"))
 FAILING = ("failed", "error")
 OPTIONS = RunOptions(replay_command=example_replay_command)
 

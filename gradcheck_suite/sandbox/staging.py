@@ -38,9 +38,10 @@ class Submission:
             except OSError as exc:
                 submission.problems[name] = f"{name} could not be read: {exc.strerror}"
         if directory is not None and directory.is_dir():
+            used = set(paths.values())
             for entry in sorted(directory.rglob("*")):
                 relative = entry.relative_to(directory)
-                if relative.parts[0] in paths and len(relative.parts) == 1:
+                if entry in used:
                     continue
                 if any(part in {"__pycache__", ".git"} for part in relative.parts) or entry.is_dir():
                     continue

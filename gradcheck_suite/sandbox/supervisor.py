@@ -26,6 +26,7 @@ import torch
 from ..errors import StudentCodeError
 from ..finite_differences import BatchedForward
 from ..student import ForwardRun, ProtocolViolation, StudentCallError
+from ..styles import Style
 from . import wire
 from .processes import describe_status
 
@@ -177,11 +178,12 @@ class Sandbox:
         return None if message is None else message["status"]
 
     # ------------------------------------------------------------------ workers
-    def worker(self, exercise: str, file_name: str, contents: bytes, student_class: str, input_names: Sequence[str],
+    def worker(self, exercise: str, file_name: str, contents: bytes, student: Style | str, input_names: Sequence[str],
                differentiable: Sequence[bool], device: str, limits: Limits | None = None,
                forbid: Sequence[str] = ()) -> "Worker":
+        """`student`: the exercise's style (styles.Style), or the class name of an autograd.Function."""
         self._count += 1
-        worker = Worker(self, f"{self._count:03d}-{exercise}", exercise, file_name, contents, student_class,
+        worker = Worker(self, f"{self._count:03d}-{exercise}", exercise, file_name, contents, Style.coerce(student),
                         list(input_names), list(differentiable), device, limits or self.limits, list(forbid))
         self.workers.append(worker)
         return worker
@@ -220,7 +222,7 @@ class Worker:
     while the exercise's time budget lasts."""
 
     def __init__(self, sandbox: Sandbox, key: str, exercise: str, file_name: str, contents: bytes,
-                 student_class: str, input_names: list[str], differentiable: list[bool], device: str,
+                 style: Style, input_names: list[str], differentiable: list[bool], device: str,
                  limits: Limits, forbid: list[str]):
         self.forbid = forbid
         self.notes: list[str] = []  # reported by the worker: reasons to flag the submission for review
@@ -229,7 +231,7 @@ class Worker:
         self.exercise = exercise
         self.file_name = file_name
         self.contents = contents
-        self.student_class = student_class
+        self.style = style
         self.input_names = input_names
         self.differentiable = differentiable
         self.device = device
@@ -240,7 +242,7 @@ class Worker:
         self.reader: wire.Reader | None = None
         self.starts = 0
         self.outputs: list[tuple[Path, Path]] = []
-        self.name = student_class
+        self.name = style.name
         self.levels: list[str] = []  # what the worker reported of its own confinement
 
     # ------------------------------------------------------------------ lifecycle
@@ -265,7 +267,7 @@ class Worker:
             os.fchown(err_fd, user["uid"], user["gid"])
         config = {
             "exercise": self.exercise, "workdir": str(workdir), "student_file": self.file_name,
-            "student_class": self.student_class, "input_names": self.input_names,
+            "student": self.style.to_config(), "input_names": self.input_names,
             "differentiable": self.differentiable, "device": self.device, "user": user,
             "namespaces": self.sandbox.namespaces, "forbid": self.forbid,
             "limits": {**asdict(self.limits), "cpu_seconds": max(1, int(self._remaining()) + 1)},
@@ -394,7 +396,8 @@ class RemoteOp:
 
     def __init__(self, worker: Worker):
         self.worker = worker
-        self.name = worker.student_class
+        self.name = worker.name
+        self.phase = worker.style.phase
         self.input_names = worker.input_names
 
     @property
@@ -408,12 +411,12 @@ class RemoteOp:
     def forward(self, inputs: Sequence[torch.Tensor]) -> ForwardRun:
         reply = self.worker.call({"op": "forward", "inputs": [t.detach() for t in inputs],
                                   "strided": [not t.is_contiguous() for t in inputs]})
-        output = _tensor(reply.get("output"), f"{self.name}.forward")
+        output = _tensor(reply.get("output"), self.phase("forward"))
         return ForwardRun(list(inputs), output, RemoteRun(int(reply.get("run", -1))), {})
 
     def backward(self, run: ForwardRun, grad_output: torch.Tensor) -> list[torch.Tensor | None]:
         reply = self.worker.call({"op": "backward", "run": run.node.run_id, "grad_output": grad_output.detach()})
-        return _tensors(reply.get("grads"), f"{self.name}.backward", len(self.input_names))
+        return _tensors(reply.get("grads"), self.phase("backward"), len(self.input_names))
 
     def batched_forward(self, fixed: Sequence[torch.Tensor], layout) -> "RemoteBatchedForward":
         return RemoteBatchedForward(self, list(fixed), [(i, list(shape)) for i, shape in layout])
@@ -422,8 +425,8 @@ class RemoteOp:
         reply = self.worker.call({"op": "second_order", "inputs": [t.detach() for t in inputs],
                                   "upstream": upstream.detach(), "directions": [d.detach() for d in directions]})
         count = sum(self.worker.differentiable) + 1
-        return [_tensor(g, f"{self.name}.backward (differentiated)") for g in
-                _tensors(reply.get("grads"), f"{self.name}.backward (differentiated)", count)]
+        phase = self.phase("backward (differentiated)")
+        return [_tensor(g, phase) for g in _tensors(reply.get("grads"), phase, count)]
 
 
 class RemoteBatchedForward(BatchedForward):
@@ -441,9 +444,9 @@ class RemoteBatchedForward(BatchedForward):
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
         reply = self.op.worker.call({"op": "forward_batch", "fixed": [t.detach() for t in self.fixed],
                                      "layout": self.layout, "thetas": batch.detach()})
-        outputs = _tensor(reply.get("outputs"), f"{self.op.name}.forward")
+        outputs = _tensor(reply.get("outputs"), self.op.phase("forward"))
         if outputs.dim() < 1 or outputs.shape[0] != batch.shape[0]:
-            raise ProtocolViolation(f"{self.op.name}.forward: the worker sent outputs of shape {tuple(outputs.shape)} "
+            raise ProtocolViolation(f"{self.op.phase('forward')}: the worker sent outputs of shape {tuple(outputs.shape)} "
                                     f"for {batch.shape[0]} points")
         return outputs
 

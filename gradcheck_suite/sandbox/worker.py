@@ -17,10 +17,13 @@ from pathlib import Path
 import torch
 
 from ..errors import StudentCodeError
-from ..student import ProtocolViolation, StudentCallError, StudentOp, load_function, non_contiguous_copy
+from ..student import ProtocolViolation, StudentCallError, StudentOp, non_contiguous_copy
+from ..styles import Style, load_student
 from . import wire
 
 MAX_RUNS = 8  # forward runs kept for later backward calls
+# The student's method behind each request, for messages ("Linear.forward", "affine_forward").
+REQUEST_METHODS = {"forward_batch": "forward", "second_order": "backward (differentiated)"}
 
 
 class Session:
@@ -28,6 +31,7 @@ class Session:
 
     def __init__(self, config: dict):
         self.config = config
+        self.style = Style.from_config(config["student"])
         self.op: StudentOp | None = None
         self.runs: OrderedDict[int, object] = OrderedDict()
         self.next_run = 0
@@ -64,13 +68,13 @@ class Session:
         config = self.config
         path = Path(config["workdir"], config["student_file"])
         try:
-            function = load_function(path, config["student_class"])
+            function = load_student(path, self.style)
         except StudentCodeError:
             raise
         except BaseException as exc:  # noqa: BLE001 - sys.exit, pytest.exit... at import
             raise StudentCodeError(f"importing {path.name} raised {type(exc).__name__}: {exc}"[:2000]) from None
         self.op = StudentOp(function, config["input_names"], config["differentiable"], path, config.get("forbid", ()),
-                             audit=True)
+                            audit=self.style.computes_with_torch, style=self.style)
         return {"name": self.op.name, "levels": self.config.get("held", [])}
 
 
@@ -84,7 +88,8 @@ def serve(channel: socket.socket, config: dict) -> None:
             request = reader.read()
         except wire.WireError:
             return
-        phase = f"{config['student_class']}.{request.get('op', '?')}"
+        op = str(request.get("op", "?"))
+        phase = session.style.phase(REQUEST_METHODS.get(op, op))
         try:
             reply = session.handle(request)
         except StudentCodeError as exc:
