@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 from . import outputs
-from .report import write_json_atomically, write_text_atomically
+from .report import plural, write_json_atomically, write_text_atomically
 from .schema import FLOAT_DTYPE_NAMES, STYLES
 
 
@@ -237,7 +237,7 @@ def new(args: argparse.Namespace) -> int:
     except ConfigError as exc:  # a scaffold that does not validate is this command's bug
         print(exc)
         return 1
-    print(f"{path}: ok ({spec.name}, {len(spec.inputs)} inputs, {len(spec.checks)} checks)")
+    print(f"{path}: ok ({spec.name}, {plural(len(spec.inputs), 'input')}, {plural(len(spec.checks), 'check')})")
     return 0
 
 

@@ -25,6 +25,7 @@ from typing import Callable
 from .config import COURSE_FILE, ExerciseSpec, load_exercise, with_overrides
 from .errors import ConfigError, ConfigProblem
 from .results import ExerciseResult
+from .report import plural
 from .runner import RunOptions, grade_submission, skip_reason
 
 EXERCISE_FILE = "exercise.yaml"
@@ -399,9 +400,9 @@ def release(src: Path, dest: Path, force: bool = False, options: RunOptions = Ru
             echo(line)
         refused = [r for r in reports if r.problems]
         if shared or refused:
-            echo(f"release refused: {len(refused)} of {len(reports)} exercises have problems"
+            echo(f"release refused: {len(refused)} of {plural(len(reports), 'exercise')} {'has' if len(refused) == 1 else 'have'} problems"
                  + (", and the course files" if shared else "") + f"; {dest} was not touched")
             return False
         install(Path(tmp) / "course", dest)
-    echo(f"released {len(reports)} exercises from {src} to {dest}")
+    echo(f"released {plural(len(reports), 'exercise')} from {src} to {dest}")
     return True

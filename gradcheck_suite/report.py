@@ -15,6 +15,11 @@ def points_text(value: float) -> str:
     return f"{round(value, 4):g}"
 
 
+def plural(number: int, noun: str) -> str:
+    """'1 exercise', '3 exercises'."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def summary_lines(book: GradeBook) -> list[str]:
     rows = [("exercise", "status", "points")]
     for ex in book.exercises.values():

@@ -298,13 +298,16 @@ DOMAIN_FIELDS = Mapping(
     example={"kind": "real", "avoid": [0.0]},
     fields={
         "kind": Text(enum=DOMAIN_KINDS, default="real", description=(
-            "real: Gaussian times scale; positive: |Gaussian| times scale, away from 0; unit_interval: (0, 1); "
-            "probabilities: rows that sum to 1 over the last dim; interval: uniform in [low, high]; integers: "
-            "uniform integers in [low, high] (integer dtypes).")),
+            "real: normal times scale (uniform in [low, high] when both are given); positive: log-uniform in "
+            "[0.1, 4] times scale (or [low, high]); unit_interval: uniform in [0, 1]; probabilities: softmax of "
+            "normal logits times scale, rows summing to 1 over the last dim; interval: uniform in [low, high] "
+            "(default [-scale, scale]); integers: uniform integers with low <= v < high (integer dtypes).")),
         "scale": Number(minimum=0, exclusive=True, default=1.0, description="Spread of real and positive values."),
         "low": Number(description="Lower bound (interval, integers).", example=-3.0),
         "high": Number(description="Upper bound (interval, integers).", example=3.0),
-        "avoid": ListOf(item=Number(), description="Kinks to keep away from, e.g. [0.0] for relu.", example=[0.0]),
+        "avoid": ListOf(item=Number(), example=[0.0], description=(
+            "Kinks to keep samples margin away from, e.g. [0.0] for relu; a trial that crosses one anyway is "
+            "redrawn, never failed.")),
         "margin": Number(minimum=0, default=1e-2, description="Distance kept from every avoided point."),
         "distinct": Boolean(default=False, description="Keep values apart from each other (ties in max, sort)."),
     },
@@ -363,12 +366,17 @@ EXERCISE = Mapping(
         "points": Number(minimum=0, default=1, description="Points for the exercise.", example=10),
         "student": STUDENT,
         "reference": REFERENCE,
-        "dtype": Text(enum=FLOAT_DTYPE_NAMES, default="float64", description="Dtype of the floating-point inputs."),
-        "device": Text(enum=DEVICES, default="cpu", description="Device the inputs are created on."),
+        "dtype": Text(enum=FLOAT_DTYPE_NAMES, default="float64", description=(
+            "Dtype of the floating-point inputs the student's code gets; the reference and the finite "
+            "differences stay in float64, and tolerances follow the dtype.")),
+        "device": Text(enum=DEVICES, default="cpu", description=(
+            "Where the student's code runs; a cuda exercise on a machine without a GPU is skipped "
+            "(0 points, never passed).")),
         "dims": Mapping(keys=Text(pattern=IDENTIFIER), values=_range("size range", 0, [1, 5]),
                         example={"N": [1, 6], "D": [1, 5]},
                         description="Symbolic dims and their [low, high] size ranges (an integer for a fixed size)."),
-        "batch": Mapping(description="Extra leading dims drawn for '...' in shapes.", example={"rank": [0, 2]},
+        "batch": Mapping(description="The shared batch shape that '...' in a shape stands for.",
+                         example={"rank": [0, 2]},
                          fields={
                              "rank": _range("How many extra dims, [low, high] (default [0, 3]).", 0, [0, 2]),
                              "size": _range("Size of each extra dim, [low, high] (default [1, 4]).", 0, [1, 3]),
@@ -389,7 +397,8 @@ EXERCISE = Mapping(
             "tolerance": tolerance("Tolerance of the finite-difference comparison."),
         }),
         "double_backward": Boolean(default=False, description="Also check the backward's own gradient."),
-        "hint": Text(default="", description="Shown to the student with every failure of this exercise."),
+        "hint": Text(default="", example="grad_b sums grad_output over the batch dimension.",
+                     description="Shown to the student with every failure of this exercise."),
         "edge_cases": ListOf(item=EDGE_CASE, description="Fixed inputs checked besides the random trials.",
                              example=[{"name": "large logits", "inputs": {"x": [[1000.0, -1000.0]]}}],
                              expected_text="a list of {name, inputs}"),
@@ -400,10 +409,14 @@ EXERCISE = Mapping(
         "non_contiguous": Boolean(default=False, description="Also feed strided (non-contiguous) inputs."),
         "forbid": ListOf(item=Text(pattern=QUALIFIED), example=["torch.nn.functional.softmax"],
                          expected_text="a list of dotted names such as torch.nn.functional.softmax",
-                         description="Functions the student may not call (checked in the source and at run time)."),
+                         description=(
+                             "Functions the student may not call; a name also stands for its aliases (torch.softmax, "
+                             "Tensor.softmax, torch.special.softmax). Checked in the source and at run time.")),
         "allow_imports": ListOf(item=Text(pattern=DOTTED), example=["scipy.special"],
                                 expected_text="a list of module names such as scipy.special",
-                                description="Modules the student may import beyond the numeric ones."),
+                                description=(
+                                    "Modules the student may import beyond torch, math, numpy and the standard "
+                                    "numeric helpers (other imports flag the submission for review).")),
         "limits": Mapping(description="Per exercise, all checks together, in autograder mode (--isolate).",
                           example={"time_seconds": 30}, fields={
             "time_seconds": Number(minimum=0, exclusive=True, default=60.0, expected_text="a number of seconds > 0",
@@ -416,9 +429,13 @@ EXERCISE = Mapping(
                                  description="Student output kept, KiB."),
         }),
         "weights": Mapping(keys=CHECK, values=Number(minimum=0), example={"forward": 20, "backward": 80},
-                           description="Partial credit: each check's share of the points (default: all or nothing)."),
+                           description=(
+                               "Partial credit: a passed check earns points x weight / sum of weights (default: all "
+                               "or nothing).")),
         "visibility": Text(enum=VISIBILITIES, default="visible",
-                           description="Gradescope visibility of the exercise's results."),
+                           description=(
+                               "Who sees the results: Gradescope holds tests back until then; other student-facing "
+                               "formats show only the name of a check that is not visible.")),
         "check_visibility": Mapping(keys=CHECK, values=Text(enum=VISIBILITIES), example={"edge_cases": "hidden"},
                                     description="Visibility per check (overrides visibility)."),
     },

@@ -19,6 +19,7 @@ from typing import Callable
 
 from .checks import TRIAL_CHECKS, CheckFailure, Exercise, KinkCrossed
 from .config import ExerciseSpec, with_overrides
+from .report import plural
 from .runner import prepare, skip_reason, student_path
 from .strategies import Trial, seeded_trials
 
@@ -189,5 +190,5 @@ def check_tolerances(specs: list[ExerciseSpec], folders: dict[str, Path], trials
     if flaky:
         echo(f"{len(flaky)} flaky on a correct solution: " + "; ".join(flaky))
         return False
-    echo(f"no failures: {len(specs)} exercises, {trials} trials per check and dtype")
+    echo(f"no failures: {plural(len(specs), 'exercise')}, {trials} trials per check and dtype")
     return True

@@ -125,7 +125,7 @@ def test_release_refuses_a_solution_that_fails_a_check_and_leaves_dest_as_it_was
     out = capsys.readouterr().out
     assert "linear: refused" in out
     assert f"{solution}: the solution fails check 'backward' (failed): gradient for 'b'" in out
-    assert f"release refused: 1 of 1 exercises have problems; {dest} was not touched" in out
+    assert f"release refused: 1 of 1 exercise has problems; {dest} was not touched" in out
     assert tree_snapshot(dest) == before
     assert sorted(os.listdir(tmp_path)) == ["dest", "src"]
 

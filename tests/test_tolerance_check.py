@@ -25,7 +25,7 @@ def test_a_correct_solution_never_fails_in_either_dtype(tmp_path, capsys):
     assert "linear (float32): 15 trials" in out
     for check in ("forward", "backward", "backward_properties", "finite_differences"):
         assert re.search(rf"^  {check} +15 trials, 0 failures, 0 kink redraws$", out, re.MULTILINE), out
-    assert "no failures: 1 exercises, 15 trials per check and dtype" in out
+    assert "no failures: 1 exercise, 15 trials per check and dtype" in out
 
 
 def test_a_too_tight_tolerance_is_reported_flaky_with_an_example_to_replay(tmp_path, capsys):
