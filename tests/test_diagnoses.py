@@ -1,5 +1,6 @@
 """Diagnoses of wrong gradients ("likely cause: ..."): each pattern on hand-made tensors, the
-buggy implementations in tests/diagnoses/ graded in-process, and silence on correct gradients."""
+buggy implementations (in tests/diagnoses/, or bug variants that show a pattern) graded in-process, and
+silence on correct gradients."""
 
 from __future__ import annotations
 
@@ -294,23 +295,23 @@ class Case:
 
 
 GRADED = [
-    Case("factor_mean_where_sum", "linear", "w",
+    Case("linear/bug_grad_w_divided_by_n", "linear", "w",
          "this is 1/{N} times the expected gradient: "
          "looks like a mean where a sum is expected (factor 1/{N}; N = {N})"),
-    Case("factor_mean_where_sum", "linear", "w", "looks like a mean where a sum is expected (factor 1/4; N = 4)",
+    Case("linear/bug_grad_w_divided_by_n", "linear", "w", "looks like a mean where a sum is expected (factor 1/4; N = 4)",
          replay="N=4,D_in=3,D_out=2,values=11"),
     Case("factor_sum_where_mean", "bce_with_logits", "z", "looks like a sum where a mean is expected (factor "),
     Case("factor_sum_where_mean", "bce_with_logits", "z", "(factor 6; z has 6 elements)", replay="batch=2x3,values=5"),
     Case("factor_constant", "cube", "x", "this is 2 times the expected gradient"),
     Case("wrong_sign", "softmax", "x", "wrong sign: this is exactly the negative of the expected gradient"),
     Case("wrong_sign", "softmax", "x", "wrong sign", replay="C=4,batch=3,values=2"),
-    Case("transposed", "linear", "w", "this is the transpose of the expected gradient"),
-    Case("transposed", "linear", "w", "this is the transpose of the expected gradient",
+    Case("linear/bug_missing_transpose_grad_w", "linear", "w", "this is the transpose of the expected gradient"),
+    Case("linear/bug_missing_transpose_grad_w", "linear", "w", "this is the transpose of the expected gradient",
          replay="N=2,D_in=3,D_out=3,values=4"),
-    Case("transposed", "linear", "w", "the shape is transposed", check="finite_differences"),
-    Case("not_summed_over_broadcast", "linear", "b",
+    Case("linear/bug_missing_transpose_grad_w", "linear", "w", "the shape is transposed", check="finite_differences"),
+    Case("linear/bug_grad_b_not_summed", "linear", "b",
          "not summed over a broadcast dimension: 'b' was broadcast over dim 0 in the forward, and .sum(0)"),
-    Case("not_summed_over_broadcast", "linear", "b", "'b' was broadcast over dim 0",
+    Case("linear/bug_grad_b_not_summed", "linear", "b", "'b' was broadcast over dim 0",
          replay="N=5,D_in=2,D_out=3,values=1"),
     Case("summed_where_no_sum_belongs", "linear", "x",
          "this is the expected gradient summed over dim 0, where no sum belongs"),
@@ -322,6 +323,12 @@ GRADED = [
     Case("ignores_scalar_upstream", "one_layer_net", "w", "grad_output is ignored"),
     Case("ignores_scalar_upstream", "one_layer_net", "b", "grad_output is ignored", replay="D_in=4,D_out=5,values=3"),
 ]
+
+
+def case_source(file: str) -> Path:
+    """A case of its own in tests/diagnoses/, or a bug variant (exercise/stem) that shows the pattern."""
+    own = CASES / f"{file}.py"
+    return own if own.is_file() else VARIANTS / f"{file}.py"
 
 
 def causes_of(message: str, input_name: str) -> list[str]:
@@ -348,8 +355,8 @@ def graded_exercise(tmp_path_factory):
         if key not in loaded:
             spec = load_exercise(exercise_yaml(exercise))
             spec = with_overrides(spec, dtype) if dtype else spec
-            folder = tmp_path_factory.mktemp(file)
-            submit(CASES / f"{file}.py", spec, folder)
+            folder = tmp_path_factory.mktemp(file.replace("/", "-"))
+            submit(case_source(file), spec, folder)
             loaded[key] = prepare(spec, folder)
         return loaded[key]
 
@@ -377,7 +384,8 @@ def test_a_factor_is_not_reported_for_an_ignored_scalar_upstream_gradient(graded
 
 
 def test_every_case_file_is_graded():
-    assert {p.stem for p in CASES.glob("*.py")} == {c.file for c in GRADED}
+    assert {p.stem for p in CASES.glob("*.py")} == {c.file for c in GRADED if "/" not in c.file}
+    assert all(case_source(c.file).is_file() for c in GRADED)
 
 
 # ----------------------------------------------------------------------------- correct gradients
