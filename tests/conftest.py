@@ -13,12 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import torch
 
 from gradcheck_suite.config import ExerciseSpec, load_exercise
 from gradcheck_suite.results import CheckResult, ExerciseResult
 from gradcheck_suite.runner import RunOptions, prepare, run_check
 
 pytest_plugins = ["pytester"]
+
+# The tests' tensors are tiny: extra intra-op threads only contend with the other test workers
+# (pytest -n auto), and some float32 kernels stall for milliseconds waking their OpenMP pool.
+torch.set_num_threads(1)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = REPO_ROOT / "exercises"

@@ -42,7 +42,7 @@ def _batch(root, out, *extra):
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.run([sys.executable, "-m", "gradcheck_suite.cli", "batch", str(root), "--exercises",
                            str(EXERCISES / "relu"), str(EXERCISES / "linear"), "--out", str(out), "--jobs", "2",
-                           "--trials", "2", "--time-limit", "1", *extra],
+                           "--trials", "2", "--time-limit", "3", *extra],
                           env=env, capture_output=True, text=True, timeout=600)
 
 
