@@ -21,3 +21,37 @@ def one_layer_net(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, y: torch.Te
 
 def cube(x: torch.Tensor) -> torch.Tensor:
     return x**3
+
+
+def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Layer normalization over the last dim of x (..., D), with weight and bias (D,), eps 1e-5."""
+    return F.layer_norm(x, x.shape[-1:], weight, bias, eps=1e-5)
+
+
+def batch_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Batch normalization in training mode: batch statistics over dim 0 of x (N, D), biased variance, eps 1e-5."""
+    return F.batch_norm(x, None, None, weight, bias, training=True, momentum=0.0, eps=1e-5)
+
+
+def dropout_with_mask(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Inverted dropout with p = 0.5 and the keep mask given (0/1 integers of x's shape): x * mask / (1 - p)."""
+    p = 0.5
+    return x * mask / (1 - p)
+
+
+def lstm_cell(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor,
+              b_ih: torch.Tensor, b_hh: torch.Tensor) -> torch.Tensor:
+    """torch.nn.LSTMCell's step (gates i, f, g, o) as one tensor: torch.cat([h', c'], dim=-1), shape (N, 2H)."""
+    h_next, c_next = torch.lstm_cell(x, (h, c), w_ih, w_hh, b_ih, b_hh)
+    return torch.cat([h_next, c_next], dim=-1)
+
+
+def mlp_loss(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor,
+             y: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of a two-layer MLP, cross_entropy(linear(relu(linear(x, w1, b1)), w2, b2), y)."""
+    return F.cross_entropy(F.linear(F.relu(F.linear(x, w1, b1)), w2, b2), y)
+
+
+def huber_loss(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean Huber loss with delta 1.0 of input against an integer-valued target, cast to input's dtype."""
+    return F.huber_loss(input, target.to(input.dtype), reduction="mean", delta=1.0)

@@ -1,0 +1,88 @@
+"""Exercise: one step of an LSTM, as torch.nn.LSTMCell, with a hand-written backward pass."""
+
+import torch
+
+
+class LSTMCell(torch.autograd.Function):
+    """One LSTM step in torch.nn.LSTMCell's layout, returning h' and c' as ONE tensor.
+
+    With H the hidden size and the four gates stacked in the order i, f, g, o (rows
+    0:H, H:2H, 2H:3H, 3H:4H of the weights and biases):
+
+        a = x @ W_ih.T + b_ih + h @ W_hh.T + b_hh          (N, 4H), split into a_i, a_f, a_g, a_o
+        i = sigmoid(a_i)   f = sigmoid(a_f)   g = tanh(a_g)   o = sigmoid(a_o)
+        c' = f * c + i * g
+        h' = o * tanh(c')
+        out = torch.cat([h', c'], dim=-1)                   (N, 2H)
+
+    The grader checks a single output tensor, so forward returns h' and c' concatenated
+    along the last dimension (h' first): out[:, :H] is h', out[:, H:] is c'.
+
+    Shapes (in the grader H = 2, so 4H = 8):
+        x: (N, D)        a batch of N inputs of size D
+        h: (N, H)        the previous hidden state
+        c: (N, H)        the previous cell state
+        W_ih: (4H, D)    input-to-hidden weights (torch.nn.LSTMCell.weight_ih)
+        W_hh: (4H, H)    hidden-to-hidden weights (torch.nn.LSTMCell.weight_hh)
+        b_ih: (4H,)      input-to-hidden bias
+        b_hh: (4H,)      hidden-to-hidden bias
+        out: (N, 2H)     [h', c']
+
+    forward(ctx, x, h, c, W_ih, W_hh, b_ih, b_hh):
+        Return out (not torch.nn.LSTMCell or torch.lstm_cell; torch.sigmoid and torch.tanh
+        are fine). Read H from the inputs, do not hard-code it. Save what backward needs.
+
+    backward(ctx, grad_output):
+        ``grad_output`` (N, 2H) holds dL/dh' in its first H columns and the direct dL/dc'
+        in the last H. c' reaches the loss directly and through h' = o * tanh(c'):
+
+            dc' = dL/dc' (direct) + dL/dh' * o * (1 - tanh(c')**2)
+            do = dL/dh' * tanh(c')    di = dc' * g    dg = dc' * i    df = dc' * c
+            dL/dc = dc' * f
+            da_i = di * i * (1 - i)   da_f = df * f * (1 - f)
+            da_g = dg * (1 - g**2)    da_o = do * o * (1 - o)
+            da = [da_i, da_f, da_g, da_o] along the last dimension     (N, 4H)
+
+        and, as for two linear layers:
+            dL/dx = da @ W_ih (N, D)          dL/dh = da @ W_hh (N, H)
+            dL/dW_ih = da.T @ x (4H, D)       dL/dW_hh = da.T @ h (4H, H)
+            dL/db_ih = dL/db_hh = da summed over the batch (4H,)
+
+        Return the seven gradients in input order,
+        ``(grad_x, grad_h, grad_c, grad_W_ih, grad_W_hh, grad_b_ih, grad_b_hh)``.
+
+    Do not call torch.autograd, ``.backward()`` or torch.func inside backward.
+    Do not hard-code a dtype or device.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h, c, W_ih, W_hh, b_ih, b_hh):
+        # BEGIN SOLUTION: LSTMCell.forward: return torch.cat([h', c'], dim=-1)
+        a = x @ W_ih.T + b_ih + h @ W_hh.T + b_hh
+        a_i, a_f, a_g, a_o = a.chunk(4, dim=1)
+        i, f, o = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.sigmoid(a_o)
+        g = torch.tanh(a_g)
+        c_next = f * c + i * g
+        tanh_c = torch.tanh(c_next)
+        h_next = o * tanh_c
+        ctx.save_for_backward(x, h, c, W_ih, W_hh, i, f, g, o, tanh_c)
+        return torch.cat([h_next, c_next], dim=-1)
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        # BEGIN SOLUTION: LSTMCell.backward: return (grad_x, grad_h, grad_c, grad_W_ih, grad_W_hh, grad_b_ih, grad_b_hh)
+        x, h, c, W_ih, W_hh, i, f, g, o, tanh_c = ctx.saved_tensors
+        H = h.shape[1]
+        d_h_next, d_c_direct = grad_output[:, :H], grad_output[:, H:]
+        # c' feeds the loss directly and through h' = o * tanh(c').
+        d_c_next = d_c_direct + d_h_next * o * (1 - tanh_c * tanh_c)
+        d_a = torch.cat([
+            d_c_next * g * i * (1 - i),          # input gate
+            d_c_next * c * f * (1 - f),          # forget gate
+            d_c_next * i * (1 - g * g),          # cell candidate
+            d_h_next * tanh_c * o * (1 - o),     # output gate
+        ], dim=1)
+        grad_b = d_a.sum(dim=0)
+        return (d_a @ W_ih, d_a @ W_hh, d_c_next * f, d_a.T @ x, d_a.T @ h, grad_b, grad_b.clone())
+        # END SOLUTION

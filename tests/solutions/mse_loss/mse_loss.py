@@ -1,0 +1,44 @@
+"""Exercise: mean squared error with a hand-written backward pass."""
+
+import torch
+
+
+class MSELoss(torch.autograd.Function):
+    """Mean squared error ``loss = mean((pred - target) ** 2)``.
+
+    Shapes:
+        pred:   any shape (...), also 0-d; the prediction
+        target: the same shape as pred
+        loss:   ()  a 0-d tensor, equal to torch.nn.functional.mse_loss(pred, target)
+
+    forward(ctx, pred, target):
+        With d = pred - target and n = pred.numel(), return sum(d ** 2) / n.
+        Save what backward needs with ``ctx.save_for_backward``.
+
+    backward(ctx, grad_output):
+        ``grad_output`` (g) is a 0-d tensor, dL/d(loss). Return ``(grad_pred, grad_target)``,
+        each with the shape of pred. Both inputs get a gradient:
+            d loss / d pred   =  2 * d / n
+            d loss / d target = -2 * d / n
+        each times g. The mean divides by the number of elements n, not by the size of
+        one dimension.
+
+    Do not call torch.autograd, ``.backward()`` or torch.func inside backward.
+    Do not hard-code a dtype or device.
+    """
+
+    @staticmethod
+    def forward(ctx, pred, target):
+        # BEGIN SOLUTION: MSELoss.forward: return mean((pred - target) ** 2) as a 0-d tensor
+        d = pred - target
+        ctx.save_for_backward(d)
+        return (d * d).mean()
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        # BEGIN SOLUTION: MSELoss.backward: return (grad_pred, grad_target)
+        (d,) = ctx.saved_tensors
+        grad_pred = grad_output * 2 * d / d.numel()
+        return grad_pred, -grad_pred
+        # END SOLUTION

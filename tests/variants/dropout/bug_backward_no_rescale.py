@@ -1,0 +1,17 @@
+"""BUG: the forward scales by 1 / (1 - p) but the backward only applies the mask. Caught by: backward (x)"""
+
+import torch
+
+
+class Dropout(torch.autograd.Function):
+    p = 0.5
+
+    @staticmethod
+    def forward(ctx, x, mask):
+        ctx.save_for_backward(mask)
+        return x * mask.to(x.dtype) / (1 - Dropout.p)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (mask,) = ctx.saved_tensors
+        return grad_output * mask.to(grad_output.dtype), None

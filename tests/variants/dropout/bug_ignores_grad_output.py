@@ -1,0 +1,20 @@
+"""BUG: returns the local derivative mask / (1 - p) without multiplying by grad_output. Caught by: backward (x)
+
+Right only for an all-ones grad_output, e.g. out.sum().backward().
+"""
+
+import torch
+
+
+class Dropout(torch.autograd.Function):
+    p = 0.5
+
+    @staticmethod
+    def forward(ctx, x, mask):
+        ctx.save_for_backward(mask)
+        return x * mask.to(x.dtype) / (1 - Dropout.p)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (mask,) = ctx.saved_tensors
+        return mask.to(grad_output.dtype) / (1 - Dropout.p), None

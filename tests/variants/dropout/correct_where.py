@@ -1,0 +1,18 @@
+"""CORRECT: torch.where on the boolean mask, keeping the saved mask as bool and scaling in backward."""
+
+import torch
+
+
+class Dropout(torch.autograd.Function):
+    p = 0.5
+
+    @staticmethod
+    def forward(ctx, x, mask):
+        keep = mask.bool()
+        ctx.save_for_backward(keep)
+        return torch.where(keep, x / (1 - Dropout.p), torch.zeros_like(x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (keep,) = ctx.saved_tensors
+        return torch.where(keep, grad_output / (1 - Dropout.p), torch.zeros_like(grad_output)), None

@@ -1,0 +1,20 @@
+"""BUG: du/dx = sqrt(2/pi), differentiating only the linear part of u = sqrt(2/pi) (x + 0.044715 x**3). Caught by: backward (x)"""
+
+import math
+
+import torch
+
+K = math.sqrt(2 / math.pi)
+
+
+class GeluTanh(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        t = torch.tanh(K * (x + 0.044715 * x**3))
+        ctx.save_for_backward(x, t)
+        return 0.5 * x * (1 + t)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, t = ctx.saved_tensors
+        return grad_output * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * K)

@@ -1,0 +1,16 @@
+"""BUG: backward returns clamp(d, -1, 1) / numel without multiplying by grad_output. Caught by: backward (pred)"""
+
+import torch
+
+
+class HuberLoss(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, pred, target):
+        d = pred - target.to(pred.dtype)
+        ctx.save_for_backward(d)
+        return torch.where(d.abs() <= 1.0, 0.5 * d * d, d.abs() - 0.5).mean()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (d,) = ctx.saved_tensors
+        return d.clamp(-1.0, 1.0) / d.numel(), None

@@ -1,0 +1,28 @@
+"""BUG: grad_weight and grad_bias not summed over the rows (shape (..., D) instead of (D,)). Caught by: backward (weight, bias)
+
+Right only for a 1-d x (a single row); any leading dimension shows it.
+"""
+
+import torch
+
+
+class LayerNorm(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        mu = x.mean(dim=-1, keepdim=True)
+        centered = x - mu
+        var = (centered * centered).mean(dim=-1, keepdim=True)
+        rstd = 1.0 / torch.sqrt(var + 1e-5)
+        xhat = centered * rstd
+        ctx.save_for_backward(xhat, rstd, weight)
+        return xhat * weight + bias
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        xhat, rstd, weight = ctx.saved_tensors
+        d = xhat.shape[-1]
+        grad_bias = grad_output
+        grad_weight = grad_output * xhat
+        gh = grad_output * weight
+        grad_x = rstd * (gh - gh.mean(dim=-1, keepdim=True) - xhat * (gh * xhat).mean(dim=-1, keepdim=True))
+        return grad_x, grad_weight, grad_bias

@@ -1,0 +1,25 @@
+"""BUG: backward keeps the mean term but drops the one from var, grad_x = rstd * (gh - mean(gh)). Caught by: backward (x)"""
+
+import torch
+
+
+class LayerNorm(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        mu = x.mean(dim=-1, keepdim=True)
+        centered = x - mu
+        var = (centered * centered).mean(dim=-1, keepdim=True)
+        rstd = 1.0 / torch.sqrt(var + 1e-5)
+        xhat = centered * rstd
+        ctx.save_for_backward(xhat, rstd, weight)
+        return xhat * weight + bias
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        xhat, rstd, weight = ctx.saved_tensors
+        d = xhat.shape[-1]
+        grad_bias = grad_output.reshape(-1, d).sum(dim=0)
+        grad_weight = (grad_output * xhat).reshape(-1, d).sum(dim=0)
+        gh = grad_output * weight
+        grad_x = rstd * (gh - gh.mean(dim=-1, keepdim=True))
+        return grad_x, grad_weight, grad_bias

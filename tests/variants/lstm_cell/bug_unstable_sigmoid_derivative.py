@@ -1,0 +1,28 @@
+"""BUG: sigmoid'(a) computed as exp(-a) / (1 + exp(-a))**2, which is inf / inf = nan for a large negative a. Caught by: edge_cases"""
+
+import torch
+
+
+class LSTMCell(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, h, c, W_ih, W_hh, b_ih, b_hh):
+        a = x @ W_ih.T + b_ih + h @ W_hh.T + b_hh
+        a_i, a_f, a_g, a_o = a.chunk(4, dim=1)
+        i, f, o = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.sigmoid(a_o)
+        g = torch.tanh(a_g)
+        c_next = f * c + i * g
+        tanh_c = torch.tanh(c_next)
+        ctx.save_for_backward(x, h, c, W_ih, W_hh, a, i, f, g, o, tanh_c)
+        return torch.cat([o * tanh_c, c_next], dim=-1)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, h, c, W_ih, W_hh, a, i, f, g, o, tanh_c = ctx.saved_tensors
+        H = h.shape[1]
+        dh, dc_direct = grad_output[:, :H], grad_output[:, H:]
+        e = torch.exp(-a)
+        sig_prime = e / (1 + e) ** 2
+        s_i, s_f, _, s_o = sig_prime.chunk(4, dim=1)
+        dc = dc_direct + dh * o * (1 - tanh_c * tanh_c)
+        da = torch.cat([dc * g * s_i, dc * c * s_f, dc * i * (1 - g * g), dh * tanh_c * s_o], dim=1)
+        return da @ W_ih, da @ W_hh, dc * f, da.T @ x, da.T @ h, da.sum(0), da.sum(0)

@@ -1,0 +1,27 @@
+"""BUG: the forward reshapes (N, C, H, W) straight to (N, C, H/2, W/2, 4), grouping values that are neighbours in memory instead of 2 x 2 blocks. Caught by: forward
+"""
+
+import torch
+
+
+class MaxPool2d(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        n, c, h, w = x.shape
+        h_out, w_out = h // 2, w // 2
+        windows = x[:, :, :2 * h_out, :2 * w_out].reshape(n, c, h_out, w_out, 4)
+        out, where = windows.max(dim=-1)
+        ctx.save_for_backward(where)
+        ctx.input_shape = x.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (where,) = ctx.saved_tensors
+        n, c, h, w = ctx.input_shape
+        h_out, w_out = where.shape[2], where.shape[3]
+        grad_windows = grad_output.new_zeros(n, c, h_out, w_out, 4)
+        grad_windows.scatter_(-1, where.unsqueeze(-1), grad_output.unsqueeze(-1))
+        grad_x = grad_output.new_zeros(n, c, h, w)
+        grad_x[:, :, :2 * h_out, :2 * w_out] = grad_windows.reshape(n, c, 2 * h_out, 2 * w_out)
+        return grad_x

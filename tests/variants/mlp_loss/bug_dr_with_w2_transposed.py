@@ -1,0 +1,28 @@
+"""BUG: dr = dz @ W2.T instead of dz @ W2 (the forward's W2.T copied into the backward). Caught by: backward (W1, b1)
+
+The shapes only fit when H == C (the product raises otherwise); then the values are wrong.
+"""
+
+import torch
+
+
+class MLPLoss(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, W1, b1, W2, b2, y):
+        a = x @ W1.T + b1
+        r = a.clamp(min=0)
+        z = r @ W2.T + b2
+        shifted = z - z.amax(dim=1, keepdim=True)
+        log_probs = shifted - torch.logsumexp(shifted, dim=1, keepdim=True)
+        ctx.save_for_backward(x, a, r, W2, log_probs, y)
+        return -log_probs[torch.arange(z.shape[0]), y].mean()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, a, r, W2, log_probs, y = ctx.saved_tensors
+        N = log_probs.shape[0]
+        dz = torch.exp(log_probs)
+        dz[torch.arange(N), y] -= 1
+        dz = dz * (grad_output / N)
+        da = (dz @ W2.T) * (a > 0)
+        return None, da.T @ x, da.sum(dim=0), dz.T @ r, dz.sum(dim=0), None
