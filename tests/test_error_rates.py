@@ -1,7 +1,8 @@
 """Error rates of the grader: correct code never fails, buggy code always does.
 
-The sweep (marker `sweep`) grades every correct implementation over at least 1000 seeded
-trials per exercise, in float64 and float32, and every bug case under several run seeds.
+The sweep (marker `sweep`) grades every solution over SOLUTION_TRIALS seeded trials per exercise
+(200 by default, GRADCHECK_SWEEP_TRIALS=1000 for the full measurement), in float64 and float32,
+every correct variant over a quarter of that, and every bug case under several run seeds.
 Deselect it with `-m "not sweep"` for a quick run.
 """
 
