@@ -10,7 +10,9 @@ import sys
 
 import pytest
 
-from conftest import REPO_ROOT, SOLUTIONS, load_specs
+from gradcheck_suite.runner import grade_submission
+
+from conftest import REPO_ROOT, SOLUTIONS, VARIANTS, copy_solutions, load_specs, submit
 
 SPECS = load_specs()
 MAX_SCORE = sum(spec.points for spec in SPECS.values())
@@ -45,3 +47,23 @@ def test_solutions_score_full_marks(tmp_path):
     assert {e["name"]: e["score"] for e in report["exercises"]} == {n: s.points for n, s in SPECS.items()}
     assert all(e["status"] == "passed" for e in report["exercises"])
     assert re.search(rf"^total\s+{MAX_SCORE:g} / {MAX_SCORE:g}$", output, re.M), output
+
+
+@pytest.mark.parametrize("half", [0, 1], ids=["even", "odd"])
+def test_a_bug_fails_the_exercise_it_targets_and_no_other(half, tmp_path):
+    """The whole course handed in at once, half of its exercises replaced by their first bug case:
+    exactly those fail, and every other exercise keeps its full marks."""
+    submission = copy_solutions(tmp_path / "submission")
+    bugged = set()
+    for name in sorted(SPECS)[half::2]:
+        bugs = sorted((VARIANTS / name).glob("bug_*.py"))
+        if bugs:
+            submit(bugs[0], SPECS[name], submission)
+            bugged.add(name)
+    assert len(bugged) >= len(SPECS) // 2 - 1
+    book = grade_submission(list(SPECS.values()), submission)
+    verdicts = {name: result.status for name, result in book.exercises.items()}
+    assert {name for name, status in verdicts.items() if status != "passed"} == bugged, verdicts
+    for name, result in book.exercises.items():
+        if name not in bugged:
+            assert result.score == SPECS[name].points, name
