@@ -21,7 +21,7 @@ import pytest
 
 from gradcheck_suite.cli import main
 
-from conftest import EXERCISES, REPO_ROOT
+from conftest import EXERCISES, REPO_ROOT, load_specs
 
 DOCS = REPO_ROOT / "docs"
 GUIDES = ("students.md", "instructors.md")
@@ -126,3 +126,18 @@ def test_the_guides_are_linked_from_the_readme():
     readme = (REPO_ROOT / "README.md").read_text()
     for page in (*GUIDES, "reference.md"):
         assert f"docs/{page}" in readme, page
+
+
+def test_the_readme_describes_the_course_as_it_is():
+    """Every exercise has a row in the README's course tables, with its points where a row gives them,
+    and the course's size and total are the real ones."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    specs = load_specs()
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `(\w+)` \|.*$", readme, re.M)}
+    assert set(specs) <= set(rows), sorted(set(specs) - set(rows))
+    for name, spec in specs.items():
+        points = re.search(r"\| (\d+) \|$", rows[name])
+        if points:
+            assert float(points.group(1)) == spec.points, name
+    total = sum(spec.points for spec in specs.values())
+    assert f"The sample course has {len(specs)} exercises, {total:g} points." in readme.replace("\n", " ")
