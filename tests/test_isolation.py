@@ -226,8 +226,10 @@ def test_submitted_files_are_read_once_and_extras_are_reported(tmp_path):
 
 def test_pytest_isolate_grades_the_course_in_full(course, pytester):
     (course / "solutions" / "conftest.py").write_text("raise SystemExit('a submitted conftest must never load')\n")
+    # Three trials per check: every exercise through the isolated front end; each solution's isolated
+    # verdicts at its full trials are compared with in-process ones above.
     result = pytester.runpytest("-p", "gradcheck_suite.plugin", "exercises", "--isolate", "--submission", "solutions",
-                                "-p", "no:cacheprovider", "--grade-json", "grades.json")
+                                "-p", "no:cacheprovider", "--grade-json", "grades.json", "--trials", "3")
     checks = sum(len(load_exercise(p).checks) for p in (course / "exercises").glob("*/exercise.yaml"))
     result.assert_outcomes(passed=checks)
     text = result.stdout.str()

@@ -61,7 +61,8 @@ def test_stubs_are_not_implemented(course, pytester):
 
 
 def test_solutions_get_full_marks_and_a_json_report(course, pytester):
-    result = pytester.runpytest("exercises", "--submission", "solutions", "--grade-json", "r.json")
+    # The report's form, on every exercise; test_end_to_end grades the course with its full trials.
+    result = pytester.runpytest("exercises", "--submission", "solutions", "--grade-json", "r.json", *QUICK)
     output = output_of(result)
     assert result.ret == pytest.ExitCode.OK, output
     report = json.loads((course / "r.json").read_text())
