@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gradcheck_suite.config import load_exercise  # noqa: E402
-from gradcheck_suite.runner import prepare, run_check  # noqa: E402
+from gradcheck_suite.runner import grade_submission  # noqa: E402
 
 # The course the budget was set on (issue 1): the PyTorch autograd tutorial's exercises and cube.
 TUTORIAL = ("linear", "sigmoid", "relu", "bce_with_logits", "softmax", "one_layer_net", "cube")
@@ -72,11 +72,7 @@ def per_exercise_seconds(names: list[str]) -> dict[str, tuple[float, int, str]]:
     for name in names:
         spec = load_exercise(ROOT / "exercises" / name / "exercise.yaml")
         started = time.perf_counter()
-        exercise = prepare(spec, ROOT / "tests" / "solutions")
-        try:
-            results = [run_check(exercise, check) for check in spec.checks]
-        finally:
-            exercise.close()
+        results = grade_submission([spec], ROOT / "tests" / "solutions").exercises[name].checks
         seconds = time.perf_counter() - started
         verdict = "passed" if all(r.status == "passed" for r in results) else \
             "; ".join(f"{r.check} {r.status}" for r in results if r.status != "passed")

@@ -43,9 +43,14 @@ def _sweep(spec, source: Path, tmp_path: Path, count: int, seed: int) -> Sweep:
     return sweep(load_solution(spec, tmp_path), count, seed)
 
 
-def _grade(spec, source: Path, tmp_path: Path, options: RunOptions) -> dict:
+def _prepared(spec, source: Path, tmp_path: Path):
+    """The exercise, ready to grade, with `source` handed in as its student file."""
     shutil.copy(source, tmp_path / spec.student_file)
-    exercise = prepare(spec, tmp_path)
+    return prepare(spec, tmp_path)
+
+
+def _grade(spec, source: Path, tmp_path: Path, options: RunOptions) -> dict:
+    exercise = _prepared(spec, source, tmp_path)
     return {check: run_check(exercise, check, options) for check in spec.checks}
 
 
@@ -80,8 +85,7 @@ def test_correct_variant_never_fails(variant, dtype, tmp_path):
                          ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_bug_is_caught_under_every_seed(variant, tmp_path):
     spec = load_exercise(ROOT / "exercises" / variant.parent.name / "exercise.yaml")
-    shutil.copy(variant, tmp_path / spec.student_file)
-    exercise = prepare(spec, tmp_path)
+    exercise = _prepared(spec, variant, tmp_path)
     for seed in BUG_SEEDS:
         # The exercise fails when one check does: the checks after the first failing one are not run.
         caught = next((check for check in spec.checks
