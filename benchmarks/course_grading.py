@@ -29,8 +29,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gradcheck_suite.config import load_exercise  # noqa: E402
-from gradcheck_suite.runner import grade_submission  # noqa: E402
+from gradcheck_suite.exercise.load import load_exercise
+from gradcheck_suite.grading.runner import grade_submission
 
 # The course the budget was set on (issue 1): the PyTorch autograd tutorial's exercises and cube.
 TUTORIAL = ("linear", "sigmoid", "relu", "bce_with_logits", "softmax", "one_layer_net", "cube")

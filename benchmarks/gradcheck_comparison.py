@@ -24,8 +24,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gradcheck_suite.api import check_function  # noqa: E402
 from course_grading import IMPORTS, TUTORIAL, grading_command, interleaved_medians  # noqa: E402  (benchmarks/)
+
+from gradcheck_suite.api import check_function
 
 SLOW_LIMIT = 2100  # elements; slow gradcheck above this takes minutes to hours
 

@@ -21,7 +21,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gradcheck_suite.sandbox.supervisor import Limits, RemoteOp, Sandbox  # noqa: E402
+from gradcheck_suite.sandbox.supervisor import RemoteOp, Sandbox, WorkerLimits
 
 COMMAND = [sys.executable, "-m", "pytest", "exercises/", "-q", "-p", "no:cacheprovider", "--submission",
            "tests/solutions"]
@@ -37,7 +37,7 @@ def wall(command) -> float:
 
 def round_trip(calls: int = 200) -> tuple[float, float]:
     """(zygote start-up in s, median forward round trip in ms) for the linear solution."""
-    box = Sandbox(Limits(time_seconds=60))
+    box = Sandbox(WorkerLimits(time_seconds=60))
     started = time.perf_counter()
     box.ready()
     startup = time.perf_counter() - started

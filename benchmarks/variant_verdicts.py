@@ -18,8 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gradcheck_suite.config import FLOAT_DTYPES, load_exercise, with_overrides  # noqa: E402
-from gradcheck_suite.runner import RunOptions, prepare, run_check  # noqa: E402
+from gradcheck_suite.exercise.load import load_exercise, with_overrides
+from gradcheck_suite.exercise.model import FLOAT_DTYPES
+from gradcheck_suite.grading.options import RunOptions
+from gradcheck_suite.grading.runner import prepare, run_check
 
 
 def label(path: Path) -> str:

@@ -15,9 +15,13 @@ from typing import Callable, Sequence
 
 import torch
 
-from .checks import CheckFailure, Exercise, KinkCrossed, compare_backward, compare_finite_differences
-from .config import Domain, ExerciseSpec, FiniteDifferences, InputSpec, Reference, Tolerance
-from .student import StudentOp
+from .checks.backward import compare_backward
+from .checks.finite_differences import compare_finite_differences
+from .checks.subject import ExerciseUnderTest
+from .checks.verdicts import CheckFailure, KinkCrossed
+from .exercise.model import Domain, ExerciseSpec, FiniteDifferences, InputSpec, Reference, Tolerance
+from .student.op import StudentOp
+from .vocabulary import CheckName
 
 
 def _spec(function, inputs: Sequence[torch.Tensor], reference: Callable | None, fd: FiniteDifferences) -> ExerciseSpec:
@@ -31,7 +35,7 @@ def _spec(function, inputs: Sequence[torch.Tensor], reference: Callable | None, 
         reference=Reference(getattr(reference, "__name__", "reference"), reference or function.apply, {}),
         inputs=specs, dims={}, batch_rank=(0, 0), batch_size=(1, 1), trials=1, seed=0, tolerance=Tolerance(),
         hint="", edge_cases=(), device=str(inputs[0].device.type), finite_differences=fd,
-        checks=("backward", "finite_differences"),
+        checks=(CheckName.BACKWARD, CheckName.FINITE_DIFFERENCES),
     )
 
 
@@ -48,7 +52,7 @@ def check_function(function: type[torch.autograd.Function], inputs: Sequence[tor
     spec = _spec(function, inputs, reference, fd)
     source = Path(getattr(sys.modules.get(function.__module__), "__file__", None) or ".")
     op = StudentOp(function, [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], source)
-    exercise = Exercise(spec, source, op)
+    exercise = ExerciseUnderTest(spec, source, op)
     problems = []
     exact = [t.detach().double() for t in inputs]
     computed = None

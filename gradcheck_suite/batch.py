@@ -21,11 +21,15 @@ from dataclasses import dataclass
 from multiprocessing.util import Finalize
 from pathlib import Path
 
-from .config import ExerciseSpec, load_exercise
-from .report import points_text, write_json_atomically, write_text_atomically
-from .results import STATUSES
-from .runner import RunOptions, grade_submission
-from .sandbox.supervisor import Limits, Sandbox
+from .exercise.load import load_exercise
+from .exercise.model import ExerciseSpec
+from .grading.options import RunOptions
+from .grading.runner import grade_submission
+from .report.files import write_json_atomically, write_text_atomically
+from .report.model import STATUSES
+from .report.text import points_text
+from .sandbox.supervisor import Sandbox, WorkerLimits
+from .vocabulary import Status
 
 _SANDBOX: Sandbox | None = None  # one per job process
 _SPECS: dict[str, ExerciseSpec] = {}  # loaded once per job process (specs hold functions: not sent)
@@ -37,7 +41,7 @@ class BatchOptions:
     trials: int | None = None
 
 
-def _start_job(limits: Limits | None) -> None:
+def _start_job(limits: WorkerLimits | None) -> None:
     global _SANDBOX
     _SANDBOX = Sandbox(limits)
     _SANDBOX.start()
@@ -104,7 +108,7 @@ def run_batch(specs: list[ExerciseSpec], root: Path, out: Path, jobs: int = 1, f
     reports.mkdir(parents=True, exist_ok=True)
     todo = [f for f in folders if force or not _already_graded(reports / f"{f.name}.json")]
     stream.write(f"{len(folders)} submissions: {len(todo)} to grade, {len(folders) - len(todo)} already graded\n")
-    limits = Limits(time_seconds=options.time_limit) if options.time_limit else None
+    limits = WorkerLimits(time_seconds=options.time_limit) if options.time_limit else None
     progress = Progress(len(todo), stream)
     if todo:
         context = multiprocessing.get_context("spawn")  # a fresh interpreter per job: no forked torch state
@@ -144,6 +148,6 @@ def grades_csv(specs: list[ExerciseSpec], folders: list[Path], reports: Path) ->
         by_name = {e["name"]: e for e in report["exercises"]}
         scores = [points_text(by_name[n]["score"]) if n in by_name else "" for n in names]
         statuses = [by_name[n]["status"] for n in names if n in by_name]
-        worst = next((s for s in STATUSES if s in statuses), "passed")
+        worst = next((s for s in STATUSES if s in statuses), Status.PASSED)
         writer.writerow([folder.name, *scores, points_text(report["score"]), points_text(report["max_score"]), worst])
     return buffer.getvalue()

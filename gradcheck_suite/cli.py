@@ -33,9 +33,11 @@ from pathlib import Path
 
 import pytest
 
-from . import outputs
-from .report import plural, write_json_atomically, write_text_atomically
-from .schema import FLOAT_DTYPE_NAMES, STYLES
+from .exercise.names import EXERCISE_FILE
+from .exercise.schema import FLOAT_DTYPE_NAMES, STYLES
+from .report import formats
+from .report.files import write_json_atomically, write_text_atomically
+from .report.text import plural
 
 
 def _misuse(command: str, message: str) -> int:
@@ -97,14 +99,14 @@ def _parser() -> argparse.ArgumentParser:
 def exercise_files(paths: list[str]) -> list[Path]:
     found = []
     for path in map(Path, paths):
-        found += [path] if path.is_file() else sorted(path.rglob("exercise.yaml"))
+        found += [path] if path.is_file() else sorted(path.rglob(EXERCISE_FILE))
     return found
 
 
 def batch(args: argparse.Namespace) -> int:
     from .batch import BatchOptions, run_batch
-    from .config import load_exercise
     from .errors import ConfigError
+    from .exercise.load import load_exercise
 
     root = Path(args.root)
     if not root.is_dir():
@@ -128,7 +130,7 @@ class _BookCollector:
     book = None
 
     def pytest_sessionfinish(self, session):
-        from .plugin import grade_book  # imported by pytest first: its modules stay rewritable
+        from .plugin import grade_book
 
         self.book = grade_book(session.config)
 
@@ -166,25 +168,25 @@ def write_reports(book, args: argparse.Namespace, elapsed: float) -> None:
     if args.json:
         write_json_atomically(Path(args.json), book.to_full_json())
     if args.gradescope:
-        write_json_atomically(Path(args.gradescope), outputs.gradescope(book, elapsed))
+        write_json_atomically(Path(args.gradescope), formats.gradescope(book, elapsed))
     if args.junit:
-        write_text_atomically(Path(args.junit), outputs.junit_xml(book, elapsed))
+        write_text_atomically(Path(args.junit), formats.junit_xml(book, elapsed))
     if args.html:
-        write_text_atomically(Path(args.html), outputs.html(book))
-    summary = outputs.markdown(book)
+        write_text_atomically(Path(args.html), formats.html(book))
+    summary = formats.markdown(book)
     if args.markdown:
         write_text_atomically(Path(args.markdown), summary)
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
             handle.write(summary)
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        print(outputs.classroom_points(book))
+        print(formats.classroom_points(book))
 
 
 def validate(args: argparse.Namespace) -> int:
     """Every problem of every exercise file, as path:line: field: expectation; exit 1 if any."""
-    from .config import load_exercise
     from .errors import ConfigError
+    from .exercise.load import load_exercise
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
@@ -207,8 +209,9 @@ def validate(args: argparse.Namespace) -> int:
 
 def release(args: argparse.Namespace) -> int:
     """Refuse (1) unless every exercise's files, solution and stub pass the release checks."""
-    from .release import ReleaseMisuse, release as run_release
-    from .runner import RunOptions
+    from .grading.options import RunOptions
+    from .instructor.release import ReleaseMisuse
+    from .instructor.release import release as run_release
 
     if args.trials is not None and args.trials < 1:
         return _misuse("release", f"--trials {args.trials}: expected an integer >= 1")
@@ -221,9 +224,9 @@ def release(args: argparse.Namespace) -> int:
 
 
 def new(args: argparse.Namespace) -> int:
-    from .config import load_exercise
     from .errors import ConfigError
-    from .scaffold import ScaffoldError, create_exercise
+    from .exercise.load import load_exercise
+    from .instructor.scaffold import ScaffoldError, create_exercise
 
     try:
         path, notes = create_exercise(args.name, args.reference, args.style, Path(args.dir))
@@ -243,9 +246,10 @@ def new(args: argparse.Namespace) -> int:
 
 def check_tolerances(args: argparse.Namespace) -> int:
     """Exit 1 when any check failed on a correct solution."""
-    from .config import load_exercise
     from .errors import ConfigError
-    from .tolerance_check import check_tolerances as sweep_all, find_solution
+    from .exercise.load import load_exercise
+    from .instructor.sweep import check_tolerances as sweep_all
+    from .instructor.sweep import find_solution
 
     command = "check-tolerances"
     missing = [p for p in args.exercises if not Path(p).exists()]

@@ -1,4 +1,11 @@
-"""Exceptions raised to people: each message is meant to be read, not debugged."""
+"""Every error a person reads, under one root, GradcheckSuiteError: each message is meant to be read, not debugged.
+
+Internal signals that never reach a person as exceptions live beside the code that raises them,
+and say so: ``checks.verdicts.CheckFailure`` and ``KinkCrossed`` (a verdict or a redraw, turned
+into a result), ``student.failures.StudentCallError`` and ``ProtocolViolation`` (the student's code
+raised or broke a rule), ``sandbox.supervisor.WorkerFailure`` (a worker died) and
+``sandbox.wire.WireError`` (a malformed reply).
+"""
 
 from __future__ import annotations
 
@@ -32,3 +39,35 @@ class ConfigError(GradcheckSuiteError):
 
 class StudentCodeError(GradcheckSuiteError):
     """The student's file could not be loaded or does not define what the exercise asks for."""
+
+
+class ReleaseMisuse(GradcheckSuiteError):
+    """The command cannot start (SRC or DEST unusable): nothing was checked or written."""
+
+
+class MarkerError(GradcheckSuiteError):
+    """Unbalanced, nested, unterminated or malformed markers; one `file:line: problem` per item."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class ScaffoldError(GradcheckSuiteError):
+    """The exercise cannot be written (folder exists, bad name, reference not importable)."""
+
+
+class SolutionError(GradcheckSuiteError):
+    """The solution could not be loaded: nothing was swept."""
+
+
+class IsolationUnavailable(GradcheckSuiteError):
+    """This machine cannot run workers (not Linux, or the zygote would not start)."""
+
+
+class YamlSyntaxError(GradcheckSuiteError):
+    """A file that is not valid YAML, with the line where parsing stopped."""
+
+    def __init__(self, line: int | None, message: str):
+        self.line = line
+        super().__init__(message)

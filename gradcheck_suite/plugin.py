@@ -2,6 +2,10 @@
 
 Registered through the ``pytest11`` entry point (module name as plugin name, so the root
 conftest.py of a checkout can also list it in ``pytest_plugins`` without a double registration).
+
+Installing the package loads this plugin into every pytest run in the environment, also in
+projects with no exercises, so at load it imports only pytest: torch, Hypothesis and the grader
+are imported when the first exercise.yaml is collected, or when --isolate asks for workers.
 """
 
 from __future__ import annotations
@@ -9,19 +13,21 @@ from __future__ import annotations
 import gc
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
-from .config import FLOAT_DTYPES, ExerciseSpec, load_exercise, with_overrides
-from .errors import ConfigError
-from .report import summary_lines, write_json_atomically
-from .results import GradeBook
-from .runner import RunOptions, prepare, run_check, student_path
-from .sandbox.staging import Submission
-from .sandbox.supervisor import IsolationUnavailable, Limits, Sandbox
+from .exercise.names import EXERCISE_FILE  # no torch: names.py imports only the standard library
 
-EXERCISE_FILE = "exercise.yaml"
-_BOOK = pytest.StashKey[GradeBook]()
+if TYPE_CHECKING:
+    from .exercise.model import ExerciseSpec
+    from .grading.options import RunOptions
+    from .report.model import GradeBook
+    from .sandbox.staging import Submission
+    from .sandbox.supervisor import Sandbox
+
+FLOAT_DTYPE_CHOICES = ("bfloat16", "float16", "float32", "float64")  # exercise.schema.FLOAT_DTYPE_NAMES, sorted
+_BOOK = pytest.StashKey["GradeBook"]()
 _ISOLATION = pytest.StashKey["Isolation"]()
 
 
@@ -36,7 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="override every exercise's seed")
     group.addoption("--trials", metavar="N", type=int, default=None,
                     help="override every exercise's number of random trials")
-    group.addoption("--dtype", choices=sorted(FLOAT_DTYPES), default=None,
+    group.addoption("--dtype", choices=FLOAT_DTYPE_CHOICES, default=None,
                     help="run every exercise's floating-point inputs in this dtype (the reference stays float64)")
     group.addoption("--device", choices=("cpu", "cuda"), default=None,
                     help="run every exercise's student code on this device")
@@ -50,29 +56,45 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def grade_book(config: pytest.Config) -> GradeBook | None:
-    """The session's grades, for front ends that run pytest in-process (the CLI)."""
+    """The session's grades, for front ends that run pytest in-process (the CLI); None when no
+    exercise was collected."""
     return config.stash.get(_BOOK, None)
 
 
+def _book(config: pytest.Config) -> GradeBook:
+    """The session's grade book, made (with the grader's imports) when the first exercise is collected."""
+    book = config.stash.get(_BOOK, None)
+    if book is None:
+        from .report.model import GradeBook
+
+        book = config.stash[_BOOK] = GradeBook()
+        import torch  # noqa: F401 - imported once here, before the freeze below
+
+        # torch leaves about a million long-lived objects; freezing them keeps every later garbage
+        # collection (pytest runs several at the end of a session) from walking them again.
+        gc.freeze()
+    return book
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_BOOK] = GradeBook()
-    # torch leaves about a million long-lived objects; freezing them keeps every later garbage
-    # collection (pytest runs several at the end of a session) from walking them again.
-    gc.freeze()
     submission = config.getoption("--submission")
     if submission is not None and not Path(submission).is_dir():
         raise pytest.UsageError(f"--submission {submission}: not a directory")
     if config.getoption("--isolate"):
+        from .errors import IsolationUnavailable
+        from .sandbox.supervisor import Sandbox, WorkerLimits
+
         _refuse_submitted_plugins(config, submission)
         limit = config.getoption("--time-limit")
         if limit is not None and limit <= 0:
             raise pytest.UsageError(f"--time-limit {limit}: expected a number of seconds > 0")
         try:
-            sandbox = Sandbox(Limits(time_seconds=limit) if limit else None, user=config.getoption("--isolate-user"))
+            sandbox = Sandbox(WorkerLimits(time_seconds=limit) if limit else None, user=config.getoption("--isolate-user"))
         except IsolationUnavailable as exc:
             raise pytest.UsageError(f"--isolate: {exc}") from None
         sandbox.start()
         config.stash[_ISOLATION] = Isolation(sandbox, Path(submission) if submission else None)
+        _book(config)
 
 
 def _refuse_submitted_plugins(config: pytest.Config, submission: str | None) -> None:
@@ -99,6 +121,9 @@ class Isolation:
         self.staged: Submission | None = None
 
     def stage(self, specs: list[ExerciseSpec]) -> None:
+        from .grading.runner import student_path
+        from .sandbox.staging import Submission
+
         paths = {spec.student_file: student_path(spec, self.submission_dir) for spec in specs}
         self.staged = Submission.collect(paths, self.submission_dir)
 
@@ -117,6 +142,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 
 
 def _options(config: pytest.Config) -> RunOptions:
+    from .grading.options import RunOptions
+
     def replay_command(spec: ExerciseSpec, check: str, example: str) -> str:
         node = f"{_relative(spec.path, config)}::{spec.name}::{check}"
         parts = ["pytest", node]
@@ -138,8 +165,11 @@ def _relative(path: Path, config: pytest.Config) -> str:
 
 
 class ExerciseFile(pytest.File):
-    def collect(self):
-        book = self.config.stash[_BOOK]
+    def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
+        from .errors import ConfigError
+        from .exercise.load import load_exercise, with_overrides
+
+        book = _book(self.config)
         try:
             spec = with_overrides(load_exercise(self.path), self.config.getoption("--dtype"),
                                   self.config.getoption("--device"))
@@ -164,6 +194,8 @@ class ExerciseNode(pytest.Collector):
         if self._exercise is None:
             submission = self.config.getoption("--submission")
             isolation = self.config.stash.get(_ISOLATION, None)
+            from .grading.runner import prepare
+
             if isolation is None:
                 self._exercise = prepare(self.spec, Path(submission) if submission else None)
             else:
@@ -197,13 +229,17 @@ class CheckItem(_GradeItem):
         self.check = check
 
     def runtest(self) -> None:
-        node: ExerciseNode = self.parent
+        from .grading.runner import run_check
+        from .vocabulary import Status
+
+        node = self.parent
+        assert isinstance(node, ExerciseNode)
         result = run_check(node.exercise(), self.check, _options(self.config))
         book = self.config.stash[_BOOK]
         book.exercises[node.spec.name].checks.append(result)
-        if result.status == "skipped":
+        if result.status == Status.SKIPPED:
             pytest.skip(result.message)
-        if result.status != "passed":
+        if result.status != Status.PASSED:
             message = result.message.replace("\n", "\n  ")
             raise GradeFailure(f"{node.spec.name}::{self.check} {result.status}: {message}")
 
@@ -234,6 +270,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     book = config.stash.get(_BOOK, None)
     if not book or not any(e.checks or e.config_error for e in book.exercises.values()):
         return
+    from .report.text import summary_lines
+
     terminalreporter.section("gradcheck-suite grades")
     for line in summary_lines(book):
         terminalreporter.write_line(line)
@@ -251,6 +289,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     path = session.config.getoption("--grade-json", None)
     book = session.config.stash.get(_BOOK, None)
     if path and book is not None:
+        from .report.files import write_json_atomically
+
         report = book.to_json()
         if isolation is not None and isolation.staged is not None:
             report["ignored_files"] = [{"name": n, "reason": r} for n, r in isolation.staged.ignored]

@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from gradcheck_suite.config import ExerciseSpec, load_exercise
-from gradcheck_suite.results import CheckResult, ExerciseResult
-from gradcheck_suite.runner import RunOptions, prepare, run_check
+from gradcheck_suite.exercise.load import load_exercise
+from gradcheck_suite.exercise.model import ExerciseSpec
+from gradcheck_suite.grading.options import RunOptions
+from gradcheck_suite.grading.runner import prepare, run_check
+from gradcheck_suite.report.model import CheckResult, ExerciseResult
 
 pytest_plugins = ["pytester"]
 

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from gradcheck_suite.config import load_exercise
-from gradcheck_suite.runner import RunOptions, prepare, run_check
-from gradcheck_suite.sandbox.staging import Submission
-from gradcheck_suite.sandbox.supervisor import Limits, Sandbox
-
 from conftest import EXERCISES, REPO_ROOT, SOLUTIONS, copy_solutions, exercise_result
+from gradcheck_suite.exercise.load import load_exercise
+from gradcheck_suite.grading.options import RunOptions
+from gradcheck_suite.grading.runner import prepare, run_check
+from gradcheck_suite.sandbox.staging import Submission
+from gradcheck_suite.sandbox.supervisor import Sandbox, WorkerLimits
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux")
 
@@ -102,7 +102,7 @@ NEEDS_READ_ONLY_FILESYSTEM = {"write_outside_workdir"}
 
 @pytest.fixture(scope="module")
 def sandbox():
-    box = Sandbox(Limits(time_seconds=TIME_LIMIT))
+    box = Sandbox(WorkerLimits(time_seconds=TIME_LIMIT))
     probe = box.worker("probe", "relu.py", (SOLUTIONS / "relu" / "relu.py").read_bytes(), "ReLU", ["x"], [True], "cpu")
     probe.start()
     box.worker_levels = probe.levels

@@ -10,9 +10,8 @@ import sys
 
 import pytest
 
-from gradcheck_suite.cli import main
-
 from conftest import EXERCISES, REPO_ROOT, SOLUTIONS, course_points
+from gradcheck_suite.cli import main
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux")
 

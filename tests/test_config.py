@@ -9,10 +9,9 @@ import textwrap
 import pytest
 import torch
 
-from gradcheck_suite.config import load_exercise
-from gradcheck_suite.errors import ConfigError
-
 from conftest import EXERCISES, exercise_names, exercise_yaml
+from gradcheck_suite.errors import ConfigError
+from gradcheck_suite.exercise.load import load_exercise
 
 VALID = """\
 name: demo
@@ -214,7 +213,7 @@ def test_every_problem_is_reported_together(tmp_path):
 
 
 def test_forbid_allow_imports_and_limits_are_read_and_checked(tmp_path):
-    from gradcheck_suite.config import ExerciseLimits
+    from gradcheck_suite.exercise.model import ExerciseLimits
     good = EXERCISES / "softmax" / "exercise.yaml"
     spec = load_exercise(good)
     assert spec.forbid == ("torch.nn.functional.softmax",) and spec.limits == ExerciseLimits()

@@ -10,14 +10,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from gradcheck_suite import diagnoses
-from gradcheck_suite.checks import ReferenceGradients, student_gradients
-from gradcheck_suite.config import Domain, InputSpec, Tolerance, load_exercise, with_overrides
-from gradcheck_suite.diagnoses import Closeness, diagnose
-from gradcheck_suite.runner import RunOptions, prepare, run_check
-from gradcheck_suite.strategies import Trial, edge_case_inputs, make_inputs, seeded_trials
-
 from conftest import REPO_ROOT, SOLUTIONS, VARIANTS, exercise_yaml, parse_label, submit
+from gradcheck_suite.checks.backward import ReferenceGradients, student_gradients
+from gradcheck_suite.exercise.load import load_exercise, with_overrides
+from gradcheck_suite.exercise.model import Domain, InputSpec, Tolerance
+from gradcheck_suite.grading.options import RunOptions
+from gradcheck_suite.grading.runner import prepare, run_check
+from gradcheck_suite.inputs.strategies import seeded_trials
+from gradcheck_suite.inputs.tensors import edge_case_inputs, make_inputs
+from gradcheck_suite.inputs.trial import Trial
+from gradcheck_suite.numerics import diagnoses
+from gradcheck_suite.numerics.diagnoses import diagnose
+from gradcheck_suite.numerics.tolerances import Closeness
 
 CASES = REPO_ROOT / "tests" / "diagnoses"
 F64 = torch.float64

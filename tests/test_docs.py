@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from gradcheck_suite.cli import main
-
 from conftest import EXERCISES, REPO_ROOT, load_specs
+from gradcheck_suite.cli import main
 
 DOCS = REPO_ROOT / "docs"
 GUIDES = ("students.md", "instructors.md")

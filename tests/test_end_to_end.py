@@ -10,9 +10,8 @@ import sys
 
 import pytest
 
-from gradcheck_suite.runner import grade_submission
-
 from conftest import REPO_ROOT, SOLUTIONS, VARIANTS, copy_solutions, load_specs, submit
+from gradcheck_suite.grading.runner import grade_submission
 
 SPECS = load_specs()
 MAX_SCORE = sum(spec.points for spec in SPECS.values())

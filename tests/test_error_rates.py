@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from gradcheck_suite.checks import CheckFailure, KinkCrossed, compare_finite_differences
-from gradcheck_suite.config import load_exercise, with_overrides
-from gradcheck_suite.runner import RunOptions, prepare, run_check
-from gradcheck_suite.tolerance_check import Sweep, load_solution, sweep
+from gradcheck_suite.checks.finite_differences import compare_finite_differences
+from gradcheck_suite.checks.verdicts import CheckFailure, KinkCrossed
+from gradcheck_suite.exercise.load import load_exercise, with_overrides
+from gradcheck_suite.grading.options import RunOptions
+from gradcheck_suite.grading.runner import prepare, run_check
+from gradcheck_suite.instructor.sweep import Sweep, load_solution, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = sorted(p.parent.name for p in (ROOT / "exercises").glob("*/exercise.yaml"))
@@ -108,7 +110,7 @@ def test_a_step_across_a_kink_never_fails_a_correct_student(tmp_path):
 
 
 def test_kink_is_flagged_only_where_the_step_crosses_it():
-    from gradcheck_suite.finite_differences import BatchedForward, coordinate_directions, estimate
+    from gradcheck_suite.numerics.central_differences import BatchedForward, coordinate_directions, estimate
 
     theta = torch.tensor([1e-7, 0.5, -0.7], dtype=torch.float64)
     upstream = torch.tensor([0.3, -1.2, 0.8], dtype=torch.float64)

@@ -9,9 +9,9 @@ import subprocess
 import sys
 
 import pytest
+from test_outputs import validate_gradescope
 
 from conftest import EXERCISES, REPO_ROOT, SOLUTIONS, VARIANTS
-from test_outputs import validate_gradescope
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux")
 

@@ -10,11 +10,11 @@ import zlib
 
 import pytest
 
-from gradcheck_suite import outputs
-from gradcheck_suite.config import load_exercise
-from gradcheck_suite.runner import RunOptions, grade_submission
-
 from conftest import EXERCISES, SOLUTIONS, VARIANTS, copy_solutions
+from gradcheck_suite.exercise.load import load_exercise
+from gradcheck_suite.grading.options import RunOptions
+from gradcheck_suite.grading.runner import grade_submission
+from gradcheck_suite.report import formats
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
@@ -72,7 +72,7 @@ def test_the_page_holds_a_heatmap_per_gradient_of_a_failing_backward(tmp_path):
     assert backward.status == "failed" and [h["input"] for h in backward.heatmaps] == ["x", "w", "b"]
     w = backward.heatmaps[1]
     assert w["max"] > 0 and backward.heatmaps[0]["max"] == 0  # only w's gradient is off
-    page = outputs.html(book)
+    page = formats.html(book)
     assert page.count('class="heatmap"') == 3 and 'data-input="w"' in page
     assert "<script" not in page and "http" not in page.split("</style>")[1]  # self-contained
     assert "linear::backward" in page and "relu" in page
@@ -82,7 +82,7 @@ def test_the_page_holds_a_heatmap_per_gradient_of_a_failing_backward(tmp_path):
 def test_the_heatmap_is_visible_in_headless_chromium(tmp_path):
     book = _book(tmp_path, VARIANTS / "linear" / "bug_missing_transpose_grad_w.py")
     page = tmp_path / "grades.html"
-    page.write_text(outputs.html(book))
+    page.write_text(formats.html(book))
     shot = tmp_path / "screenshot.png"
     subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                     "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()],
@@ -92,9 +92,9 @@ def test_the_heatmap_is_visible_in_headless_chromium(tmp_path):
     red = sum(1 for row in rows for i in range(0, len(row), channels)
               if row[i] > 220 and row[i + 1] < 90 and row[i + 2] < 90)
     # w's gradient is off in whole rows and columns: at least one full-strength cell (14 x 14 px)
-    assert red >= outputs.CELL * outputs.CELL, f"no heatmap cell found in the screenshot ({red} red pixels)"
+    assert red >= formats.CELL * formats.CELL, f"no heatmap cell found in the screenshot ({red} red pixels)"
     clean = _book(tmp_path / "clean", SOLUTIONS / "linear" / "linear.py")
-    page.write_text(outputs.html(clean))
+    page.write_text(formats.html(clean))
     subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                     "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()],
                    check=True, capture_output=True, timeout=120)

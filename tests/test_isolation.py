@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from gradcheck_suite.config import load_exercise
-from gradcheck_suite.runner import RunOptions, prepare, run_check
+from conftest import REPO_ROOT, SOLUTIONS, VARIANTS, course_points, example_replay_command, exercise_yaml, submit
+from gradcheck_suite.exercise.load import load_exercise
+from gradcheck_suite.grading.options import RunOptions
+from gradcheck_suite.grading.runner import prepare, run_check
 from gradcheck_suite.sandbox import wire
 from gradcheck_suite.sandbox.staging import Submission
-from gradcheck_suite.sandbox.supervisor import Limits, Sandbox
-
-from conftest import REPO_ROOT, SOLUTIONS, VARIANTS, course_points, example_replay_command, exercise_yaml, submit
+from gradcheck_suite.sandbox.supervisor import Sandbox, WorkerLimits
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux")
 
@@ -44,7 +44,7 @@ GRADED_FILES = _representatives()
 
 @pytest.fixture(scope="module")
 def sandbox():
-    box = Sandbox(Limits(time_seconds=30))
+    box = Sandbox(WorkerLimits(time_seconds=30))
     yield box
     box.close()
 
@@ -174,7 +174,7 @@ def _relu_submission(tmp_path: Path, source: str) -> tuple:
 
 def test_a_crash_fails_its_check_and_a_fresh_worker_runs_the_next(tmp_path):
     spec, submission = _relu_submission(tmp_path, CRASH_IN_BACKWARD)
-    box = Sandbox(Limits(time_seconds=30))
+    box = Sandbox(WorkerLimits(time_seconds=30))
     try:
         exercise = prepare(spec, submission, box)
         results = {check: run_check(exercise, check, OPTIONS) for check in ("forward", "backward", "backward_properties")}
@@ -191,7 +191,7 @@ def test_a_crash_fails_its_check_and_a_fresh_worker_runs_the_next(tmp_path):
 
 def test_a_timeout_shows_what_the_code_printed_and_ends_the_exercise(tmp_path):
     spec, submission = _relu_submission(tmp_path, LOOP_AFTER_PRINT)
-    box = Sandbox(Limits(time_seconds=2))
+    box = Sandbox(WorkerLimits(time_seconds=2))
     try:
         exercise = prepare(spec, submission, box)
         started = time.monotonic()
@@ -262,7 +262,7 @@ def test_workers_can_run_as_another_user(tmp_path):
     except KeyError:
         pytest.skip("no user 'nobody' on this machine")
     spec = load_exercise(exercise_yaml("relu"))
-    box = Sandbox(Limits(time_seconds=30), user="nobody")
+    box = Sandbox(WorkerLimits(time_seconds=30), user="nobody")
     try:
         exercise = prepare(spec, SOLUTIONS, box)
         statuses = {run_check(exercise, check, COMPARED).status for check in spec.checks}

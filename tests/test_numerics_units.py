@@ -12,10 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gradcheck_suite.errors import ConfigError
-from gradcheck_suite.config import Domain, load_exercise
-from gradcheck_suite.domains import keep_away, sample
-from gradcheck_suite.strategies import Trial, upstream_gradient
-from gradcheck_suite.tolerances import compare
+from gradcheck_suite.exercise.load import load_exercise
+from gradcheck_suite.exercise.model import Domain
+from gradcheck_suite.inputs.domains import keep_away, sample
+from gradcheck_suite.inputs.tensors import upstream_gradient
+from gradcheck_suite.inputs.trial import Trial
+from gradcheck_suite.numerics.tolerances import compare
 
 SEEDS = range(200)
 F64 = torch.float64

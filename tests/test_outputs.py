@@ -11,11 +11,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from gradcheck_suite import outputs
-from gradcheck_suite.config import load_exercise
-from gradcheck_suite.runner import RunOptions, grade_submission
-
 from conftest import EXERCISES, REPO_ROOT, SOLUTIONS, VARIANTS, copy_solutions
+from gradcheck_suite.exercise.load import load_exercise
+from gradcheck_suite.grading.options import RunOptions
+from gradcheck_suite.grading.runner import grade_submission
+from gradcheck_suite.report import formats
 
 GRADESCOPE_VISIBILITY = {"visible", "hidden", "after_due_date", "after_published"}
 GRADESCOPE_FORMATS = {"text", "html", "simple_format", "md", "ansi"}
@@ -73,7 +73,7 @@ def test_partial_credit_follows_the_weights(tmp_path):
 
 def test_gradescope_report_follows_the_specification_and_the_book(tmp_path):
     book = _book(tmp_path, VARIANTS / "relu" / "bug_ignores_grad_output.py")
-    report = outputs.gradescope(book, execution_time=1.5)
+    report = formats.gradescope(book, execution_time=1.5)
     validate_gradescope(report)
     assert report["score"] == pytest.approx(book.score) and report["max_score"] == book.max_score
     relu_tests = [t for t in report["tests"] if t["tags"][0] == "relu"]
@@ -87,17 +87,17 @@ def test_gradescope_report_follows_the_specification_and_the_book(tmp_path):
 
 def test_hidden_checks_never_show_their_message(tmp_path):
     book = _book(tmp_path, VARIANTS / "relu" / "bug_ignores_grad_output.py", hidden=("backward",))
-    for text in (json.dumps(outputs.gradescope(book, 1.0)), outputs.junit_xml(book), outputs.markdown(book)):
+    for text in (json.dumps(formats.gradescope(book, 1.0)), formats.junit_xml(book), formats.markdown(book)):
         assert "differs from torch.autograd" not in text  # the backward check's message, with its values
-        assert outputs.HIDDEN_MESSAGE in text
-    assert "1 hidden check also counts toward the score" in outputs.summary_sentence(book)
+        assert formats.HIDDEN_MESSAGE in text
+    assert "1 hidden check also counts toward the score" in formats.summary_sentence(book)
     solved = _book(tmp_path / "solved", SOLUTIONS / "relu" / "relu.py", hidden=("backward",))
-    assert "All public checks passed; 1 hidden check" in outputs.summary_sentence(solved)
+    assert "All public checks passed; 1 hidden check" in formats.summary_sentence(solved)
 
 
 def test_junit_xml_parses_and_carries_the_points(tmp_path):
     book = _book(tmp_path, VARIANTS / "relu" / "bug_ignores_grad_output.py")
-    root = ET.fromstring(outputs.junit_xml(book, 2.0))
+    root = ET.fromstring(formats.junit_xml(book, 2.0))
     assert root.tag == "testsuites"
     suites = {s.get("name"): s for s in root.findall("testsuite")}
     relu = suites["relu"]
@@ -115,7 +115,7 @@ def test_junit_xml_reads_with_a_junit_reader(tmp_path):
 
     book = _book(tmp_path, VARIANTS / "relu" / "bug_ignores_grad_output.py")
     path = tmp_path / "j.xml"
-    path.write_text(outputs.junit_xml(book, 2.0))
+    path.write_text(formats.junit_xml(book, 2.0))
     report = JUnitXml.fromfile(str(path))
     suites = {suite.name: suite for suite in report}
     assert set(suites) == {"linear", "relu"}
@@ -129,7 +129,7 @@ def test_junit_xml_reads_with_a_junit_reader(tmp_path):
 
 def test_markdown_lists_each_exercise_and_what_failed(tmp_path):
     book = _book(tmp_path, VARIANTS / "relu" / "bug_ignores_grad_output.py")
-    text = outputs.markdown(book)
+    text = formats.markdown(book)
     relu = book.exercises["relu"]
     assert f"| relu | ❌ failed | {relu.score:g} / 10 |" in text
     assert "| linear | ✅ passed | 10 / 10 |" in text

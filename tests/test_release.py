@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from gradcheck_suite.cli import main
-from gradcheck_suite.config import load_exercise
-from gradcheck_suite.release import MarkerError, find_regions, rewrite_modeline, stub_source
-from gradcheck_suite.runner import grade_submission
-
 from conftest import EXERCISES, SOLUTIONS
+from gradcheck_suite.cli import main
+from gradcheck_suite.exercise.load import load_exercise
+from gradcheck_suite.grading.runner import grade_submission
+from gradcheck_suite.instructor.release import MarkerError, find_regions, rewrite_modeline, stub_source
 
 TRIALS = ["--trials", "3"]
 MARKER = re.compile(r"^\s*# (BEGIN|END) SOLUTION")

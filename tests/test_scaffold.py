@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from gradcheck_suite.cli import main
-from gradcheck_suite.config import STYLES, load_exercise
-from gradcheck_suite.scaffold import REPO_ROOT, reference_parameters, schema_modeline
+from gradcheck_suite.exercise.load import load_exercise
+from gradcheck_suite.exercise.schema import STYLES
+from gradcheck_suite.instructor.scaffold import REPO_ROOT, reference_parameters, schema_modeline
 
 # reference -> the inputs guessed for it: (name, shape)
 REFERENCES = {

@@ -1,5 +1,5 @@
 """One source of truth for exercise files: the validator, the published JSON Schema and the
-field reference all come from gradcheck_suite/schema.py, and a malformed course gets exactly one
+field reference all come from gradcheck_suite/exercise/schema.py, and a malformed course gets exactly one
 precise message per problem."""
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from gradcheck_suite import field_reference, schema
-from gradcheck_suite.cli import main
-from gradcheck_suite.config import ExerciseLimits, FiniteDifferences, load_exercise
-from gradcheck_suite.errors import ConfigError
-from gradcheck_suite.yaml_source import load_yaml
-
 from conftest import EXERCISES, REPO_ROOT
+from gradcheck_suite.cli import main
+from gradcheck_suite.errors import ConfigError
+from gradcheck_suite.exercise import schema
+from gradcheck_suite.exercise.load import load_exercise
+from gradcheck_suite.exercise.model import ExerciseLimits, FiniteDifferences
+from gradcheck_suite.exercise.yaml_source import load_yaml
+from gradcheck_suite.instructor import field_docs
 
 BROKEN = Path(__file__).parent / "broken_configs"
 DOCS = REPO_ROOT / "docs"
@@ -180,8 +181,8 @@ def test_the_course_schema_accepts_course_defaults(tmp_path):
 
 def test_the_published_files_are_the_generated_ones():
     """docs/schema/*.json and docs/reference.md are regenerated with
-    `python -m gradcheck_suite.field_reference docs` after a field changes."""
-    for relative, text in field_reference.published_files().items():
+    `python -m gradcheck_suite.instructor.field_docs docs` after a field changes."""
+    for relative, text in field_docs.published_files().items():
         assert (DOCS / relative).read_text(encoding="utf-8") == text, f"docs/{relative} is stale"
 
 

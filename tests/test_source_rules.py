@@ -7,12 +7,13 @@ import textwrap
 import pytest
 import torch
 
-from gradcheck_suite.config import load_exercise
-from gradcheck_suite.runner import RunOptions, prepare, run_check
-from gradcheck_suite.source_rules import scan_source
-from gradcheck_suite.student import ProtocolViolation, StudentOp
-
 from conftest import SOLUTIONS, VARIANTS, exercise_yaml, parse_label
+from gradcheck_suite.exercise.load import load_exercise
+from gradcheck_suite.grading.options import RunOptions
+from gradcheck_suite.grading.runner import prepare, run_check
+from gradcheck_suite.student.failures import ProtocolViolation
+from gradcheck_suite.student.op import StudentOp
+from gradcheck_suite.student.source_rules import scan_source
 
 SOFTMAX = ("torch.nn.functional.softmax",)
 

@@ -12,15 +12,16 @@ import pytest
 import torch
 import yaml
 
-from gradcheck_suite.checks import CheckFailure, compare_forward
-from gradcheck_suite.config import load_exercise
-from gradcheck_suite.runner import RunOptions, prepare, run_check
-from gradcheck_suite.sandbox.staging import Submission
-from gradcheck_suite.sandbox.supervisor import Limits, Sandbox
-from gradcheck_suite.source_rules import scan_source
-from gradcheck_suite.student import ProtocolViolation
-
 from conftest import SOLUTIONS, VARIANTS, exercise_yaml, grade, submit
+from gradcheck_suite.checks.forward import compare_forward
+from gradcheck_suite.checks.verdicts import CheckFailure
+from gradcheck_suite.exercise.load import load_exercise
+from gradcheck_suite.grading.options import RunOptions
+from gradcheck_suite.grading.runner import prepare, run_check
+from gradcheck_suite.sandbox.staging import Submission
+from gradcheck_suite.sandbox.supervisor import Sandbox, WorkerLimits
+from gradcheck_suite.student.failures import ProtocolViolation
+from gradcheck_suite.student.source_rules import scan_source
 
 OPTIONS = RunOptions(trials=8)
 
@@ -201,7 +202,7 @@ def test_a_backward_that_returns_no_array_is_told_what_to_return(backward_body, 
     exercise = _relu_numpy_op(tmp_path, "return np.maximum(x, 0), x", backward_body)
     run = exercise.op.forward([X])
     with pytest.raises(ProtocolViolation) as raised:
-        exercise.op.backward(run, torch.ones_like(X))
+        exercise.op.backward(run, [torch.ones_like(X)])
     assert str(raised.value).startswith(expected), raised.value
 
 
@@ -221,20 +222,20 @@ def test_arrays_share_memory_with_the_tensors_so_in_place_changes_are_seen(tmp_p
     run = exercise.op.forward([X])
     assert run.output.dtype == torch.float64 and torch.equal(run.output, X.clamp(min=0))
     with pytest.raises(ProtocolViolation, match=r"relu_backward modified 'grad_output' \(its values changed\) in place"):
-        exercise.op.backward(run, torch.ones_like(X))
+        exercise.op.backward(run, [torch.ones_like(X)])
 
 
 def test_numpy_scalars_from_a_0_d_input_come_back_as_0_d_tensors(tmp_path):
     exercise = _relu_numpy_op(tmp_path, "return np.maximum(x, 0), x")
     x = torch.tensor(1.5, dtype=torch.float32)
     run = exercise.op.forward([x])
-    (grad,) = exercise.op.backward(run, torch.tensor(0.25, dtype=torch.float32))
+    (grad,) = exercise.op.backward(run, [torch.tensor(0.25, dtype=torch.float32)])
     assert (run.output.shape, run.output.dtype, float(run.output.detach())) == ((), torch.float32, 1.5)
     assert (grad.shape, grad.dtype, float(grad)) == ((), torch.float32, 0.25)
 
 
 def test_an_exercise_the_numpy_style_cannot_run_is_an_error_of_the_exercise(tmp_path):
-    from gradcheck_suite.config import with_overrides
+    from gradcheck_suite.exercise.load import with_overrides
 
     spec = with_overrides(load_exercise(exercise_yaml("relu_numpy")), "bfloat16")
     exercise = prepare(spec, SOLUTIONS)
@@ -300,7 +301,7 @@ SANDBOXED = [("affine", SOLUTIONS / "affine" / "affine.py"), ("affine", VARIANTS
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux")
 def test_the_function_styles_grade_the_same_isolated_as_in_process(tmp_path):
-    box = Sandbox(Limits(time_seconds=30))
+    box = Sandbox(WorkerLimits(time_seconds=30))
     compared = RunOptions(trials=4)
     try:
         for index, (name, source) in enumerate(SANDBOXED):

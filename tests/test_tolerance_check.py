@@ -8,13 +8,14 @@ import shutil
 
 import torch
 
-from gradcheck_suite.cli import main
-from gradcheck_suite.config import load_exercise
-from gradcheck_suite.runner import RunOptions, prepare, run_check
-from gradcheck_suite.tolerance_check import Margin, find_solution, margin
-from gradcheck_suite.tolerances import compare
-
 from conftest import EXERCISES, SOLUTIONS
+from gradcheck_suite.checks.verdicts import CheckFailure
+from gradcheck_suite.cli import main
+from gradcheck_suite.exercise.load import load_exercise
+from gradcheck_suite.grading.options import RunOptions
+from gradcheck_suite.grading.runner import prepare, run_check
+from gradcheck_suite.instructor.sweep import Margin, find_solution, margin
+from gradcheck_suite.numerics.tolerances import Mismatch, compare
 
 
 def test_a_correct_solution_never_fails_in_either_dtype(tmp_path, capsys):
@@ -77,13 +78,14 @@ def test_misuse_exits_2(tmp_path, capsys):
     assert main(["check-tolerances", str(EXERCISES / "relu"), "--solutions", str(SOLUTIONS), "--trials", "0"]) == 2
 
 
-def test_margin_reads_the_worst_element_of_a_failure():
-    reported = compare(torch.tensor([1.0, 1.5]), torch.tensor([1.0, 1.0]), rtol=0.0, atol=0.1).describe()
-    assert margin(f"gradient for 'x' (2,) differs: {reported}") == Margin.of(0.5, 0.1)
-    two = ("gradient for 'x' ...: (abs err 0.2, rel err 1, allowed 0.1)\n"
-           "gradient for 'w' ...: (abs err 0.9, rel err 1, allowed 0.1)")
-    assert margin(two).error == 0.9
-    direction = "u.J.d from central differences is 1.5 but your backward gives 1.2 (allowed 0.1)"
-    assert math.isclose(margin(direction).ratio, 3.0)
-    assert margin("3 of 4 elements are NaN; first at [0]: expected 1, got nan").describe() == "a NaN or infinite value"
-    assert margin("gradient for 'x' has shape (2,), expected (3,)") is None
+def test_margin_reads_the_data_of_the_failed_comparisons():
+    """The margin comes from the Mismatch objects a failure carries, never from its text."""
+    small = compare(torch.tensor([1.0, 1.5]), torch.tensor([1.0, 1.0]), rtol=0.0, atol=0.1)
+    large = compare(torch.tensor([0.0, 2.0], dtype=torch.float64), torch.tensor([0.0, 1.1], dtype=torch.float64), rtol=0.0, atol=0.1)
+    assert margin(CheckFailure("reworded: the text is not read", mismatches=[small])) == Margin.of(0.5, 0.1)
+    assert math.isclose(margin(CheckFailure("two inputs", mismatches=[small, large])).error, 0.9)
+    along = Mismatch.of_values(1, 2, (0,), expected=1.5, actual=1.2, allowed=0.1)
+    assert math.isclose(margin(CheckFailure("a random direction", mismatches=[along])).ratio, 3.0)
+    nan = compare(torch.tensor([float("nan")]), torch.tensor([1.0]), rtol=0.0, atol=0.1)
+    assert margin(CheckFailure("not finite", mismatches=[nan])).describe() == "a NaN or infinite value"
+    assert margin(CheckFailure("gradient for 'x' has shape (2,), expected (3,)")) is None

@@ -10,13 +10,21 @@ import re
 
 import pytest
 
-from gradcheck_suite.config import CHECK_NAMES
-from gradcheck_suite.runner import RunOptions, prepare, run_check
-
 from conftest import (
-    EXERCISES, REPORT_WORDING, SOLUTIONS, VARIANTS, describe_results, example_replay_command, exercise_names,
-    exercise_result, exercise_yaml, parse_label,
+    EXERCISES,
+    REPORT_WORDING,
+    SOLUTIONS,
+    VARIANTS,
+    describe_results,
+    example_replay_command,
+    exercise_names,
+    exercise_result,
+    exercise_yaml,
+    parse_label,
 )
+from gradcheck_suite.exercise.schema import CHECK_NAMES
+from gradcheck_suite.grading.options import RunOptions
+from gradcheck_suite.grading.runner import prepare, run_check
 
 VARIANT_FILES = sorted(VARIANTS.glob("*/*.py"))
 SOLUTION_FILES = sorted(SOLUTIONS.glob("*/*.py"))

@@ -23,11 +23,13 @@ from typing import Sequence
 
 import torch
 
-from ..errors import StudentCodeError
-from ..finite_differences import BatchedForward
-from ..student import ForwardRun, ProtocolViolation, StudentCallError
-from ..styles import Style
-from . import wire
+from ..errors import IsolationUnavailable, StudentCodeError
+from ..numerics.central_differences import BatchedForward
+from ..sandbox import wire
+from ..student.failures import ProtocolViolation, StudentCallError
+from ..student.op import ForwardRun
+from ..student.styles import Style
+from ..vocabulary import Status
 from .processes import describe_status
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
@@ -36,7 +38,7 @@ START_SECONDS = 120.0  # the zygote imports torch once per session
 
 
 @dataclass(frozen=True)
-class Limits:
+class WorkerLimits:
     """Per exercise. Wall clock and CPU time cover every check of the exercise together."""
 
     time_seconds: float = 60.0
@@ -58,8 +60,6 @@ class WorkerFailure(BaseException):
         self.message = message
 
 
-class IsolationUnavailable(Exception):
-    """This machine cannot run workers (not Linux, or the zygote would not start)."""
 
 
 def scrubbed_environment() -> dict[str, str]:
@@ -71,11 +71,11 @@ def scrubbed_environment() -> dict[str, str]:
 class Sandbox:
     """Workers for one grading session."""
 
-    def __init__(self, limits: Limits | None = None, user: str | None = None, namespaces: bool = True):
+    def __init__(self, limits: WorkerLimits | None = None, user: str | None = None, namespaces: bool = True):
         """`limits`: the session's; when given, its time limit overrides each exercise's own."""
         if not sys.platform.startswith("linux"):
             raise IsolationUnavailable("autograder isolation needs Linux (fork, resource limits, /proc)")
-        self.limits = limits or Limits()
+        self.limits = limits or WorkerLimits()
         self.time_limit_given = limits is not None
         self.user = _user(user) if user else None
         self.namespaces = namespaces
@@ -179,7 +179,7 @@ class Sandbox:
 
     # ------------------------------------------------------------------ workers
     def worker(self, exercise: str, file_name: str, contents: bytes, student: Style | str, input_names: Sequence[str],
-               differentiable: Sequence[bool], device: str, limits: Limits | None = None,
+               differentiable: Sequence[bool], device: str, limits: WorkerLimits | None = None,
                forbid: Sequence[str] = ()) -> "Worker":
         """`student`: the exercise's style (styles.Style), or the class name of an autograd.Function."""
         self._count += 1
@@ -223,7 +223,7 @@ class Worker:
 
     def __init__(self, sandbox: Sandbox, key: str, exercise: str, file_name: str, contents: bytes,
                  style: Style, input_names: list[str], differentiable: list[bool], device: str,
-                 limits: Limits, forbid: list[str]):
+                 limits: WorkerLimits, forbid: list[str]):
         self.forbid = forbid
         self.notes: list[str] = []  # reported by the worker: reasons to flag the submission for review
         self.sandbox = sandbox
@@ -307,7 +307,7 @@ class Worker:
         if self.deadline is None:
             self.deadline = time.monotonic() + self.limits.time_seconds
         if self._remaining() <= 0:
-            raise WorkerFailure("timeout", self._timeout_message())
+            raise WorkerFailure(Status.TIMEOUT, self._timeout_message())
         if self.pid is None:
             self._start()
 
@@ -321,14 +321,14 @@ class Worker:
             reply = self.reader.read(self.deadline)
         except wire.Timeout:
             self.close()
-            raise WorkerFailure("timeout", self._timeout_message()) from None
+            raise WorkerFailure(Status.TIMEOUT, self._timeout_message()) from None
         except wire.WireError as exc:
             pid = self.pid
             status = self.sandbox.exit_status(pid) if isinstance(exc, wire.ChannelClosed) else None
             self.close()
             reason = describe_status(status, asdict(self.limits)) if isinstance(exc, wire.ChannelClosed) \
                 else f"it sent a malformed reply ({exc})"
-            raise WorkerFailure("crashed", f"the student's code crashed the worker process: {reason}"
+            raise WorkerFailure(Status.CRASHED, f"the student's code crashed the worker process: {reason}"
                                 + self.output_text()) from None
         if not isinstance(reply, dict):
             raise ProtocolViolation("the worker sent a reply that is not a mapping")
@@ -397,8 +397,10 @@ class RemoteOp:
     def __init__(self, worker: Worker):
         self.worker = worker
         self.name = worker.name
-        self.phase = worker.style.phase
         self.input_names = worker.input_names
+
+    def phase(self, method: str) -> str:
+        return self.worker.style.phase(method)
 
     @property
     def notes(self) -> list[str]:
@@ -412,9 +414,11 @@ class RemoteOp:
         reply = self.worker.call({"op": "forward", "inputs": [t.detach() for t in inputs],
                                   "strided": [not t.is_contiguous() for t in inputs]})
         output = _tensor(reply.get("output"), self.phase("forward"))
-        return ForwardRun(list(inputs), output, RemoteRun(int(reply.get("run", -1))), {})
+        return ForwardRun(list(inputs), (output,), RemoteRun(int(reply.get("run", -1))), {})
 
-    def backward(self, run: ForwardRun, grad_output: torch.Tensor) -> list[torch.Tensor | None]:
+    def backward(self, run: ForwardRun, grad_outputs: Sequence[torch.Tensor]) -> list[torch.Tensor | None]:
+        (grad_output,) = grad_outputs  # one output
+        assert isinstance(run.node, RemoteRun)
         reply = self.worker.call({"op": "backward", "run": run.node.run_id, "grad_output": grad_output.detach()})
         return _tensors(reply.get("grads"), self.phase("backward"), len(self.input_names))
 

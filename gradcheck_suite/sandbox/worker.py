@@ -17,9 +17,11 @@ from pathlib import Path
 import torch
 
 from ..errors import StudentCodeError
-from ..student import ProtocolViolation, StudentCallError, StudentOp, non_contiguous_copy
-from ..styles import Style, load_student
-from . import wire
+from ..sandbox import wire
+from ..student.failures import ProtocolViolation, StudentCallError
+from ..student.loading import load_student
+from ..student.op import StudentOp, non_contiguous_copy
+from ..student.styles import Style
 
 MAX_RUNS = 8  # forward runs kept for later backward calls
 # The student's method behind each request, for messages ("Linear.forward", "affine_forward").
@@ -55,7 +57,7 @@ class Session:
             run = self.runs.get(request["run"])
             if run is None:
                 raise ProtocolViolation("backward was asked for a forward run the worker no longer has")
-            return {"grads": self.op.backward(run, request["grad_output"])}
+            return {"grads": self.op.backward(run, [request["grad_output"]])}
         if kind == "forward_batch":
             layout = [(index, torch.Size(shape)) for index, shape in request["layout"]]
             batched = self.op.batched_forward(request["fixed"], layout)

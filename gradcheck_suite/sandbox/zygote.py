@@ -26,8 +26,8 @@ if __name__ == "__main__":  # run as a script under -I: the package is found fro
 
 import torch  # noqa: E402 - after the path is set
 
-from gradcheck_suite.guards import OpTrace  # noqa: E402
 from gradcheck_suite.sandbox import confinement, processes, worker  # noqa: E402
+from gradcheck_suite.student.guards import OpTrace  # noqa: E402
 
 POLL_SECONDS = 0.05
 

@@ -1,0 +1,151 @@
+"""The backward check: each gradient against torch.autograd on the reference, element by element, with
+its shape, dtype and device; the student's gradients as the other checks use them."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Callable, Sequence
+
+import torch
+
+from ..exercise.model import ExerciseSpec, InputSpec
+from ..inputs.tensors import make_inputs, upstream_gradient
+from ..inputs.trial import Trial
+from ..numerics import diagnoses
+from ..numerics import reference_eval as reference
+from ..numerics.tolerances import Closeness, resolve, rounding_allowance, shape_text
+from .subject import ExerciseUnderTest, call_student, dtype_name, indexed_differentiable, on_device
+from .verdicts import CheckFailure
+
+
+def structure_problem(spec_input: InputSpec, grad, like: torch.Tensor, expected_dtype: torch.dtype,
+                      explain: Callable[[torch.Tensor], list[str]] | None = None) -> str | None:
+    """Missing gradient, wrong shape, dtype or device: the problems that come before values.
+    `explain(grad)`: the likely causes of a wrong shape, found with the reference's gradient;
+    without it, only what the shapes alone show."""
+    name = spec_input.name
+    if grad is None:
+        return f"missing gradient for '{name}': backward returned None, but '{name}' is differentiable"
+    if grad.shape != like.shape:
+        hint = ""
+        if grad.dim() > like.dim() or (grad.dim() == like.dim() and grad.numel() > like.numel()):
+            hint = " (a broadcast or batch dimension not summed over?)"
+        causes = explain(grad) if explain is not None else [diagnoses.transposed_shape(grad, like)]
+        return (f"gradient for '{name}' has shape {shape_text(grad)}, expected {shape_text(like)}, the shape of "
+                f"{name}{hint}" + cause_lines(causes))
+    if grad.dtype != expected_dtype:
+        return f"gradient for '{name}' has dtype {dtype_name(grad.dtype)}, expected {dtype_name(expected_dtype)}, the dtype of {name}"
+    if grad.device.type != like.device.type:
+        return f"gradient for '{name}' is on {grad.device}, expected {like.device}, where {name} is"
+    return None
+
+
+def cause_lines(causes: Sequence[str | None]) -> str:
+    """The lines that follow a gradient's report, one per diagnosis found (diagnoses.py)."""
+    return "".join(f"\n  likely cause: {cause}" for cause in causes if cause)
+
+
+class ReferenceGradients:
+    """The reference's side of one backward trial: its gradients for the grader's upstream
+    gradient, the tolerance each of the student's is held to, and the likely causes of a wrong
+    one. Each part is computed when first asked for (positions count differentiable inputs)."""
+
+    def __init__(self, spec: ExerciseSpec, inputs: Sequence[torch.Tensor], upstream: torch.Tensor,
+                 traced: reference.Traced | None = None):
+        self.spec, self.inputs, self.upstream = spec, inputs, upstream
+        self._traced = traced
+
+    @cached_property
+    def exact_inputs(self) -> list[torch.Tensor]:
+        return [reference.as_reference_dtype(t) for t in self.inputs]
+
+    @cached_property
+    def expected(self) -> list[torch.Tensor]:
+        return self._vjp(self.upstream.double(), self._traced)
+
+    @cached_property
+    def all_ones(self) -> list[torch.Tensor]:
+        """The gradients for an all-ones upstream gradient: what code that ignores it returns."""
+        return self._vjp(torch.ones_like(self.upstream, dtype=torch.float64))
+
+    def _vjp(self, grad_output: torch.Tensor, traced: reference.Traced | None = None) -> list[torch.Tensor]:
+        # A fresh trace unless given one: Traced.vjp frees the graph it runs through.
+        return (traced or reference.Traced(self.spec, self.exact_inputs)).vjp(grad_output)
+
+    @cached_property
+    def _low_precision(self) -> list[torch.Tensor | None]:
+        low = reference.low_precision(self.spec, reference.vjp, self.inputs, self.upstream)
+        return low[1] if low is not None else [None] * len(self.expected)
+
+    def closeness(self, position: int, spec_input: InputSpec, dtype: torch.dtype) -> Closeness:
+        rtol, atol = resolve(dtype, self.spec.tolerance, spec_input.tolerance)
+        low, expected = self._low_precision[position], self.expected[position]
+        return Closeness(rtol, atol, rounding_allowance(low, expected) if low is not None else 0.0)
+
+    def likely_causes(self, position: int, spec_input: InputSpec, tol: Closeness, grad: torch.Tensor) -> list[str]:
+        return diagnoses.diagnose(grad, self.expected[position], tol, self.all_ones[position],
+                                  diagnoses.dimension_sizes(self.spec.inputs, self.inputs), f"'{spec_input.name}'")
+
+    def explainer(self, position: int, spec_input: InputSpec,
+                  dtype: torch.dtype) -> Callable[[torch.Tensor], list[str]]:
+        """likely_causes() of a gradient, its tolerance (and the reference's gradients) worked out
+        only when it is called: on failure."""
+        def explain(grad: torch.Tensor) -> list[str]:
+            return self.likely_causes(position, spec_input, self.closeness(position, spec_input, dtype), grad)
+        return explain
+
+
+def student_gradients(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], seed: int, check_output_shape: bool = True,
+                      expected_shape: torch.Size | None = None, diagnose: bool = False):
+    """The student's forward and raw gradients for a seeded upstream gradient, after checking the
+    output's shape (against `expected_shape`, or the reference's) and the gradients' structure.
+    With `diagnose`, a gradient of the wrong shape is compared with the reference's to name the
+    likely cause."""
+    run = call_student(ex.op.forward, inputs)
+    if not check_output_shape:
+        expected_shape = run.output.shape
+    elif expected_shape is None:
+        expected_shape = reference.forward(ex.spec, [reference.as_reference_dtype(t) for t in inputs]).shape
+    if run.output.shape != expected_shape:
+        raise CheckFailure(f"forward returned shape {shape_text(run.output)}, expected "
+                           f"{shape_text(torch.empty(expected_shape))}; fix the forward before the backward can be checked")
+    upstream = upstream_gradient(run.output, seed)
+    grads = call_student(ex.op.backward, run, [upstream])
+    ref = ReferenceGradients(ex.spec, inputs, upstream) if diagnose else None
+    problems = []
+    for position, (index, spec_input) in enumerate(indexed_differentiable(ex.spec)):
+        like = inputs[index]
+        explain = ref.explainer(position, spec_input, like.dtype) if ref is not None else None
+        problem = structure_problem(spec_input, grads[index], like, like.dtype, explain)
+        if problem:
+            problems.append(problem)
+    if problems:
+        raise CheckFailure("\n".join(problems))
+    return run, upstream, grads
+
+
+def compare_backward(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], seed: int):
+    """The student's gradients against torch.autograd on the reference. Returns the
+    student_gradients() result, for callers that check the same run further."""
+    spec = ex.spec
+    traced = reference.Traced(spec, [reference.as_reference_dtype(t) for t in inputs])
+    computed = student_gradients(ex, inputs, seed, expected_shape=traced.output.shape, diagnose=True)
+    _, upstream, grads = computed
+    ref = ReferenceGradients(spec, inputs, upstream, traced)
+    problems, mismatches = [], []
+    for position, (index, spec_input) in enumerate(indexed_differentiable(spec)):
+        grad = grads[index]
+        tol = ref.closeness(position, spec_input, grad.dtype)
+        mismatch = tol.mismatch(grad, ref.expected[position])
+        if mismatch:
+            mismatches.append(mismatch)
+            problems.append(f"gradient for '{spec_input.name}' {shape_text(grad)} differs from torch.autograd on the "
+                            f"reference: {mismatch.describe()}"
+                            + cause_lines(ref.likely_causes(position, spec_input, tol, grad)))
+    if problems:
+        raise CheckFailure("\n".join(problems), mismatches=mismatches)
+    return computed
+
+
+def check_backward(ex: ExerciseUnderTest, trial: Trial) -> None:
+    compare_backward(ex, on_device(ex, make_inputs(ex.spec, trial)), trial.values_seed)

@@ -1,0 +1,60 @@
+"""The backward_properties check: linear in grad_output, zero in gives zero out, repeatable."""
+
+from __future__ import annotations
+
+import torch
+
+from ..inputs.tensors import make_inputs, upstream_gradient
+from ..inputs.trial import Trial
+from ..numerics.tolerances import Mismatch, compare, resolve
+from ..student.op import non_contiguous_copy
+from .backward import student_gradients
+from .subject import ExerciseUnderTest, call_student, on_device
+from .verdicts import CheckFailure
+
+
+def check_backward_properties(ex: ExerciseUnderTest, trial: Trial) -> None:
+    """What gradcheck checks beyond values: linear in grad_output, zero in -> zero out, repeatable,
+    and the same answers for non-contiguous inputs."""
+    spec = ex.spec
+    inputs = on_device(ex, make_inputs(spec, trial))
+    run, upstream, grads = student_gradients(ex, inputs, trial.values_seed)
+    differentiable = [(i, s) for i, s in enumerate(spec.inputs) if s.differentiable]
+    other = upstream_gradient(run.output, trial.values_seed, stream=20_011)
+    a, b = 0.75, -1.5
+
+    def again(grad_output):
+        return call_student(ex.op.backward, run, [grad_output])
+
+    def first_difference(actual, expected, scale=1.0) -> tuple[str, Mismatch] | tuple[None, None]:
+        for index, spec_input in differentiable:
+            rtol, atol = resolve(grads[index].dtype, spec.tolerance, spec_input.tolerance)
+            mismatch = compare(actual[index], expected[index], rtol, atol * scale)
+            if mismatch:
+                return f"gradient for '{spec_input.name}': {mismatch.describe()}", mismatch
+        return None, None
+
+    repeat = again(upstream)
+    problem, mismatch = first_difference(repeat, grads)
+    if problem:
+        raise CheckFailure("backward gives a different answer when called twice with the same grad_output "
+                           f"(does it change state it saved?): {problem}", mismatches=[mismatch])
+    zero = again(torch.zeros_like(upstream))
+    for index, spec_input in differentiable:
+        if zero[index] is not None and bool((zero[index] != 0).any()):
+            raise CheckFailure(f"a zero grad_output must give zero gradients, but the gradient for "
+                               f"'{spec_input.name}' is not zero (is something added instead of multiplied?)")
+    combined = again(a * upstream + b * other)
+    separate = again(other)
+    expected = [None if g is None else a * g + b * s for g, s in zip(grads, separate)]
+    problem, mismatch = first_difference(combined, expected, scale=4.0)
+    if problem:
+        raise CheckFailure("backward is not linear in grad_output: backward(a*u + b*v) differs from "
+                           f"a*backward(u) + b*backward(v): {problem}", mismatches=[mismatch])
+    if spec.non_contiguous:
+        strided = [non_contiguous_copy(t) for t in inputs]
+        _, _, strided_grads = student_gradients(ex, strided, trial.values_seed)
+        problem, mismatch = first_difference(strided_grads, grads, scale=4.0)
+        if problem:
+            raise CheckFailure("backward gives different gradients when the inputs are non-contiguous "
+                               f"(strided views): {problem}", mismatches=[mismatch])

@@ -1,0 +1,25 @@
+"""The edge-case check: literal inputs from the YAML give finite results that match the reference."""
+
+from __future__ import annotations
+
+from ..inputs.tensors import edge_case_inputs
+from .backward import compare_backward
+from .forward import compare_forward
+from .subject import ExerciseUnderTest, on_device
+from .verdicts import CheckFailure
+
+
+def check_edge_cases(ex: ExerciseUnderTest) -> None:
+    for case in ex.spec.edge_cases:
+        inputs = on_device(ex, edge_case_inputs(ex.spec, case))
+        context = f"edge case '{case.name}': "
+        try:
+            compare_forward(ex, inputs)
+        except CheckFailure as failure:
+            failure.message = context + failure.message
+            raise
+        try:
+            compare_backward(ex, inputs, ex.spec.seed)
+        except CheckFailure as failure:
+            failure.message = context + "backward: " + failure.message
+            raise

@@ -1,0 +1,61 @@
+"""ExerciseUnderTest (a spec and the student's loaded op) and the one way checks call student code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from ..exercise.model import ExerciseSpec, InputSpec
+from ..student.failures import ProtocolViolation, StudentCallError, located
+from ..student.op import StudentOpLike
+from ..vocabulary import Status
+from .verdicts import CheckFailure
+
+
+@dataclass
+class ExerciseUnderTest:
+    """An exercise ready to grade: its spec and the student's op (or why it could not be loaded)."""
+
+    spec: ExerciseSpec
+    student_path: Path
+    op: StudentOpLike | None = None  # StudentOp in this process, or sandbox.RemoteOp in a worker
+    load_error: str | None = None
+    load_status: Status = Status.ERROR  # or CRASHED / TIMEOUT when a worker died loading the file
+    rule_failure: str | None = None  # forbidden calls found in the source: every check fails
+    review: str | None = None  # constructs that flag the submission for review
+    close: Callable[[], None] = lambda: None  # stops the worker, in autograder mode
+
+    @property
+    def device(self) -> torch.device:
+        return torch.device(self.spec.device)
+
+
+def call_student(function: Callable, *args):
+    """Call into student code, turning its errors into verdicts."""
+    try:
+        return function(*args)
+    except StudentCallError as exc:
+        raise CheckFailure(exc.describe(), status=Status.ERROR, not_implemented=exc.not_implemented) from None
+    except ProtocolViolation as exc:
+        raise CheckFailure(str(exc)) from None
+
+
+def student_raised(ex: ExerciseUnderTest, method: str, exc: BaseException) -> CheckFailure:
+    """The verdict for an exception from the student's code reached outside call_student."""
+    return CheckFailure(StudentCallError(f"{ex.op.name}.{method}", exc, located(exc, ex.student_path)).describe(),
+                        status=Status.ERROR, not_implemented=isinstance(exc, NotImplementedError))
+
+
+def on_device(ex: ExerciseUnderTest, tensors: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+    return [t.to(ex.device) for t in tensors.values()]
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).replace("torch.", "")
+
+
+def indexed_differentiable(spec: ExerciseSpec) -> list[tuple[int, InputSpec]]:
+    return [(i, s) for i, s in enumerate(spec.inputs) if s.differentiable]

@@ -1,0 +1,121 @@
+"""The exercise model: frozen dataclasses an exercise.yaml becomes (ExerciseSpec and its parts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+FLOAT_DTYPES = {
+    "float64": torch.float64,
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+}
+INT_DTYPES = {"int64": torch.int64, "int32": torch.int32}
+DTYPES = {**FLOAT_DTYPES, **INT_DTYPES}
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float | None = None
+    atol: float | None = None
+
+
+@dataclass(frozen=True)
+class Domain:
+    kind: str = "real"
+    scale: float = 1.0
+    low: float | None = None
+    high: float | None = None
+    avoid: tuple[float, ...] = ()
+    margin: float = 1e-2
+    distinct: bool = False
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    shape: tuple[str | int, ...]
+    dtype: torch.dtype
+    domain: Domain
+    differentiable: bool
+    tolerance: Tolerance
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class EdgeCase:
+    name: str
+    inputs: dict[str, Any]
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class FiniteDifferences:
+    mode: str = "auto"
+    max_full: int = 128
+    directions: int = 2
+    tolerance: Tolerance = Tolerance()
+
+
+@dataclass(frozen=True)
+class ExerciseLimits:
+    """Per exercise, for all its checks together, in autograder mode (--isolate)."""
+
+    time_seconds: float = 60.0
+    cpu_seconds: float | None = None  # defaults to the wall-clock limit
+    memory_mb: int = 4096
+    output_kb: int = 1024
+
+
+@dataclass(frozen=True)
+class Reference:
+    target: str
+    function: Callable
+    kwargs: dict
+
+
+@dataclass(frozen=True)
+class ExerciseSpec:
+    path: Path
+    name: str
+    title: str
+    points: float
+    student_file: str
+    student_class: str | None  # None for the functional and numpy styles
+    reference: Reference
+    inputs: tuple[InputSpec, ...]
+    dims: dict[str, tuple[int, int]]
+    batch_rank: tuple[int, int]
+    batch_size: tuple[int, int]
+    trials: int
+    seed: int
+    tolerance: Tolerance
+    hint: str
+    edge_cases: tuple[EdgeCase, ...]
+    device: str
+    finite_differences: FiniteDifferences
+    checks: tuple[str, ...]
+    non_contiguous: bool = False
+    forbid: tuple[str, ...] = ()
+    allow_imports: tuple[str, ...] = ()
+    limits: ExerciseLimits = ExerciseLimits()
+    weights: dict | None = None  # {check: weight}; None: all or nothing
+    visibility: str = "visible"
+    check_visibility: dict | None = None  # {check: visibility}
+    student_style: str = "autograd_function"
+    student_functions: tuple[str, str] = ("forward", "backward")  # functional and numpy styles
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+    @property
+    def differentiable_inputs(self) -> tuple[InputSpec, ...]:
+        return tuple(i for i in self.inputs if i.differentiable)
+
+    def input(self, name: str) -> InputSpec:
+        return next(i for i in self.inputs if i.name == name)

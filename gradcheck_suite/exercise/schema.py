@@ -1,0 +1,460 @@
+"""The one description of exercise.yaml and course.yaml: every field, its type, default and meaning.
+
+Three things are generated from it, so that they cannot disagree:
+- the checks of `config` (allowed keys with a "did you mean", types, ranges, defaults, and the
+  "expected ..." half of every message);
+- the published JSON Schema (`gradcheck-suite schema`, docs/schema/*.schema.json) that editors use
+  for completion and checking;
+- the field reference in docs/reference.md.
+
+What a JSON Schema cannot say (a dim used in a shape must be declared under dims, an integer input
+needs the integers domain...) stays in `config`, next to the code that builds the ExerciseSpec.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..vocabulary import CHECK_NAMES
+
+DOMAIN_KINDS = ("real", "positive", "unit_interval", "probabilities", "interval", "integers")
+FLOAT_DTYPE_NAMES = ("float64", "float32", "float16", "bfloat16")
+INT_DTYPE_NAMES = ("int64", "int32")
+FD_MODES = ("auto", "full", "projected", "adaptive")
+# How the student's file provides the operation: a torch.autograd.Function subclass, or
+# forward(*inputs) -> (out, cache) / backward(grad_out, cache) -> grads in torch or in NumPy.
+STYLES = ("autograd_function", "functional", "numpy")
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+DEVICES = ("cpu", "cuda")
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+DOTTED = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+QUALIFIED = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$"  # at least one dot: module.attribute
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+NO_DEFAULT = object()
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Node:
+    """One field's value: what it accepts, its default, and the words that describe it."""
+
+    description: str = ""
+    default: Any = NO_DEFAULT
+    example: Any = NO_DEFAULT
+    expected_text: str = ""  # overrides the phrase derived from the constraints
+
+    @property
+    def expected(self) -> str:
+        return self.expected_text or self._expected()
+
+    def _expected(self) -> str:
+        return "a value"
+
+    def accepts(self, value) -> bool:
+        return True
+
+    def json(self) -> dict:
+        out = self._json()
+        if self.description:
+            out["description"] = self.description
+        if self.default is not NO_DEFAULT:
+            out["default"] = self.default
+        if self.example is not NO_DEFAULT:
+            out["examples"] = [self.example]
+        return out
+
+    def _json(self) -> dict:
+        return {}
+
+    @property
+    def type_text(self) -> str:
+        return self._json().get("type", "any")
+
+
+@dataclass(frozen=True)
+class Text(Node):
+    enum: tuple[str, ...] = ()
+    pattern: str | None = None
+    suffix: str | None = None
+
+    def _expected(self) -> str:
+        if self.enum:
+            return f"one of {', '.join(self.enum)}"
+        return "a string"
+
+    def accepts(self, value) -> bool:
+        if not isinstance(value, str):
+            return False
+        if self.enum and value not in self.enum:
+            return False
+        if self.pattern and not re.match(self.pattern, value):
+            return False
+        return not self.suffix or value.endswith(self.suffix)
+
+    def _json(self) -> dict:
+        out: dict = {"type": "string"}
+        if self.enum:
+            out["enum"] = list(self.enum)
+        if self.pattern:
+            out["pattern"] = self.pattern
+        if self.suffix:
+            out["pattern"] = self.pattern or f"{re.escape(self.suffix)}$"
+        return out
+
+    @property
+    def type_text(self) -> str:
+        return "one of " + " · ".join(f"`{e}`" for e in self.enum) if self.enum else "string"
+
+
+@dataclass(frozen=True)
+class Number(Node):
+    minimum: float | None = None
+    exclusive: bool = False  # minimum itself excluded
+    integer: bool = False
+
+    def _expected(self) -> str:
+        kind = "an integer" if self.integer else "a number"
+        if self.minimum is None:
+            return kind if self.integer else "a finite number"
+        return f"{kind} {'>' if self.exclusive else '>='} {self.minimum:g}"
+
+    def accepts(self, value) -> bool:
+        if not (_is_integer(value) if self.integer else _is_number(value)):
+            return False
+        if self.minimum is None:
+            return True
+        return value > self.minimum if self.exclusive else value >= self.minimum
+
+    def _json(self) -> dict:
+        out: dict = {"type": "integer" if self.integer else "number"}
+        if self.minimum is not None:
+            out["exclusiveMinimum" if self.exclusive else "minimum"] = self.minimum
+        return out
+
+
+def Integer(**kwargs) -> Number:  # noqa: N802 - reads as a type in the tables below
+    return Number(integer=True, **kwargs)
+
+
+@dataclass(frozen=True)
+class Boolean(Node):
+    def _expected(self) -> str:
+        return "true or false"
+
+    def accepts(self, value) -> bool:
+        return isinstance(value, bool)
+
+    def _json(self) -> dict:
+        return {"type": "boolean"}
+
+
+@dataclass(frozen=True)
+class ListOf(Node):
+    item: Node = field(default_factory=Node)
+    min_items: int = 0
+
+    def accepts(self, value) -> bool:
+        return isinstance(value, list) and len(value) >= self.min_items and all(self.item.accepts(v) for v in value)
+
+    def _expected(self) -> str:
+        return f"a list of {self.item.expected}"
+
+    def _json(self) -> dict:
+        out: dict = {"type": "array", "items": self.item.json()}
+        if self.min_items:
+            out["minItems"] = self.min_items
+        return out
+
+    @property
+    def type_text(self) -> str:
+        return f"list of {self.item.type_text}"
+
+
+@dataclass(frozen=True)
+class Mapping(Node):
+    """Fixed keys (`fields`), or any keys (matching `keys`) with values of one kind (`values`)."""
+
+    fields: dict[str, Node] = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+    values: Node | None = None
+    keys: Text | None = None
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        return tuple(self.fields)
+
+    def _expected(self) -> str:
+        return "a mapping"
+
+    def accepts(self, value) -> bool:
+        return isinstance(value, dict)
+
+    def _json(self) -> dict:
+        out: dict = {"type": "object"}
+        if self.fields:
+            out["properties"] = {name: node.json() for name, node in self.fields.items()}
+            out["additionalProperties"] = False
+        if self.required:
+            out["required"] = list(self.required)
+        if self.values is not None:
+            out["additionalProperties"] = self.values.json()
+        if self.keys is not None:
+            out["propertyNames"] = self.keys.json()
+        return out
+
+    @property
+    def type_text(self) -> str:
+        return f"mapping of {self.values.type_text}" if self.values is not None else "mapping"
+
+
+@dataclass(frozen=True)
+class AnyOf(Node):
+    options: tuple[Node, ...] = ()
+
+    def accepts(self, value) -> bool:
+        return any(o.accepts(value) for o in self.options)
+
+    def _json(self) -> dict:
+        return {"anyOf": [o.json() for o in self.options]}
+
+    @property
+    def type_text(self) -> str:
+        return " or ".join(o.type_text for o in self.options)
+
+
+# ------------------------------------------------------------------------------------ the fields
+
+def _range(description: str, minimum: int, example) -> AnyOf:
+    return AnyOf(
+        description=description, example=example,
+        options=(Integer(minimum=minimum), ListOf(item=Integer(minimum=minimum), min_items=2)),
+        expected_text=f"[low, high] with integers {minimum} <= low <= high",
+    )
+
+
+def tolerance(description: str) -> Mapping:
+    return Mapping(
+        description=description, example={"rtol": 1e-5, "atol": 1e-8},
+        fields={
+            "rtol": Number(minimum=0, example=1e-5,
+                           description="Relative tolerance (|got - expected| <= atol + rtol*|expected|)."),
+            "atol": Number(minimum=0, example=1e-8, description="Absolute tolerance."),
+        },
+    )
+
+
+STUDENT = Mapping(
+    description="Where the student's code is and how it is written.",
+    example={"file": "linear.py", "class": "Linear"},
+    required=("file",),
+    fields={
+        "file": Text(description="The student's file, next to exercise.yaml (no folders).", suffix=".py",
+                     pattern=r"^[^/\\]+\.py$", expected_text="a file name ending in .py", example="linear.py"),
+        "style": Text(enum=STYLES, default=STYLES[0], description=(
+            "autograd_function: a torch.autograd.Function subclass (named by class). functional: "
+            "forward(*inputs) -> (out, cache) and backward(grad_out, cache) -> grads on tensors. numpy: the "
+            "same two functions on NumPy arrays.")),
+        "class": Text(pattern=IDENTIFIER, expected_text="a class name", example="Linear",
+                      description="The torch.autograd.Function subclass (autograd_function style only)."),
+        "forward": Text(pattern=IDENTIFIER, expected_text="a function name", default="forward",
+                        example="affine_forward", description="The forward function (functional and numpy styles)."),
+        "backward": Text(pattern=IDENTIFIER, expected_text="a function name", default="backward",
+                         example="affine_backward",
+                         description="The backward function (functional and numpy styles)."),
+    },
+)
+
+REFERENCE = AnyOf(
+    description=("The differentiable torch function the student's forward is compared with, as a dotted path, or a "
+                 "mapping with the function and keyword arguments."),
+    example="torch.sigmoid",
+    expected_text=("a dotted path to a differentiable torch function (e.g. torch.sigmoid) or a mapping with "
+                   "function and kwargs"),
+    options=(
+        Text(pattern=DOTTED),
+        Mapping(required=("function",), fields={
+            "function": Text(pattern=DOTTED, expected_text="a dotted path such as torch.sigmoid",
+                             example="torch.nn.functional.softmax",
+                             description="Dotted path of the reference function."),
+            "kwargs": Mapping(description="Keyword arguments passed to the reference on every call.",
+                              example={"dim": -1}),
+        }),
+    ),
+)
+
+DOMAIN_FIELDS = Mapping(
+    description="Where the input's values are drawn from.",
+    example={"kind": "real", "avoid": [0.0]},
+    fields={
+        "kind": Text(enum=DOMAIN_KINDS, default="real", description=(
+            "real: normal times scale (uniform in [low, high] when both are given); positive: log-uniform in "
+            "[0.1, 4] times scale (or [low, high]); unit_interval: uniform in [0, 1]; probabilities: softmax of "
+            "normal logits times scale, rows summing to 1 over the last dim; interval: uniform in [low, high] "
+            "(default [-scale, scale]); integers: uniform integers with low <= v < high (integer dtypes).")),
+        "scale": Number(minimum=0, exclusive=True, default=1.0, description="Spread of real and positive values."),
+        "low": Number(description="Lower bound (interval, integers).", example=-3.0),
+        "high": Number(description="Upper bound (interval, integers).", example=3.0),
+        "avoid": ListOf(item=Number(), example=[0.0], description=(
+            "Kinks to keep samples margin away from, e.g. [0.0] for relu; a trial that crosses one anyway is "
+            "redrawn, never failed.")),
+        "margin": Number(minimum=0, default=1e-2, description="Distance kept from every avoided point."),
+        "distinct": Boolean(default=False, description="Keep values apart from each other (ties in max, sort)."),
+    },
+)
+
+DOMAIN = AnyOf(description=DOMAIN_FIELDS.description, example="positive",
+               expected_text="a domain kind or a mapping of domain fields",
+               options=(Text(enum=DOMAIN_KINDS), DOMAIN_FIELDS))
+
+SHAPE_ENTRY = AnyOf(options=(Integer(minimum=0), Text(pattern=r"^(\.\.\.|[A-Za-z_][A-Za-z0-9_]*)$")))
+
+INPUT = Mapping(
+    description="One input of the operation, in the order forward takes them.",
+    required=("name", "shape"),
+    example={"name": "x", "shape": ["N", "D"]},
+    fields={
+        "name": Text(pattern=IDENTIFIER, expected_text="an identifier such as x", example="x",
+                     description="The argument's name, used in messages."),
+        "shape": ListOf(item=SHAPE_ENTRY, example=["...", "N", "D"], description=(
+            "Dim names declared under dims, fixed sizes, and at most one '...' for extra batch dims.")),
+        "dtype": Text(enum=FLOAT_DTYPE_NAMES + INT_DTYPE_NAMES, example="int64",
+                      description="This input's dtype (default: the exercise's dtype)."),
+        "domain": DOMAIN,
+        "differentiable": Boolean(example=False, description="Whether a gradient is expected (default: true for float dtypes)."),
+        "tolerance": tolerance("Tolerance for this input's gradient (overrides the exercise's)."),
+    },
+)
+
+EDGE_VALUE = AnyOf(options=(
+    Number(), ListOf(item=Node()),
+    Mapping(fields={"shape": ListOf(item=Integer(minimum=0)), "fill": Number(), "random": Boolean()}),
+))
+
+EDGE_CASE = Mapping(
+    description="Fixed inputs where stability matters (large values, exact zeros...).",
+    fields={
+        "name": Text(description="A short description, shown in messages.", example="large logits"),
+        "inputs": Mapping(values=EDGE_VALUE, description=(
+            "A value for every input: a number, a nested list, {shape: [...], fill: number} or "
+            "{shape: [...], random: true}."),
+            example={"x": [[1000.0, -1000.0]]}),
+    },
+    required=("inputs",),
+)
+
+CHECK = Text(enum=CHECK_NAMES)
+
+EXERCISE = Mapping(
+    description="One exercise of a gradcheck-suite course.",
+    required=("name", "student", "reference", "inputs"),
+    fields={
+        "name": Text(pattern=IDENTIFIER, expected_text="an identifier such as linear", example="linear",
+                     description="The exercise's name, used in test ids and reports."),
+        "title": Text(description="A one-line title for reports (default: the name).",
+                      example="Linear layer: x @ w + b"),
+        "points": Number(minimum=0, default=1, description="Points for the exercise.", example=10),
+        "student": STUDENT,
+        "reference": REFERENCE,
+        "dtype": Text(enum=FLOAT_DTYPE_NAMES, default="float64", description=(
+            "Dtype of the floating-point inputs the student's code gets; the reference and the finite "
+            "differences stay in float64, and tolerances follow the dtype.")),
+        "device": Text(enum=DEVICES, default="cpu", description=(
+            "Where the student's code runs; a cuda exercise on a machine without a GPU is skipped "
+            "(0 points, never passed).")),
+        "dims": Mapping(keys=Text(pattern=IDENTIFIER), values=_range("size range", 0, [1, 5]),
+                        example={"N": [1, 6], "D": [1, 5]},
+                        description="Symbolic dims and their [low, high] size ranges (an integer for a fixed size)."),
+        "batch": Mapping(description="The shared batch shape that '...' in a shape stands for.",
+                         example={"rank": [0, 2]},
+                         fields={
+                             "rank": _range("How many extra dims, [low, high] (default [0, 3]).", 0, [0, 2]),
+                             "size": _range("Size of each extra dim, [low, high] (default [1, 4]).", 0, [1, 3]),
+                         }),
+        "inputs": ListOf(item=INPUT, min_items=1, description="The operation's inputs, in order.",
+                         example=[{"name": "x", "shape": ["N", "D"]}, {"name": "w", "shape": ["D", "M"]}],
+                         expected_text="a non-empty list of inputs (name, shape, ...)"),
+        "trials": Integer(minimum=1, default=25, description="Random trials per check."),
+        "seed": Integer(minimum=0, default=0, description="Run seed for this exercise (replayable)."),
+        "tolerance": tolerance("Tolerance for forward and gradients (default: per dtype, as torch.testing)."),
+        "finite_differences": Mapping(description="How the finite-difference check estimates derivatives.",
+                                      example={"mode": "full"}, fields={
+            "mode": Text(enum=FD_MODES, default="auto", description=(
+                "full: every Jacobian-vector product; projected: random directions; adaptive: Richardson "
+                "steps; auto: full for small inputs, projected above max_full.")),
+            "max_full": Integer(minimum=1, default=128, description="Largest input size for the full mode in auto."),
+            "directions": Integer(minimum=1, default=2, description="Random directions in projected mode."),
+            "tolerance": tolerance("Tolerance of the finite-difference comparison."),
+        }),
+        "double_backward": Boolean(default=False, description="Also check the backward's own gradient."),
+        "hint": Text(default="", example="grad_b sums grad_output over the batch dimension.",
+                     description="Shown to the student with every failure of this exercise."),
+        "edge_cases": ListOf(item=EDGE_CASE, description="Fixed inputs checked besides the random trials.",
+                             example=[{"name": "large logits", "inputs": {"x": [[1000.0, -1000.0]]}}],
+                             expected_text="a list of {name, inputs}"),
+        "checks": ListOf(item=CHECK, min_items=1, example=["forward", "backward"], description=(
+            "Which checks run (default: forward, backward, backward_properties, finite_differences, plus "
+            "edge_cases and double_backward when configured)."),
+            expected_text=f"a non-empty list drawn from {', '.join(CHECK_NAMES)}"),
+        "non_contiguous": Boolean(default=False, description="Also feed strided (non-contiguous) inputs."),
+        "forbid": ListOf(item=Text(pattern=QUALIFIED), example=["torch.nn.functional.softmax"],
+                         expected_text="a list of dotted names such as torch.nn.functional.softmax",
+                         description=(
+                             "Functions the student may not call; a name also stands for its aliases (torch.softmax, "
+                             "Tensor.softmax, torch.special.softmax). Checked in the source and at run time.")),
+        "allow_imports": ListOf(item=Text(pattern=DOTTED), example=["scipy.special"],
+                                expected_text="a list of module names such as scipy.special",
+                                description=(
+                                    "Modules the student may import beyond torch, math, numpy and the standard "
+                                    "numeric helpers (other imports flag the submission for review).")),
+        "limits": Mapping(description="Per exercise, all checks together, in autograder mode (--isolate).",
+                          example={"time_seconds": 30}, fields={
+            "time_seconds": Number(minimum=0, exclusive=True, default=60.0, expected_text="a number of seconds > 0",
+                                   description="Wall-clock seconds."),
+            "cpu_seconds": Number(minimum=0, exclusive=True, expected_text="a number of seconds > 0", example=20,
+                                  description="CPU seconds (default: the wall-clock limit)."),
+            "memory_mb": Integer(minimum=0, exclusive=True, default=4096, expected_text="a number of MiB > 0",
+                                 description="Address space of the worker, MiB."),
+            "output_kb": Integer(minimum=0, exclusive=True, default=1024, expected_text="a number of KiB > 0",
+                                 description="Student output kept, KiB."),
+        }),
+        "weights": Mapping(keys=CHECK, values=Number(minimum=0), example={"forward": 20, "backward": 80},
+                           description=(
+                               "Partial credit: a passed check earns points x weight / sum of weights (default: all "
+                               "or nothing).")),
+        "visibility": Text(enum=VISIBILITIES, default="visible",
+                           description=(
+                               "Who sees the results: Gradescope holds tests back until then; other student-facing "
+                               "formats show only the name of a check that is not visible.")),
+        "check_visibility": Mapping(keys=CHECK, values=Text(enum=VISIBILITIES), example={"edge_cases": "hidden"},
+                                    description="Visibility per check (overrides visibility)."),
+    },
+)
+
+COURSE = Mapping(
+    description="Course-wide defaults (course.yaml beside the exercise folders); an exercise's own values win.",
+    fields={"weights": EXERCISE.fields["weights"], "visibility": EXERCISE.fields["visibility"]},
+)
+
+SCHEMAS = {"exercise": EXERCISE, "course": COURSE}
+
+
+def json_schema(kind: str = "exercise") -> dict:
+    """The published JSON Schema (draft 2020-12) of exercise.yaml or course.yaml."""
+    root = SCHEMAS[kind]
+    return {"$schema": SCHEMA_DIALECT, "title": f"gradcheck-suite {kind}.yaml", **root.json()}
+
+
+def json_schema_text(kind: str = "exercise") -> str:
+    return json.dumps(json_schema(kind), indent=2) + "\n"

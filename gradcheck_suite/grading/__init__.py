@@ -1,0 +1,1 @@
+"""Running checks into results: a submission becomes a grade book."""

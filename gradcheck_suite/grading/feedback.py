@@ -1,0 +1,57 @@
+"""What a student reads under a failure: the smallest failing input, the hint, the replay command."""
+
+from __future__ import annotations
+
+from ..checks.heatmaps import gradient_differences
+from ..checks.subject import ExerciseUnderTest
+from ..checks.verdicts import CheckFailure
+from ..exercise.model import ExerciseSpec
+from ..inputs.tensors import make_inputs
+from ..inputs.trial import Trial
+from ..numerics.tolerances import shape_text
+from ..sandbox.supervisor import WorkerFailure
+from .options import RunOptions
+
+SMALL_TENSOR = 12
+
+
+def display_trial(spec: ExerciseSpec, seed: int) -> Trial:
+    """A large example (every dim and the batch at their largest) to picture a failure on: the
+    shrunk example that replays it is often a single element."""
+    rank, size = spec.batch_rank[1], spec.batch_size[1]
+    return Trial({name: high for name, (_, high) in spec.dims.items()}, (size,) * rank, seed)
+
+
+def failure_heatmaps(exercise: ExerciseUnderTest, seed: int) -> tuple:
+    try:
+        inputs = [t.to(exercise.device) for t in make_inputs(exercise.spec, display_trial(exercise.spec, seed)).values()]
+        return tuple(gradient_differences(exercise, inputs, seed))
+    except (CheckFailure, WorkerFailure, RuntimeError, ValueError):
+        return ()  # only a picture: without it the failure still reads in full
+
+
+def feedback(exercise: ExerciseUnderTest, check: str, failure: CheckFailure, options: RunOptions) -> str:
+    spec = exercise.spec
+    lines = [failure.message]
+    if failure.not_implemented:
+        return failure.message
+    if failure.trial is not None:
+        lines.append("  smallest failing input: " + describe_inputs(spec, failure.trial))
+    if spec.hint:
+        lines.append(f"  hint: {spec.hint}")
+    if failure.trial is not None and options.replay_command is not None:
+        lines.append(f"  replay: {options.replay_command(spec, check, failure.trial.describe())}")
+    return "\n".join(lines)
+
+
+def describe_inputs(spec: ExerciseSpec, trial: Trial) -> str:
+    tensors = make_inputs(spec, trial)
+    parts = []
+    for name, tensor in tensors.items():
+        shape = shape_text(tensor)
+        if tensor.numel() <= SMALL_TENSOR:
+            values = [round(v, 4) if isinstance(v, float) else v for v in tensor.reshape(-1).tolist()]
+            parts.append(f"{name} {shape} = {values}")
+        else:
+            parts.append(f"{name} {shape}")
+    return "; ".join(parts) + f"  [{trial.describe()}]"

@@ -1,0 +1,16 @@
+"""RunOptions: what a front end may override for a whole run (seed, trials, one example to replay)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..exercise.model import ExerciseSpec
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    seed: int | None = None           # overrides every exercise's seed
+    trials: int | None = None         # overrides every exercise's number of trials
+    replay: str | None = None         # run exactly this trial (Trial.describe() format)
+    replay_command: Callable[[ExerciseSpec, str, str], str] | None = None

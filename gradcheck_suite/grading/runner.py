@@ -1,0 +1,178 @@
+"""Runs one check of one exercise over seeded Hypothesis trials and turns the verdict into a result."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from ..checks.edge_cases import check_edge_cases
+from ..checks.registry import TRIAL_CHECKS
+from ..checks.subject import ExerciseUnderTest
+from ..checks.verdicts import CheckFailure, KinkCrossed
+from ..errors import StudentCodeError
+from ..exercise.model import ExerciseSpec
+from ..inputs.trial import Trial
+from ..report.model import CheckResult, GradeBook
+from ..sandbox.staging import Submission
+from ..sandbox.supervisor import RemoteOp, Sandbox, WorkerFailure, WorkerLimits
+from ..student.loading import load_student
+from ..student.op import StudentOp
+from ..student.source_rules import Finding, scan_file, scan_source
+from ..student.styles import Style, unsupported
+from ..vocabulary import CheckName, Status
+from .feedback import failure_heatmaps, feedback
+from .options import RunOptions
+from .search import search
+
+FLAGGED = "flagged for review (no points until a person has looked): "
+
+
+def student_path(spec: ExerciseSpec, submission: Path | None) -> Path:
+    """The student's file: beside the exercise file, or in the submission folder, either flat
+    (DIR/<file>) or one folder per exercise (DIR/<exercise>/<file>, as a copy of exercises/ or an
+    instructor's course source is laid out); the flat path when neither exists."""
+    if submission is None:
+        return spec.directory / spec.student_file
+    flat = submission / spec.student_file
+    if flat.exists() or flat.is_symlink():
+        return flat
+    for folder in dict.fromkeys((spec.directory.name, spec.name)):
+        nested = submission / folder / spec.student_file
+        if nested.exists() or nested.is_symlink():
+            return nested
+    return flat
+
+
+def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox | None = None,
+            staged: Submission | None = None) -> ExerciseUnderTest:
+    """Load the student's file for `spec`; a load problem is kept and reported by every check.
+
+    With a `sandbox` (autograder mode) the file's contents come from `staged`, read before any
+    student code ran, and the student's code runs in a worker process.
+    """
+    path = student_path(spec, submission)
+    exercise = ExerciseUnderTest(spec, path)
+    style = Style.of(spec)
+    exercise.load_error = unsupported(spec)
+    if exercise.load_error:
+        return exercise
+    if sandbox is None:
+        _apply_findings(exercise, scan_file(path, spec.forbid, spec.allow_imports, style.backward_name))
+        try:
+            function = load_student(path, style)
+        except StudentCodeError as exc:
+            exercise.load_error = str(exc)
+            return exercise
+        exercise.op = StudentOp(function, [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], path,
+                                spec.forbid, style=style)
+        return exercise
+    staged = staged or Submission.collect({spec.student_file: path})
+    contents = staged.files.get(spec.student_file)
+    if contents is None:
+        exercise.load_error = staged.problems.get(spec.student_file, f"{spec.student_file} not found")
+        return exercise
+    _apply_findings(exercise, scan_source(contents, spec.forbid, spec.allow_imports, style.backward_name))
+    worker = sandbox.worker(spec.name, spec.student_file, contents, style,
+                            [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], spec.device,
+                            worker_limits(spec, sandbox), spec.forbid)
+    exercise.op = RemoteOp(worker)
+    exercise.close = worker.close
+    try:
+        exercise.op.load()
+    except StudentCodeError as exc:
+        exercise.load_error = str(exc)
+    except WorkerFailure as failure:
+        exercise.load_error, exercise.load_status = failure.message, failure.status
+    return exercise
+
+
+def grade_submission(specs: list[ExerciseSpec], folder: Path, sandbox: Sandbox | None = None,
+                     options: RunOptions = RunOptions()) -> GradeBook:
+    """Every check of every exercise in `specs` on the student's files in `folder`; with a
+    `sandbox`, in autograder mode (the files read once first, a worker per exercise)."""
+    staged = Submission.collect({spec.student_file: student_path(spec, folder) for spec in specs}, folder) \
+        if sandbox is not None else None
+    book = GradeBook()
+    for spec in specs:
+        result = book.exercise(spec.name, spec.title, spec.points, spec.checks, weights=spec.weights,
+                               visibility=spec.visibility, check_visibility=spec.check_visibility)
+        exercise = prepare(spec, folder, sandbox, staged)
+        try:
+            result.checks = [run_check(exercise, check, options) for check in spec.checks]
+        finally:
+            exercise.close()
+    return book
+
+
+def worker_limits(spec: ExerciseSpec, sandbox: Sandbox) -> WorkerLimits:
+    """The exercise's limits from its YAML, its time limit overridden by the session's (e.g.
+    --time-limit) where one was given."""
+    limits = spec.limits
+    time_seconds = sandbox.limits.time_seconds if sandbox.time_limit_given else limits.time_seconds
+    return replace(sandbox.limits, time_seconds=time_seconds, cpu_seconds=limits.cpu_seconds or time_seconds,
+                   memory_bytes=limits.memory_mb << 20, output_bytes=limits.output_kb << 10)
+
+
+def _apply_findings(exercise: ExerciseUnderTest, findings: list[Finding]) -> None:
+    name = exercise.spec.student_file
+    forbidden = [f.describe(name) for f in findings if f.kind == "forbidden"]
+    review = [f.describe(name) for f in findings if f.kind == "review"]
+    if forbidden:
+        exercise.rule_failure = "\n".join(forbidden)
+    if review:
+        exercise.review = FLAGGED + "; ".join(review)
+
+
+def skip_reason(spec: ExerciseSpec) -> str | None:
+    if spec.device == "cuda" and not torch.cuda.is_available():
+        return f"{spec.name} runs on CUDA and no GPU is available here (not graded)"
+    return None
+
+
+def run_check(exercise: ExerciseUnderTest, check: str, options: RunOptions = RunOptions()) -> CheckResult:
+    spec = exercise.spec
+    started = time.perf_counter()
+    run_seed = options.seed if options.seed is not None else spec.seed
+
+    def result(status: str, message: str = "", trial: Trial | None = None, not_implemented: bool = False,
+               heatmaps: tuple = ()):
+        return CheckResult(spec.name, check, status, message, run_seed,
+                           trial.describe() if trial else None, time.perf_counter() - started, not_implemented,
+                           heatmaps)
+
+    reason = skip_reason(spec)
+    if reason:
+        return result(Status.SKIPPED, reason)
+    if exercise.load_error:
+        return result(exercise.load_status, exercise.load_error)
+    if exercise.rule_failure:
+        return result(Status.FAILED, feedback(exercise, check, CheckFailure(exercise.rule_failure), options))
+    try:
+        if check == CheckName.EDGE_CASES:
+            check_edge_cases(exercise)
+        elif options.replay is not None:
+            trial = Trial.parse(options.replay, spec)
+            try:
+                TRIAL_CHECKS[check](exercise, trial)
+            except KinkCrossed:
+                return result(Status.PASSED, "this example's finite-difference step crosses a kink; nothing to check")
+        else:
+            search(exercise, check, run_seed, options.trials or spec.trials)
+    except CheckFailure as failure:
+        heatmaps = failure_heatmaps(exercise, run_seed) if check == CheckName.BACKWARD and failure.status == Status.FAILED else ()
+        return result(failure.status, feedback(exercise, check, failure, options), failure.trial,
+                      failure.not_implemented, heatmaps)
+    except WorkerFailure as failure:
+        return result(failure.status, failure.message)
+    review = exercise.review or _runtime_review(exercise)
+    if review:
+        return result(Status.FLAGGED, review)
+    return result(Status.PASSED)
+
+
+def _runtime_review(exercise: ExerciseUnderTest) -> str | None:
+    notes = exercise.op.notes if exercise.op is not None else None
+    return FLAGGED + "; ".join(notes) if notes else None

@@ -1,0 +1,55 @@
+"""Trials: what Hypothesis draws (dims, batch shape, a values seed) and the tensors they become."""
+
+from __future__ import annotations
+
+import torch
+
+from ..exercise.model import Domain, EdgeCase, ExerciseSpec
+from .domains import keep_away, sample
+from .trial import Trial, shape_of
+
+
+def generator_for(seed: int, stream: int) -> torch.Generator:
+    """An independent CPU generator for one (trial seed, stream) pair."""
+    return torch.Generator().manual_seed((seed * 1_000_003 + stream) % (2**63))
+
+
+def make_inputs(spec: ExerciseSpec, trial: Trial) -> dict[str, torch.Tensor]:
+    """The trial's inputs in the exercise's dtypes, on the CPU (callers move them to the device)."""
+    return {
+        i.name: sample(i.domain, shape_of(i, trial), generator_for(trial.values_seed, index)).to(i.dtype)
+        for index, i in enumerate(spec.inputs)
+    }
+
+
+def edge_case_inputs(spec: ExerciseSpec, case: EdgeCase) -> dict[str, torch.Tensor]:
+    """The literal inputs of an edge case, in the exercise's dtypes, on the CPU."""
+    tensors = {}
+    for index, i in enumerate(spec.inputs):
+        value = case.inputs[i.name]
+        if isinstance(value, dict):
+            shape = tuple(value["shape"])
+            if value.get("random"):
+                tensor = sample(i.domain, shape, generator_for(spec.seed, 7919 + index))
+            else:
+                tensor = torch.full(shape, float(value["fill"]), dtype=torch.float64)
+        else:
+            tensor = torch.tensor(value, dtype=torch.float64)
+        tensors[i.name] = tensor.to(i.dtype)
+    return tensors
+
+
+_UPSTREAM_DOMAIN = Domain(avoid=(0.0, 1.0, -1.0), margin=0.2)
+_FEW = 16  # with more elements, some are far from 1 anyway
+
+
+def upstream_gradient(like: torch.Tensor, seed: int, stream: int = 10_007) -> torch.Tensor:
+    """A random upstream gradient, every element kept away from 0 and 1.
+
+    Never all ones (code that ignores grad_output would pass); for small outputs no element near
+    1 or 0, so that a 0-d loss also gets a cotangent that exposes an ignored grad_output.
+    """
+    g = torch.randn(like.shape, generator=generator_for(seed, stream)).to(torch.float64)
+    if g.numel() <= _FEW:
+        g = keep_away(g, _UPSTREAM_DOMAIN)
+    return g.to(dtype=like.dtype, device=like.device)

@@ -1,0 +1,1 @@
+"""Course-authoring commands: release, new, check-tolerances, the generated field reference."""

@@ -1,0 +1,306 @@
+"""The student's op in this process: their autograd.Function called the way PyTorch calls it.
+
+Checks call the student only through ``StudentOpLike``, implemented here by ``StudentOp`` and, in a
+sandboxed worker, by ``sandbox.supervisor.RemoteOp``."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, Sequence
+
+import torch
+
+from ..numerics.central_differences import BatchedForward
+from ..numerics.reference_eval import project
+from .failures import ProtocolViolation, StudentCallError, located
+from .guards import CallWatch, InputSnapshot, OpTrace
+
+if TYPE_CHECKING:
+    from .styles import Style
+
+
+class _PlainContext:
+    """A stand-in ctx for calling forward outside autograd (finite differences, vmap)."""
+
+    def __init__(self, needs_input_grad: tuple[bool, ...]):
+        self.needs_input_grad = needs_input_grad
+        self.saved_tensors: tuple = ()
+
+    def save_for_backward(self, *tensors):
+        self.saved_tensors = tensors
+
+    def mark_dirty(self, *args):
+        pass
+
+    def mark_non_differentiable(self, *args):
+        pass
+
+    def set_materialize_grads(self, value):
+        pass
+
+
+@dataclass
+class ForwardRun:
+    """One call of the student's forward, kept for the backward that continues from it."""
+
+    inputs: list[torch.Tensor]
+    outputs: tuple[torch.Tensor, ...]
+    node: object  # the ctx PyTorch built (out.grad_fn), or the worker's id of the run
+    input_values: dict  # copies of the inputs' values, known unchanged by forward
+
+    @property
+    def output(self) -> torch.Tensor:
+        """The forward's one output (every exercise has one output today)."""
+        return self.outputs[0]
+
+
+class StudentOpLike(Protocol):
+    """The student's operation as every check calls it, in this process (StudentOp) or in a
+    sandboxed worker (sandbox.supervisor.RemoteOp). A forward returns its outputs as a tuple and
+    backward takes one upstream gradient per output."""
+
+    name: str
+
+    @property
+    def notes(self) -> list[str]:
+        """What makes the submission one for a person to review, noticed while it ran."""
+
+    def phase(self, method: str) -> str:
+        """How messages name a call of the student's code: 'Linear.forward', 'affine_backward'."""
+
+    def load(self) -> None:
+        """Make the op ready to call (a worker loads the student's file); StudentCodeError if it cannot."""
+
+    def forward(self, inputs: Sequence[torch.Tensor]) -> ForwardRun:
+        """The student's forward on `inputs`, recorded for a later backward."""
+
+    def backward(self, run: ForwardRun, grad_outputs: Sequence[torch.Tensor]) -> list[torch.Tensor | None]:
+        """The student's raw gradients, one per forward input, for one upstream gradient per output."""
+
+    def batched_forward(self, fixed: Sequence[torch.Tensor],
+                        layout: Sequence[tuple[int, torch.Size]]) -> BatchedForward:
+        """The forward as a function of the flat vector of the inputs in `layout`, for central differences."""
+
+    def second_order(self, inputs: Sequence[torch.Tensor], upstream: torch.Tensor,
+                     directions: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """Second derivatives through the student's backward (the double_backward check)."""
+
+
+class StudentOp:
+    """The student's Function behind one interface: forward, backward, and a pure forward."""
+
+    def __init__(self, function: type[torch.autograd.Function], input_names: Sequence[str],
+                 differentiable: Sequence[bool], path: Path, forbid: Sequence[str] = (), audit: bool = False,
+                 style: Style | None = None):
+        """`forbid`: dotted names of functions the student's forward and backward may not call.
+        `audit` (autograder workers): also note a forward whose operators the trace did not see.
+        `style`: how messages name the student's code (styles.Style); by default as a Function's methods."""
+        self.function = function
+        self.style = style
+        self.value_noun = style.value_noun if style is not None else "tensor"
+        self.forbid = tuple(forbid)
+        self.audit = audit
+        self._notes: list[str] = []  # what makes the submission one for a person to review
+        self.input_names = list(input_names)
+        self.differentiable = list(differentiable)
+        self.path = path
+        self.name = function.__name__
+        self._new_style = function.setup_context is not torch.autograd.Function.setup_context
+        self._batched: BatchedForward | None = None
+
+    def phase(self, method: str) -> str:
+        """How messages name a call of the student's code: 'Linear.forward', 'affine_backward'."""
+        return self.style.phase(method) if self.style is not None else f"{self.name}.{method}"
+
+    def forward(self, inputs: Sequence[torch.Tensor]) -> ForwardRun:
+        """Run forward through Function.apply, the differentiable inputs as leaves requiring grad."""
+        # detach() keeps the caller's strides (clone() would make strided views contiguous).
+        leaves = [t.detach().requires_grad_(d) for t, d in zip(inputs, self.differentiable)]
+        snapshot = InputSnapshot(dict(zip(self.input_names, leaves)))
+        watch = CallWatch(self.forbid) if self._watching else contextlib.nullcontext()
+        trace = self._trace()
+        try:
+            with watch, trace:
+                output = self.function.apply(*leaves)
+        except ProtocolViolation:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise StudentCallError(self.phase("forward"), exc, located(exc, self.path)) from None
+        self._check_calls("forward", watch, trace)
+        if self.audit and trace.ops == 0 and isinstance(output, torch.Tensor) and not _aliases(output, leaves):
+            note = (f"{self.phase('forward')} returned a new tensor without any torch operation the grader "
+                    "could see (was the grader's operator trace switched off?)")
+            if note not in self._notes:
+                self._notes.append(note)
+        changed = snapshot.changed()
+        if changed:
+            raise ProtocolViolation(
+                f"{self.phase('forward')} modified its input {', '.join(changed)} in place; "
+                "inputs must be left as they were (use out-of-place operations or work on a .clone())"
+            )
+        if not isinstance(output, torch.Tensor):
+            raise ProtocolViolation(
+                f"{self.phase('forward')} returned {type(output).__name__}, expected a single {self.value_noun}")
+        return ForwardRun(leaves, (output,), output.grad_fn, snapshot.values)
+
+    @property
+    def notes(self) -> list[str]:
+        return self._notes
+
+    def load(self) -> None:
+        """Already loaded: the Function was given to the constructor."""
+
+    def backward(self, run: ForwardRun, grad_outputs: Sequence[torch.Tensor]) -> list[torch.Tensor | None]:
+        """Call the student's backward on PyTorch's ctx, grad mode off as in the engine.
+
+        The raw gradients are returned exactly as the student produced them: the engine would
+        silently sum a broadcastable gradient and cast its dtype, hiding mistakes.
+        """
+        (grad_output,) = grad_outputs  # one output
+        if run.node is None or not hasattr(run.node, "saved_tensors"):
+            raise ProtocolViolation(
+                f"the output of {self.phase('forward')} is not connected to {self.name}'s backward "
+                "(was it detached, or marked non-differentiable?)")
+        given = grad_output.detach().clone()  # the caller's tensor stays untouched, as the reference
+        watched = dict(zip(self.input_names, run.inputs))
+        watched["grad_output"] = given
+        snapshot = InputSnapshot(watched, copies={**run.input_values, "grad_output": grad_output.detach()})
+        spy, trace = CallWatch(self.forbid, autograd=True), self._trace()
+        try:
+            with torch.no_grad(), spy, trace:
+                grads = self.function.backward(run.node, given)
+        except ProtocolViolation:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise StudentCallError(self.phase("backward"), exc, located(exc, self.path)) from None
+        self._check_calls("backward", spy, trace)
+        if spy.violations:
+            raise ProtocolViolation(
+                f"{self.phase('backward')} used autograd ({'; '.join(spy.violations)}) to get its answer; "
+                "compute the gradients by hand from the saved tensors and grad_output")
+        changed = snapshot.changed()
+        if changed:
+            raise ProtocolViolation(
+                f"{self.phase('backward')} modified {', '.join(changed)} in place; "
+                "leave saved tensors and grad_output unchanged")
+        return self._normalise(grads)
+
+    @property
+    def _watching(self) -> bool:
+        """Forbidden calls and the operator trace cost a few microseconds per torch call: spent
+        only where there is something to watch for."""
+        return bool(self.forbid) or self.audit
+
+    def _trace(self):
+        return OpTrace(self.forbid) if self._watching else contextlib.nullcontext()
+
+    def _check_calls(self, method: str, watch: CallWatch, trace) -> None:
+        if not self._watching:
+            return
+        found: dict[str, list[str]] = {}
+        for called, banned in watch.forbidden_calls + trace.forbidden_calls:
+            found.setdefault(banned, []).append(called)
+        if found:
+            names = "; ".join(f"{' / '.join(calls)} (forbidden: {banned})" for banned, calls in found.items())
+            raise ProtocolViolation(f"{self.phase(method)} called {names}: this exercise asks you to write it yourself")
+
+    def _normalise(self, grads) -> list[torch.Tensor | None]:
+        if not isinstance(grads, tuple):
+            grads = (grads,) if not isinstance(grads, list) else tuple(grads)
+        expected = len(self.input_names)
+        extra = grads[expected:]
+        if len(grads) < expected or any(g is not None for g in extra):
+            raise ProtocolViolation(
+                f"{self.phase('backward')} returned {len(grads)} gradient{'s' if len(grads) != 1 else ''}, "
+                f"expected {expected}: one per forward input ({', '.join(self.input_names)}), "
+                "None for inputs that need no gradient")
+        for name, grad in zip(self.input_names, grads):
+            if grad is not None and not isinstance(grad, torch.Tensor):
+                raise ProtocolViolation(
+                    f"{self.phase('backward')} returned a {type(grad).__name__} as the gradient for '{name}', "
+                    f"expected a {self.value_noun}")
+        return list(grads[:expected])
+
+    def pure_forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        """The student's forward as a plain function of tensors (no autograd graph, vmap-able)."""
+        try:
+            if self._new_style:
+                return self.function.forward(*inputs)
+            return self.function.forward(_PlainContext(tuple(self.differentiable)), *inputs)
+        except ProtocolViolation:
+            raise
+        except Exception as exc:  # noqa: BLE001 - named as the forward's own error, in every style
+            raise StudentCallError(self.phase("forward"), exc, located(exc, self.path)) from None
+
+    def batched_forward(self, fixed: Sequence[torch.Tensor], layout: Sequence[tuple[int, torch.Size]]) -> BatchedForward:
+        """The pure forward as f(flat vector of the inputs listed in `layout`) -> flat output,
+        the other inputs fixed; one BatchedForward is kept, so that whether vmap works is
+        learned once per student."""
+        fixed = list(fixed)
+
+        def flat_forward(theta: torch.Tensor) -> torch.Tensor:
+            args = list(fixed)
+            offset = 0
+            for index, shape in layout:
+                size = shape.numel()
+                args[index] = theta[offset:offset + size].reshape(shape)
+                offset += size
+            out = self.pure_forward(*args)
+            if not isinstance(out, torch.Tensor):
+                raise ProtocolViolation(f"{self.phase('forward')} returned {type(out).__name__}, "
+                                        f"expected a {self.value_noun}")
+            return out.reshape(-1)
+
+        if self._batched is None:
+            self._batched = BatchedForward(flat_forward)
+        else:
+            self._batched.flat_forward = flat_forward
+        return self._batched
+
+    def second_order(self, inputs: Sequence[torch.Tensor], upstream: torch.Tensor,
+                     directions: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """Second derivatives of <upstream, f(x)> through the student's backward (see second_order)."""
+        try:
+            return second_order(self.function.apply, inputs, self.differentiable, upstream, directions)
+        except Exception as exc:  # noqa: BLE001
+            raise StudentCallError(self.phase("backward (differentiated)"), exc, located(exc, self.path)) from None
+
+
+def _aliases(output: torch.Tensor, inputs: Sequence[torch.Tensor]) -> bool:
+    try:
+        pointer = output.untyped_storage().data_ptr()
+        return any(t.untyped_storage().data_ptr() == pointer for t in inputs)
+    except (RuntimeError, NotImplementedError):
+        return True
+
+
+def second_order(function, inputs: Sequence[torch.Tensor], differentiable: Sequence[bool], upstream: torch.Tensor,
+                 directions: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    """gradgradcheck's quantity: the gradient of sum_i <grad_i, d_i>, where grad_i is the first
+    derivative of <upstream, function(x)> with respect to input i (built with create_graph), with
+    respect to every differentiable input and to the upstream gradient."""
+    upstream = upstream.detach().requires_grad_(True)
+    leaves = [t.detach().clone().requires_grad_(d) for t, d in zip(inputs, differentiable)]
+    indices = [i for i, d in enumerate(differentiable) if d]
+    wrt = [leaves[i] for i in indices]
+    with torch.enable_grad():
+        out = function(*leaves)
+        first = torch.autograd.grad(project(out, upstream), wrt, create_graph=True, allow_unused=True)
+        terms = [(f * directions[i]).sum() for f, i in zip(first, indices) if f is not None and f.requires_grad]
+        if not terms:
+            return [torch.zeros_like(t) for t in wrt + [upstream]]
+        second = torch.autograd.grad(sum(terms), wrt + [upstream], allow_unused=True)
+    return [torch.zeros_like(t) if g is None else g.detach() for g, t in zip(second, wrt + [upstream])]
+
+
+def non_contiguous_copy(tensor: torch.Tensor) -> torch.Tensor:
+    """The same values as a strided view of a larger buffer."""
+    if tensor.numel() < 2:
+        return tensor
+    wide = torch.zeros(*tensor.shape[:-1], 2 * tensor.shape[-1], dtype=tensor.dtype, device=tensor.device) \
+        if tensor.dim() else tensor
+    view = wide[..., ::2]
+    view.copy_(tensor)
+    return view

@@ -1,0 +1,187 @@
+"""How a student's file provides the operation: the exercise's ``student.style``.
+
+- ``autograd_function``: a ``torch.autograd.Function`` subclass (``forward(ctx, *inputs)``,
+  ``backward(ctx, grad_output)``).
+- ``functional``: two functions, ``forward(*inputs) -> (out, cache)`` and
+  ``backward(grad_out, cache) -> grads`` (one per input, None allowed), on torch tensors (CS231n style).
+- ``numpy``: the same two functions on NumPy arrays; the harness converts tensors in and arrays out.
+
+The two function styles are wrapped in a ``torch.autograd.Function`` (``function_adapter``) that
+keeps the cache on ctx, so that ``StudentOp``, every check, finite differences, the in-place guards
+and the sandbox worker grade them exactly as they grade a Function."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+import torch
+
+from ..vocabulary import CheckName
+from .failures import ProtocolViolation
+
+if TYPE_CHECKING:
+    from ..exercise.model import ExerciseSpec
+
+
+AUTOGRAD_FUNCTION, FUNCTIONAL, NUMPY = "autograd_function", "functional", "numpy"
+
+
+@dataclass(frozen=True)
+class Style:
+    """An exercise's student style, and how messages name the student's code."""
+
+    kind: str = AUTOGRAD_FUNCTION
+    class_name: str | None = None
+    functions: tuple[str, str] = ("forward", "backward")
+
+    @classmethod
+    def of(cls, spec: ExerciseSpec) -> "Style":
+        return cls(spec.student_style, spec.student_class, tuple(spec.student_functions))
+
+    @classmethod
+    def coerce(cls, value: "Style | str") -> "Style":
+        """A Style as given, or the autograd_function style of a class name."""
+        return value if isinstance(value, Style) else cls(AUTOGRAD_FUNCTION, value)
+
+    def to_config(self) -> dict:
+        """Plain data for the worker's configuration (see from_config)."""
+        return {"kind": self.kind, "class": self.class_name, "functions": list(self.functions)}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Style":
+        return cls(config["kind"], config["class"], tuple(config["functions"]))
+
+    @property
+    def name(self) -> str:
+        return self.class_name if self.kind == AUTOGRAD_FUNCTION else self.functions[0]
+
+    @property
+    def backward_name(self) -> str:
+        """The function the source check treats as a backward (no autograd inside)."""
+        return "backward" if self.kind == AUTOGRAD_FUNCTION else self.functions[1]
+
+    @property
+    def value_noun(self) -> str:
+        """What the student's forward and backward return."""
+        return "NumPy array" if self.kind == NUMPY else "tensor"
+
+    @property
+    def computes_with_torch(self) -> bool:
+        """Whether the student's forward runs torch operators (that the operator trace must see)."""
+        return self.kind != NUMPY
+
+    def phase(self, method: str) -> str:
+        """'Linear.forward'; for the function styles the function itself: 'affine_forward', and
+        'backward (differentiated)' -> 'affine_backward (differentiated)'."""
+        if self.kind == AUTOGRAD_FUNCTION:
+            return f"{self.class_name}.{method}"
+        base, _, rest = method.partition(" ")
+        name = dict(zip(("forward", "backward"), self.functions)).get(base, f"{self.name}.{base}")
+        return f"{name} {rest}" if rest else name
+
+    def signatures(self) -> str:
+        """The two functions this style asks for, as a student reads them."""
+        forward, backward = self.functions
+        arrays = "arrays" if self.kind == NUMPY else "tensors"
+        return f"{forward}(*inputs) -> (out, cache) and {backward}(dout, cache) -> gradients, on {arrays}"
+
+
+def unsupported(spec: ExerciseSpec) -> str | None:
+    """Why an exercise cannot be graded in its style: a problem of the exercise, not of the student."""
+    if spec.student_style != NUMPY:
+        return None
+    if importlib.util.find_spec("numpy") is None:
+        return f"{spec.name} uses the numpy style, and NumPy is not installed here (pip install numpy)"
+    if any(i.dtype == torch.bfloat16 for i in spec.inputs):
+        return f"{spec.name} uses the numpy style, which cannot run in bfloat16 (NumPy has no bfloat16)"
+    if CheckName.DOUBLE_BACKWARD in spec.checks:
+        return (f"{spec.name} uses the numpy style, which has no double backward "
+                "(autograd cannot differentiate a NumPy backward)")
+    return None
+
+
+# ----------------------------------------------------------------------------- the adapter
+
+def function_adapter(forward: Callable, backward: Callable, style: Style) -> type[torch.autograd.Function]:
+    """A Function whose forward calls the student's forward and keeps its cache on ctx, and
+    whose backward calls the student's backward with that cache (on NumPy arrays, for the numpy
+    style)."""
+    if style.kind == NUMPY:
+        call, output, gradients = _call_on_arrays, _to_tensor, _gradients_to_tensors
+    else:
+        call, output, gradients = _call_on_tensors, _as_given, _as_given
+
+    class Adapter(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, *inputs):
+            out, ctx.cache = _out_and_cache(call(forward, inputs), style)
+            return output(out, inputs[0].device)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return gradients(call(backward, [grad_output], ctx.cache), grad_output.device)
+
+    Adapter.__name__ = Adapter.__qualname__ = style.name
+    return Adapter
+
+
+def _call_on_tensors(function: Callable, tensors, *rest):
+    return function(*tensors, *rest)
+
+
+def _call_on_arrays(function: Callable, tensors, *rest):
+    """Call a NumPy function with the tensors as arrays. A CPU tensor's array is a view of its
+    memory (no copy); another device's is a copy, and what the function changed in it is copied
+    back. Either way an array changed in place changes the tensor, where the in-place guards see it."""
+    import numpy as np  # only the numpy style needs NumPy installed
+
+    arrays = [tensor.detach().numpy() if tensor.device.type == "cpu" else tensor.detach().cpu().numpy()
+              for tensor in tensors]
+    copies = [None if tensor.device.type == "cpu" else array.copy() for tensor, array in zip(tensors, arrays)]
+    result = function(*arrays, *rest)
+    for tensor, array, copy in zip(tensors, arrays, copies):
+        if copy is not None and not np.array_equal(array, copy, equal_nan=array.dtype.kind in "fc"):
+            tensor.detach().copy_(torch.from_numpy(array))
+    return result
+
+
+def _out_and_cache(result, style: Style) -> tuple:
+    if isinstance(result, (tuple, list)) and len(result) == 2:
+        return tuple(result)
+    what = f"a {type(result).__name__} of {len(result)} values" if isinstance(result, (tuple, list)) \
+        else type(result).__name__
+    raise ProtocolViolation(f"{style.phase('forward')} returned {what}, expected a pair (out, cache): "
+                            "the output, and whatever backward needs")
+
+
+def _as_given(value, *_):
+    return value
+
+
+def _to_tensor(value, device: torch.device):
+    """An array (or NumPy scalar) as a tensor of the same dtype and shape; anything else is left
+    as it is, for the caller's checks to name."""
+    import numpy as np  # only the numpy style needs NumPy installed
+
+    if not isinstance(value, (np.ndarray, np.generic)):
+        return value
+    array = np.asarray(value)
+    if not array.flags.writeable or any(step < 0 for step in array.strides):
+        array = array.copy()  # torch.from_numpy needs writable memory and non-negative strides
+    return torch.from_numpy(array).to(device)
+
+
+def _gradients_to_tensors(grads, device: torch.device) -> tuple:
+    """Each returned array as a tensor. A tuple holds one gradient per input, and so does a list
+    of arrays; a list without any array is one gradient of the wrong type, for StudentOp to name."""
+    if isinstance(grads, tuple) or (isinstance(grads, list) and any(g is None or _is_array(g) for g in grads)):
+        return tuple(_to_tensor(g, device) for g in grads)
+    return (_to_tensor(grads, device),)
+
+
+def _is_array(value) -> bool:
+    import numpy as np
+
+    return isinstance(value, (np.ndarray, np.generic, torch.Tensor))
