@@ -313,8 +313,9 @@ GRADED = [
     Case("linear/bug_missing_transpose_grad_w", "linear", "w", "this is the transpose of the expected gradient",
          replay="N=2,D_in=3,D_out=3,values=4"),
     Case("linear/bug_missing_transpose_grad_w", "linear", "w", "the shape is transposed", check="finite_differences"),
+    # shrunk to N = 1, where a missing sum and keepdims give the same values: both are named
     Case("linear/bug_grad_b_not_summed", "linear", "b",
-         "not summed over a broadcast dimension: 'b' was broadcast over dim 0 in the forward, and .sum(0)"),
+         "a gradient not summed over a broadcast dimension that has size 1 in this example"),
     Case("linear/bug_grad_b_not_summed", "linear", "b", "'b' was broadcast over dim 0",
          replay="N=5,D_in=2,D_out=3,values=1"),
     Case("summed_where_no_sum_belongs", "linear", "x",
@@ -434,3 +435,29 @@ def test_no_diagnosis_for_a_correct_gradient(path, dtype, tmp_path):
             assert tol.mismatch(noisy, expected) is None
             for grad in (grads[index], expected, noisy):
                 assert diagnose(grad, expected, tol, all_ones, sizes, spec_input.name) == [], (spec_input.name, grad)
+
+
+def test_kept_dims_names_keepdims_not_a_missing_sum():
+    """dgamma of shape (1, D) for gamma (D,): the right values from a sum with keepdims=True."""
+    rows = randn(2, 3)
+    expected, kept = rows.sum(0), rows.sum(0, keepdim=True)
+    (cause,) = diagnose(kept, expected, TOL64)
+    assert cause.startswith("keepdims, or a missing sum: these are the right values with an extra dimension of "
+                            "size 1 ((1, 3) for (3,))")
+    assert diagnose(expected.reshape(3, 1), expected, TOL64)[0].startswith("keepdims: these are the right values")
+    assert diagnoses.kept_dims(expected.reshape(1, 3) * 2, expected, TOL64) is None  # other values
+    assert diagnoses.kept_dims(torch.zeros(2, 3), expected, TOL64) is None  # not size 1
+    assert diagnoses.kept_dims(expected, expected, TOL64) is None
+
+
+def test_a_keepdims_gradient_from_a_real_backward_gets_the_keepdims_cause(tmp_path):
+    spec = load_exercise(exercise_yaml("layer_norm"))
+    source = (SOLUTIONS / "layer_norm" / spec.student_file).read_text()
+    wrong = source.replace("grad_weight = (rows_g * xhat.reshape(-1, features)).sum(dim=0)",
+                           "grad_weight = (rows_g * xhat.reshape(-1, features)).sum(dim=0, keepdim=True)")
+    assert wrong != source, "the solution's dweight line moved: update this test"
+    (tmp_path / spec.student_file).write_text(wrong)
+    result = run_check(prepare(spec, tmp_path), "backward")
+    assert result.status == "failed"
+    assert "gradient for 'weight' has shape (1, " in result.message
+    assert "likely cause: keepdims" in result.message and "not summed over a broadcast dimension:" not in result.message

@@ -30,12 +30,13 @@ COMPARED = RunOptions(replay_command=example_replay_command, trials=4)
 
 
 def _representatives() -> list[Path]:
-    """Every solution (a passing verdict) and per exercise its first bug (a failing one, with its
-    message): isolation does not depend on an exercise's math, and grading every variant twice
-    would cost minutes."""
+    """Every solution (a passing verdict), per exercise its first bug (a failing one, with its
+    message), and every correct variant written with an honest student's habits (tests/variants/
+    */correct_habit_*.py: CS231n's template, in-place dout, a self-test under __main__...): isolation
+    does not depend on an exercise's math, and grading every variant twice would cost minutes."""
     files = sorted(SOLUTIONS.glob("*/*.py"))
     for folder in sorted(p for p in VARIANTS.iterdir() if p.is_dir()):
-        files += sorted(folder.glob("bug_*.py"))[:1]
+        files += sorted(folder.glob("bug_*.py"))[:1] + sorted(folder.glob("correct_habit_*.py"))
     return files
 
 
@@ -72,6 +73,8 @@ def test_isolated_verdicts_equal_in_process_verdicts(path, sandbox, tmp_path):
     for check in spec.checks:
         assert (isolated[check].status, isolated[check].message, isolated[check].trial) == \
                (local[check].status, local[check].message, local[check].trial), check
+    if path.stem.startswith("correct_habit_"):
+        assert {check: r.status for check, r in isolated.items()} == dict.fromkeys(spec.checks, "passed")
 
 
 # ----------------------------------------------------------------------------- the wire format

@@ -127,3 +127,97 @@ def test_a_forbidden_call_hidden_from_the_source_check_is_caught_when_it_runs(tm
     with pytest.raises(ProtocolViolation, match=r"_HiddenSoftmax.forward called softmax .*forbidden: "
                                                 r"torch.nn.functional.softmax"):
         op.forward([torch.randn(2, 3, dtype=torch.float64)])
+
+
+HONEST_HABITS = {
+    "CS231n's template imports": "from builtins import range\nfrom builtins import object\nimport numpy as np\n",
+    "__future__, typing, dataclasses, functools, itertools, collections, math, copy":
+        "from __future__ import annotations\nimport typing\nfrom dataclasses import dataclass\nimport functools\n"
+        "import itertools\nfrom collections import OrderedDict\nimport math\nimport copy\n",
+    "__all__": "__all__ = ['Softmax', 'helper']\n",
+    "a parameter named input (the PyTorch tutorial's LinearFunction)": """
+        import torch
+
+        class LinearFunction(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, input, weight, bias=None):
+                ctx.save_for_backward(input, weight, bias)
+                return input.mm(weight.t()) + bias
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                input, weight, bias = ctx.saved_tensors
+                return grad_output.mm(weight), grad_output.t().mm(input), grad_output.sum(0)
+    """,
+    "an attribute named like the forbidden function": """
+        import torch
+
+        class Softmax(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                e = (x - x.max(-1, keepdim=True).values).exp()
+                ctx.softmax = e / e.sum(-1, keepdim=True)
+                return ctx.softmax
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                s = ctx.softmax
+                return s * (grad_output - (grad_output * s).sum(-1, keepdim=True))
+    """,
+    "a helper class with its own backward method": """
+        import torch
+
+        class Affine:
+            def __init__(self, w):
+                self.w = w
+
+            def backward(self, dout):
+                return dout @ self.w.T
+
+        class Net(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, w):
+                ctx.save_for_backward(x, w)
+                return x @ w
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                x, w = ctx.saved_tensors
+                return Affine(w).backward(grad_output), x.T @ grad_output
+    """,
+    "prints and a self-test under __main__": """
+        import torch
+
+        def softmax_forward(x):
+            print("forward", x.shape)
+            e = x.exp()
+            return e / e.sum(-1, keepdim=True), None
+
+        if __name__ == "__main__":
+            import os, time
+            x = torch.randn(3, 4)
+            torch.testing.assert_close(softmax_forward(x)[0], torch.nn.functional.softmax(x, -1))
+            print(open(os.devnull).read(), time.time())
+    """,
+}
+
+
+@pytest.mark.parametrize("habit", HONEST_HABITS)
+def test_the_habits_of_honest_students_are_neither_flagged_nor_failed(habit):
+    assert _findings(HONEST_HABITS[habit], SOFTMAX + ("torch.nn.functional.linear",)) == []
+
+
+@pytest.mark.parametrize("source, what", [
+    ("from builtins import open\nf = open('x')\n", "builtins.open"),
+    ("import builtins\nf = builtins.exec('1')\n", "builtins.exec"),
+    ("def forward(input):\n    return input\n\ndef leak():\n    return input('secret? ')\n", "uses input"),
+    ("import torch\nif __name__ != '__main__':\n    import os\n", "imports os"),
+])
+def test_the_same_names_used_as_the_attacks_use_them_are_still_flagged(source, what):
+    found = _findings(source)
+    assert any(kind == "review" and what in message for _, kind, message in found), found
+
+
+def test_a_forbidden_method_called_on_a_tensor_is_still_forbidden_beside_a_same_named_attribute():
+    source = "import torch\ndef f(x, ctx):\n    ctx.cache = 1\n    return x.softmax(-1)\n"
+    assert [(line, kind) for line, kind, _ in _findings(source, SOFTMAX)] == [(4, "forbidden")]

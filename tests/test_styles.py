@@ -217,12 +217,41 @@ def test_a_wrong_dtype_or_shape_is_reported_not_converted(forward_body, expected
     assert raised.value.message.startswith(expected), raised.value.message
 
 
-def test_arrays_share_memory_with_the_tensors_so_in_place_changes_are_seen(tmp_path):
-    exercise = _relu_numpy_op(tmp_path, "return np.maximum(x, 0), x", "dout[x <= 0] = 0\n    return dout")
+def test_the_upstream_gradient_is_the_backwards_own_copy_but_a_saved_input_is_not(tmp_path):
+    """CS231n's `dx = dout; dx[x <= 0] = 0` writes into dout: harmless in a NumPy network, so the
+    backward gets its own copy. The cached input shares memory with the grader's tensor, so
+    changing it in place is caught, with the reason it breaks a network."""
+    exercise = _relu_numpy_op(tmp_path, "return np.maximum(x, 0), x", "dx = dout\n    dx[x <= 0] = 0\n    return dx")
     run = exercise.op.forward([X])
     assert run.output.dtype == torch.float64 and torch.equal(run.output, X.clamp(min=0))
-    with pytest.raises(ProtocolViolation, match=r"relu_backward modified 'grad_output' \(its values changed\) in place"):
+    upstream = torch.full_like(X, 0.5)
+    (grad,) = exercise.op.backward(run, [upstream])
+    assert torch.equal(grad, 0.5 * (X > 0)) and torch.equal(upstream, torch.full_like(X, 0.5))
+    exercise = _relu_numpy_op(tmp_path, "return np.maximum(x, 0), x", "x[x <= 0] = 0\n    return dout * (x > 0)")
+    run = exercise.op.forward([X])
+    with pytest.raises(ProtocolViolation, match=r"relu_backward modified its saved input 'x' \(its values changed\) "
+                                                r"in place: in a network that tensor is the previous layer's output"):
         exercise.op.backward(run, [torch.ones_like(X)])
+
+
+@pytest.mark.parametrize("forward_body, verdict", [
+    # np.zeros is float64, NumPy's default, whatever x is: accepted in a float32 exercise and cast
+    ("out = np.zeros(x.shape)\n    out[x > 0] = x[x > 0]\n    return out, x", "passes"),
+    ("return np.maximum(x, 0).astype(np.float16), x", "forward returned dtype float16, expected float32"),
+])
+def test_a_float64_array_is_accepted_in_a_float32_exercise_and_lower_precision_is_not(forward_body, verdict, tmp_path):
+    exercise = _relu_numpy_op(tmp_path, forward_body, "dx = np.zeros(x.shape)\n    dx[x > 0] = dout[x > 0]\n    return dx")
+    x = X.to(torch.float32)
+    if verdict == "passes":
+        compare_forward(exercise, [x])
+        run = exercise.op.forward([x])
+        (grad,) = exercise.op.backward(run, [torch.ones_like(x)])
+        assert run.output.dtype == grad.dtype == torch.float32
+        assert torch.equal(grad, (x > 0).to(torch.float32))
+    else:
+        with pytest.raises(CheckFailure) as raised:
+            compare_forward(exercise, [x])
+        assert raised.value.message.startswith(verdict), raised.value.message
 
 
 def test_numpy_scalars_from_a_0_d_input_come_back_as_0_d_tensors(tmp_path):
@@ -323,3 +352,61 @@ def test_the_function_styles_grade_the_same_isolated_as_in_process(tmp_path):
                 assert {r.status for r in isolated.values()} & {"failed", "error"}, source.name
     finally:
         box.close()
+
+
+CS231N_AFFINE_STUB = '''
+from builtins import range
+import numpy as np
+
+
+def affine_forward(x, w, b):
+    out = None
+    ###########################################################################
+    # TODO: Implement the affine forward pass. Store the result in out.       #
+    ###########################################################################
+    {forward}
+    ###########################################################################
+    #                             END OF YOUR CODE                            #
+    ###########################################################################
+    cache = (x, w, b)
+    return out, cache
+
+
+def affine_backward(dout, cache):
+    x, w, b = cache
+    dx, dw, db = None, None, None
+    ###########################################################################
+    # TODO: Implement the affine backward pass.                               #
+    ###########################################################################
+    {backward}
+    ###########################################################################
+    #                             END OF YOUR CODE                            #
+    ###########################################################################
+    return dx, dw, db
+'''
+
+
+@pytest.mark.parametrize("forward, backward, phase, returned", [
+    ("pass", "pass", "affine_forward", "(None, cache)"),
+    ("out = x @ w + b", "pass", "affine_backward", "(None, None, None)"),
+])
+def test_a_cs231n_stub_is_not_implemented_yet_not_a_wrong_type(forward, backward, phase, returned, tmp_path):
+    spec = load_exercise(exercise_yaml("affine"))
+    (tmp_path / spec.student_file).write_text(CS231N_AFFINE_STUB.format(forward=forward, backward=backward))
+    exercise = prepare(spec, tmp_path)
+    results = {check: run_check(exercise, check) for check in spec.checks}
+    stubbed = [r for r in results.values() if r.status != "passed"]
+    assert stubbed and all(r.not_implemented for r in stubbed), [(r.check, r.message) for r in stubbed]
+    assert f"{phase} is not implemented yet (it returns {returned})" in stubbed[0].message
+    if phase == "affine_backward":
+        assert results["forward"].status == "passed"
+
+
+@pytest.mark.parametrize("body, returned", [("pass", "None"), ("return None", "None")])
+def test_an_autograd_function_stub_is_not_implemented_yet(body, returned, tmp_path):
+    spec = load_exercise(exercise_yaml("relu"))
+    (tmp_path / spec.student_file).write_text(
+        "import torch\n\n\nclass ReLU(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n"
+        f"        {body}\n\n    @staticmethod\n    def backward(ctx, grad_output):\n        {body}\n")
+    result = run_check(prepare(spec, tmp_path), "forward")
+    assert result.not_implemented and result.message == f"ReLU.forward is not implemented yet (it returns {returned})"

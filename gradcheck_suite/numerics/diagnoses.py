@@ -16,7 +16,7 @@ import torch
 
 from ..exercise.model import InputSpec
 from ..exercise.names import BATCH
-from .tolerances import Closeness
+from .tolerances import Closeness, shape_text
 
 _NOT_A_FACTOR = 1e-3  # a ratio this close to 1 is a precision problem, not a factor
 _NAMED_AT_MOST = 3  # dimension names offered for one factor
@@ -69,6 +69,25 @@ def transposed(grad: torch.Tensor, expected: torch.Tensor, tol: Closeness) -> st
         return None
     return ("this is the transpose of the expected gradient: the factors of a matrix product in the "
             "wrong order, or a missing .T?")
+
+
+def kept_dims(grad: torch.Tensor, expected: torch.Tensor, tol: Closeness) -> str | None:
+    """grad holds the expected values with extra dimensions of size 1 (dgamma of shape (1, D) for
+    gamma of shape (D,)): a reduction with keepdims=True, not reshaped back."""
+    if grad.dim() <= expected.dim() or grad.numel() != expected.numel():
+        return None
+    if [s for s in grad.shape if s != 1] != [s for s in expected.shape if s != 1]:
+        return None
+    if not tol.close(_f64(grad).reshape(expected.shape), _f64(expected)):
+        return None
+    shapes = f"({shape_text(grad)} for {shape_text(expected)})"
+    if _broadcast_dims(grad.shape, expected.shape) is None:
+        return (f"keepdims: these are the right values with an extra dimension of size 1 {shapes}, as a sum "
+                "with keepdims=True (keepdim=True) leaves them; sum without it, or reshape to the input's shape")
+    # One example cannot tell these apart: a broadcast dimension of size 1 needs no sum to give the same values.
+    return (f"keepdims, or a missing sum: these are the right values with an extra dimension of size 1 {shapes}; "
+            "a sum with keepdims=True (keepdim=True) leaves one, and so does a gradient not summed over a "
+            "broadcast dimension that has size 1 in this example; the gradient must have the input's shape")
 
 
 def transposed_shape(grad: torch.Tensor, expected: torch.Tensor) -> str | None:
@@ -126,6 +145,7 @@ def diagnose(grad: torch.Tensor | None, expected: torch.Tensor, tol: Closeness,
         ]
     else:
         patterns = [
+            lambda: kept_dims(grad, expected, tol),
             lambda: transposed(grad, expected, tol),
             lambda: transposed_shape(grad, expected),
             lambda: not_summed_over_broadcast(grad, expected, tol, name),

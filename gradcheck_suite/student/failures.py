@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    pass
+
+class Stub(NotImplementedError):
+    """What a stub still returns instead of an answer: None, or CS231n's `(None, cache)` and
+    `(None, None, None)`. Raised for the student's function, it reads as "not implemented"."""
+
+    def __init__(self, returned: str):
+        super().__init__(f"it returns {returned}")
+        self.returned = returned
+
+
+def stub_return(value: object) -> str | None:
+    """How `value` reads when a stub returned it (None, or a tuple whose values are all None); None
+    for anything else."""
+    if value is None:
+        return "None"
+    if isinstance(value, (tuple, list)) and value and all(v is None for v in value):
+        return "(" + ", ".join("None" for _ in value) + ("," if len(value) == 1 else "") + ")"
+    return None
 
 
 class StudentCallError(Exception):
@@ -33,6 +48,8 @@ class StudentCallError(Exception):
     def describe(self) -> str:
         if self.reported_text is not None:
             return self.reported_text
+        if isinstance(self.original, Stub):
+            return f"{self.phase} is not implemented yet ({self.original})"
         if self.not_implemented:
             return f"{self.phase} is not implemented yet (it raises NotImplementedError)"
         text = f"{self.phase} raised {type(self.original).__name__}: {self.original}"

@@ -14,7 +14,7 @@ import torch
 
 from ..numerics.central_differences import BatchedForward
 from ..numerics.reference_eval import project
-from .failures import ProtocolViolation, StudentCallError, located
+from .failures import ProtocolViolation, Stub, StudentCallError, located, stub_return
 from .guards import CallWatch, InputSnapshot, OpTrace
 
 if TYPE_CHECKING:
@@ -140,6 +140,8 @@ class StudentOp:
                 f"{self.phase('forward')} modified its input {', '.join(changed)} in place; "
                 "inputs must be left as they were (use out-of-place operations or work on a .clone())"
             )
+        if output is None:
+            raise StudentCallError(self.phase("forward"), Stub("None"), "")
         if not isinstance(output, torch.Tensor):
             raise ProtocolViolation(
                 f"{self.phase('forward')} returned {type(output).__name__}, expected a single {self.value_noun}")
@@ -182,10 +184,27 @@ class StudentOp:
                 "compute the gradients by hand from the saved tensors and grad_output")
         changed = snapshot.changed()
         if changed:
-            raise ProtocolViolation(
-                f"{self.phase('backward')} modified {', '.join(changed)} in place; "
-                "leave saved tensors and grad_output unchanged")
+            raise ProtocolViolation(self._changed_in_backward(changed))
+        returned = stub_return(grads)
+        if returned is not None:
+            raise StudentCallError(self.phase("backward"), Stub(returned), "")
         return self._normalise(grads)
+
+    def _changed_in_backward(self, changed: list[str]) -> str:
+        """Why a backward may not change what it was given. (The function styles give the student's
+        backward its own copy of the upstream gradient, so only a saved input can be named there.)"""
+        upstream = [c for c in changed if c.startswith("'grad_output'")]
+        inputs = [c for c in changed if c not in upstream]
+        reasons = []
+        if inputs:
+            reasons.append(f"modified its saved input {', '.join(inputs)} in place: in a network that tensor is the "
+                           "previous layer's output, which the previous layer's own backward and any other layer "
+                           "reading it still need; compute on a copy")
+        if upstream:
+            reasons.append(f"modified {', '.join(upstream)} in place: autograd may hand the same gradient tensor to "
+                           "other parts of the graph, so PyTorch requires a backward to leave it unchanged; "
+                           "work on grad_output.clone()")
+        return f"{self.phase('backward')} " + "; and ".join(reasons)
 
     @property
     def _watching(self) -> bool:

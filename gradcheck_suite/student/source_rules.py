@@ -12,6 +12,12 @@ Two kinds of finding:
 
 Names are resolved through import aliases (``import torch.nn.functional as F``, ``from torch import
 autograd as ag``) and simple assignments (``g = torch.autograd.grad``).
+
+The rules target what a gradient exercise forbids, never the habits of honest students: ``from
+builtins import range`` (CS231n's template), ``__all__``, a parameter named ``input`` (the PyTorch
+tutorial's ``LinearFunction``), an attribute that shares a forbidden function's name
+(``ctx.softmax = s``), a helper class's own ``backward`` method, prints, and anything inside
+``if __name__ == "__main__":`` (never run by the grader, so never scanned).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from pathlib import Path
 from typing import Iterable
 
 ALLOWED_IMPORTS = ("torch", "math", "numpy", "typing", "__future__", "functools", "itertools", "collections",
-                   "dataclasses", "abc", "numbers", "operator", "enum")
+                   "dataclasses", "abc", "numbers", "operator", "enum", "builtins", "copy", "random", "warnings")
 
 # Autograd inside a backward that should be computed by hand.
 BACKWARD_FORBIDDEN = ("torch.autograd.grad", "torch.autograd.backward", "torch.autograd.functional", "torch.func",
@@ -33,7 +39,8 @@ _REVIEW_CALLS = {"exec", "eval", "compile", "__import__", "open", "globals", "lo
                  "getattr", "setattr", "delattr"}
 _REVIEW_ATTRIBUTES = {"_getframe", "f_back", "f_locals", "f_globals", "f_builtins", "tb_frame", "gi_frame", "cr_frame",
                       "ag_frame", "co_code", "modules"}
-_ALLOWED_DUNDERS = {"__init__", "__name__", "__doc__", "__future__"}
+_ALLOWED_DUNDERS = {"__init__", "__name__", "__doc__", "__future__", "__all__", "__version__", "__author__",
+                    "__slots__"}
 _REVIEW_TORCH = ("torch._", "torch.ops", "torch.overrides", "torch.utils", "torch.library", "torch.testing",
                  "torch.multiprocessing", "torch.hub", "torch.load", "torch.save", "torch.cuda.memory")
 _REVIEW_DEFINITIONS = {"__torch_function__", "__torch_dispatch__", "__eq__", "__bool__", "__getattr__",
@@ -72,6 +79,7 @@ def scan_source(source: str | bytes, forbid: Iterable[str] = (), allow_imports: 
     except (SyntaxError, ValueError):
         return []
     scanner = _Scanner(tuple(forbid), tuple(ALLOWED_IMPORTS) + tuple(allow_imports), backward)
+    scanner.prepare(tree)
     scanner.visit(tree)
     return sorted(set(scanner.findings), key=lambda f: (f.line, f.message))
 
@@ -84,6 +92,46 @@ def _matches(name: str, prefix: str) -> bool:
     return name == prefix or name.startswith(prefix + ".")
 
 
+def _is_main_guard(test: ast.expr) -> bool:
+    """`__name__ == "__main__"` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
+    mains = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
+    return len(names) == 1 and len(mains) == 1
+
+
+def _bound_names(node: ast.AST) -> set[str]:
+    """Names a function (its parameters and what its body assigns) or a module binds: a builtin's
+    name bound there (a parameter called `input`) is the student's own, not the builtin."""
+    bound: set[str] = set()
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        arguments = node.args
+        for arg in arguments.posonlyargs + arguments.args + arguments.kwonlyargs:
+            bound.add(arg.arg)
+        for arg in (arguments.vararg, arguments.kwarg):
+            if arg is not None:
+                bound.add(arg.arg)
+    pending = list(node.body) if isinstance(node.body, list) else [node.body]
+    while pending:  # this scope only: a nested function's names are its own
+        child = pending.pop()
+        if isinstance(child, ast.Name) and isinstance(child.ctx, (ast.Store, ast.Del)):
+            bound.add(child.id)
+        elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(child.name)
+            continue
+        elif isinstance(child, ast.Lambda):
+            continue
+        pending.extend(ast.iter_child_nodes(child))
+    return bound
+
+
+def _is_function_class(node: ast.ClassDef) -> bool:
+    return any(isinstance(base, (ast.Name, ast.Attribute)) and ast.unparse(base).split(".")[-1] == "Function"
+               for base in node.bases)
+
+
 class _Scanner(ast.NodeVisitor):
     def __init__(self, forbid: tuple[str, ...], allowed_imports: tuple[str, ...], backward: str = "backward"):
         self.forbid = forbid
@@ -93,6 +141,25 @@ class _Scanner(ast.NodeVisitor):
         self.aliases: dict[str, str] = {}
         self.findings: list[Finding] = []
         self.function_stack: list[str] = []
+        self.scopes: list[set[str]] = []  # names bound by the module and each enclosing function
+        self.called: set[int] = set()  # ids of the expressions that are called
+        self.own_attributes: set[str] = set()  # attribute names the file assigns (ctx.softmax = s)
+        self.own_methods: set[str] = set()  # methods of the file's own classes other than autograd Functions
+
+    def prepare(self, tree: ast.Module) -> None:
+        """What the whole file says about its own names, before any finding is made."""
+        self.scopes = [_bound_names(tree)]
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                self.called.add(id(node.func))
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                self.own_attributes.add(node.attr)
+            elif isinstance(node, ast.ClassDef) and not _is_function_class(node):
+                self.own_methods |= {item.name for item in node.body
+                                     if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+    def _bound(self, name: str) -> bool:
+        return any(name in scope for scope in self.scopes)
 
     # --------------------------------------------------------------- helpers
     def _add(self, node: ast.AST, message: str, kind: str) -> None:
@@ -131,6 +198,9 @@ class _Scanner(ast.NodeVisitor):
                     self._add(node, f"{self.backward} uses {name}: compute the gradients by hand, without autograd",
                               "forbidden")
                     return
+        if name.startswith("builtins.") and _leaf(name) in _REVIEW_CALLS:
+            self._add(node, f"uses {name}, which a backprop exercise does not need", "review")
+            return
         for risky in _REVIEW_TORCH:
             if name.startswith(risky) and name != "torch.__version__":
                 self._add(node, f"uses {name}, which a backprop exercise does not need", "review")
@@ -174,8 +244,17 @@ class _Scanner(ast.NodeVisitor):
         if node.name in _REVIEW_DEFINITIONS:
             self._add(node, f"defines {node.name}, which a backprop exercise does not need", "review")
         self.function_stack.append(node.name)
+        self.scopes.append(_bound_names(node))
         self.generic_visit(node)
+        self.scopes.pop()
         self.function_stack.pop()
+
+    def visit_If(self, node: ast.If) -> None:
+        if _is_main_guard(node.test):
+            for statement in node.orelse:  # the self-test under the guard never runs in the grader
+                self.visit(statement)
+            return
+        self.generic_visit(node)
 
     visit_FunctionDef = _visit_function
     visit_AsyncFunctionDef = _visit_function
@@ -184,11 +263,12 @@ class _Scanner(ast.NodeVisitor):
         name = self.resolve(node)
         if name is not None:
             self._check_name(node, name)
-        elif isinstance(node.ctx, ast.Load) and node.attr in self.forbid_leaves:
+        elif (id(node) in self.called and node.attr in self.forbid_leaves
+              and node.attr not in self.own_attributes | self.own_methods):
             banned = self.forbid_leaves[node.attr]
             self._add(node, f"uses .{node.attr}, which this exercise forbids ({banned}): write it yourself",
                       "forbidden")
-        elif self.in_backward and node.attr in BACKWARD_FORBIDDEN_METHODS:
+        elif self.in_backward and node.attr in BACKWARD_FORBIDDEN_METHODS and node.attr not in self.own_methods:
             self._add(node, f"{self.backward} calls .{node.attr}(): compute the gradients by hand, without autograd",
                       "forbidden")
         if node.attr in _REVIEW_ATTRIBUTES or (node.attr.startswith("__") and node.attr not in _ALLOWED_DUNDERS):
@@ -197,7 +277,7 @@ class _Scanner(ast.NodeVisitor):
             self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
-        if node.id in _REVIEW_CALLS and node.id not in self.aliases:
+        if node.id in _REVIEW_CALLS and node.id not in self.aliases and not self._bound(node.id):
             self._add(node, f"uses {node.id}, which a backprop exercise does not need", "review")
         elif node.id.startswith("__") and node.id not in _ALLOWED_DUNDERS:
             self._add(node, f"uses {node.id}, which a backprop exercise does not need", "review")

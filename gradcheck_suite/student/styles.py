@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable
 import torch
 
 from ..vocabulary import CheckName
-from .failures import ProtocolViolation
+from .failures import ProtocolViolation, Stub, stub_return
 
 if TYPE_CHECKING:
     from ..exercise.model import ExerciseSpec
@@ -107,7 +107,12 @@ def unsupported(spec: ExerciseSpec) -> str | None:
 def function_adapter(forward: Callable, backward: Callable, style: Style) -> type[torch.autograd.Function]:
     """A Function whose forward calls the student's forward and keeps its cache on ctx, and
     whose backward calls the student's backward with that cache (on NumPy arrays, for the numpy
-    style)."""
+    style).
+
+    The upstream gradient belongs to the student's backward: it gets its own copy, so that
+    writing into it (``dx = dout; dx[x <= 0] = 0``, harmless in a NumPy network) is no error.
+    A function that still returns what its stub did (None, ``(None, cache)``, a tuple of Nones)
+    is "not implemented yet"."""
     if style.kind == NUMPY:
         call, output, gradients = _call_on_arrays, _to_tensor, _gradients_to_tensors
     else:
@@ -117,11 +122,16 @@ def function_adapter(forward: Callable, backward: Callable, style: Style) -> typ
         @staticmethod
         def forward(ctx, *inputs):
             out, ctx.cache = _out_and_cache(call(forward, inputs), style)
-            return output(out, inputs[0].device)
+            ctx.like = [t.detach() if t.is_floating_point() else None for t in inputs]
+            return output(out, _first_float(inputs))
 
         @staticmethod
         def backward(ctx, grad_output):
-            return gradients(call(backward, [grad_output], ctx.cache), grad_output.device)
+            grads = call(backward, [grad_output.detach().clone()], ctx.cache)
+            returned = stub_return(grads)
+            if returned is not None:
+                raise Stub(returned)
+            return gradients(grads, ctx.like)
 
     Adapter.__name__ = Adapter.__qualname__ = style.name
     return Adapter
@@ -147,8 +157,16 @@ def _call_on_arrays(function: Callable, tensors, *rest):
     return result
 
 
+def _first_float(inputs) -> torch.Tensor:
+    return next((t for t in inputs if t.is_floating_point()), inputs[0])
+
+
 def _out_and_cache(result, style: Style) -> tuple:
+    if result is None:
+        raise Stub("None")
     if isinstance(result, (tuple, list)) and len(result) == 2:
+        if result[0] is None:
+            raise Stub("(None, cache)")
         return tuple(result)
     what = f"a {type(result).__name__} of {len(result)} values" if isinstance(result, (tuple, list)) \
         else type(result).__name__
@@ -160,9 +178,11 @@ def _as_given(value, *_):
     return value
 
 
-def _to_tensor(value, device: torch.device):
-    """An array (or NumPy scalar) as a tensor of the same dtype and shape; anything else is left
-    as it is, for the caller's checks to name."""
+def _to_tensor(value, like: torch.Tensor | None):
+    """An array (or NumPy scalar) as a tensor of the same shape, on `like`'s device; anything else
+    is left as it is, for the caller's checks to name. A float64 array where `like` has a lower
+    floating dtype (NumPy's default dtype in a float32 exercise) is cast to it; any other dtype
+    is kept, for the dtype check to name (float16 for a float32 input loses precision)."""
     import numpy as np  # only the numpy style needs NumPy installed
 
     if not isinstance(value, (np.ndarray, np.generic)):
@@ -170,15 +190,21 @@ def _to_tensor(value, device: torch.device):
     array = np.asarray(value)
     if not array.flags.writeable or any(step < 0 for step in array.strides):
         array = array.copy()  # torch.from_numpy needs writable memory and non-negative strides
-    return torch.from_numpy(array).to(device)
+    tensor = torch.from_numpy(array)
+    if like is None:
+        return tensor
+    if tensor.dtype == torch.float64 and like.is_floating_point() and like.dtype != torch.float64:
+        tensor = tensor.to(like.dtype)
+    return tensor.to(like.device)
 
 
-def _gradients_to_tensors(grads, device: torch.device) -> tuple:
-    """Each returned array as a tensor. A tuple holds one gradient per input, and so does a list
-    of arrays; a list without any array is one gradient of the wrong type, for StudentOp to name."""
+def _gradients_to_tensors(grads, like: list[torch.Tensor | None]) -> tuple:
+    """Each returned array as a tensor, cast and placed like the input it is the gradient of. A
+    tuple holds one gradient per input, and so does a list of arrays; a list without any array is
+    one gradient of the wrong type, for StudentOp to name."""
     if isinstance(grads, tuple) or (isinstance(grads, list) and any(g is None or _is_array(g) for g in grads)):
-        return tuple(_to_tensor(g, device) for g in grads)
-    return (_to_tensor(grads, device),)
+        return tuple(_to_tensor(g, like[i] if i < len(like) else None) for i, g in enumerate(grads))
+    return (_to_tensor(grads, like[0] if like else None),)
 
 
 def _is_array(value) -> bool:
