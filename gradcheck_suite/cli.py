@@ -273,7 +273,8 @@ def check_tolerances(args: argparse.Namespace) -> int:
         return _misuse(command, "no solution for " + "; ".join(
             f"{s.name} (looked for {solutions / s.directory.name / s.student_file} and {solutions / s.student_file})"
             for s in unsolved))
-    return 0 if sweep_all(specs, folders, args.trials, args.seed, args.dtype) else 1
+    solved = {name: folder for name, folder in folders.items() if folder is not None}  # all of them, by now
+    return 0 if sweep_all(specs, solved, args.trials, args.seed, args.dtype) else 1
 
 
 COMMANDS = {"grade": grade, "batch": batch, "validate": validate, "release": release, "new": new,

@@ -20,6 +20,7 @@ import pytest
 from .exercise.names import EXERCISE_FILE  # no torch: names.py imports only the standard library
 
 if TYPE_CHECKING:
+    from .checks.subject import ExerciseUnderTest
     from .exercise.model import ExerciseSpec
     from .grading.options import RunOptions
     from .report.model import GradeBook
@@ -187,9 +188,9 @@ class ExerciseNode(pytest.Collector):
     def __init__(self, *, spec: ExerciseSpec, **kwargs):
         super().__init__(**kwargs)
         self.spec = spec
-        self._exercise = None
+        self._exercise: ExerciseUnderTest | None = None
 
-    def exercise(self):
+    def exercise(self) -> ExerciseUnderTest:
         """The student's file is loaded once, when the first check of this exercise runs."""
         if self._exercise is None:
             submission = self.config.getoption("--submission")
@@ -224,6 +225,8 @@ class _GradeItem(pytest.Item):
 
 
 class CheckItem(_GradeItem):
+    parent: ExerciseNode  # ExerciseNode.collect makes every CheckItem
+
     def __init__(self, *, check: str, **kwargs):
         super().__init__(**kwargs)
         self.check = check

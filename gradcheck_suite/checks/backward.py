@@ -101,6 +101,7 @@ def student_gradients(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], see
     output's shape (against `expected_shape`, or the reference's) and the gradients' structure.
     With `diagnose`, a gradient of the wrong shape is compared with the reference's to name the
     likely cause."""
+    assert ex.op is not None  # checks run only on an exercise whose file loaded (run_check)
     run = call_student(ex.op.forward, inputs)
     if not check_output_shape:
         expected_shape = run.output.shape

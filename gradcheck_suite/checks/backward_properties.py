@@ -22,9 +22,11 @@ def check_backward_properties(ex: ExerciseUnderTest, trial: Trial) -> None:
     differentiable = [(i, s) for i, s in enumerate(spec.inputs) if s.differentiable]
     other = upstream_gradient(run.output, trial.values_seed, stream=20_011)
     a, b = 0.75, -1.5
+    op = ex.op
+    assert op is not None  # checks run only on an exercise whose file loaded (run_check)
 
     def again(grad_output):
-        return call_student(ex.op.backward, run, [grad_output])
+        return call_student(op.backward, run, [grad_output])
 
     def first_difference(actual, expected, scale=1.0) -> tuple[str, Mismatch] | tuple[None, None]:
         for index, spec_input in differentiable:
@@ -36,7 +38,7 @@ def check_backward_properties(ex: ExerciseUnderTest, trial: Trial) -> None:
 
     repeat = again(upstream)
     problem, mismatch = first_difference(repeat, grads)
-    if problem:
+    if mismatch is not None:
         raise CheckFailure("backward gives a different answer when called twice with the same grad_output "
                            f"(does it change state it saved?): {problem}", mismatches=[mismatch])
     zero = again(torch.zeros_like(upstream))
@@ -48,13 +50,13 @@ def check_backward_properties(ex: ExerciseUnderTest, trial: Trial) -> None:
     separate = again(other)
     expected = [None if g is None else a * g + b * s for g, s in zip(grads, separate)]
     problem, mismatch = first_difference(combined, expected, scale=4.0)
-    if problem:
+    if mismatch is not None:
         raise CheckFailure("backward is not linear in grad_output: backward(a*u + b*v) differs from "
                            f"a*backward(u) + b*backward(v): {problem}", mismatches=[mismatch])
     if spec.non_contiguous:
         strided = [non_contiguous_copy(t) for t in inputs]
         _, _, strided_grads = student_gradients(ex, strided, trial.values_seed)
         problem, mismatch = first_difference(strided_grads, grads, scale=4.0)
-        if problem:
+        if mismatch is not None:
             raise CheckFailure("backward gives different gradients when the inputs are non-contiguous "
                                f"(strided views): {problem}", mismatches=[mismatch])

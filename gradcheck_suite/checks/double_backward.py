@@ -21,6 +21,7 @@ def check_double_backward(ex: ExerciseUnderTest, trial: Trial) -> None:
     upstream = upstream_gradient(run.output.detach(), trial.values_seed)
     directions = [upstream_gradient(t, trial.values_seed, stream=30_000 + i) for i, t in enumerate(inputs)]
     differentiable = [i for i, s in enumerate(spec.inputs) if s.differentiable]
+    assert ex.op is not None  # checks run only on an exercise whose file loaded (run_check)
     actual = call_student(ex.op.second_order, inputs, upstream, directions)
     expected = second_order(lambda *args: spec.reference.function(*args, **spec.reference.kwargs), inputs,
                             [s.differentiable for s in spec.inputs], upstream, directions)

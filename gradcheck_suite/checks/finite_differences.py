@@ -45,6 +45,7 @@ def compare_finite_differences(ex: ExerciseUnderTest, inputs: Sequence[torch.Ten
     layout = [(i, inputs[i].shape) for i in differentiable]
     theta = _flat([inputs[i] for i in differentiable])
     student = _flat([grads[i].to(torch.float64) for i in differentiable])
+    assert ex.op is not None  # checks run only on an exercise whose file loaded (run_check)
     batched = ex.op.batched_forward(list(inputs), layout)
     flat_upstream = upstream.reshape(-1).to(torch.float64)
     fd = spec.finite_differences

@@ -16,6 +16,7 @@ from .verdicts import CheckFailure
 
 def compare_forward(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor]) -> None:
     spec = ex.spec
+    assert ex.op is not None  # checks run only on an exercise whose file loaded (run_check)
     run = call_student(ex.op.forward, inputs)
     out = run.output
     exact = reference.forward(spec, [reference.as_reference_dtype(t) for t in inputs])

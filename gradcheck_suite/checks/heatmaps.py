@@ -18,6 +18,7 @@ def gradient_differences(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], 
     where they differ (the last dimension across, the others down). Empty where the gradients
     cannot be compared element by element (a missing gradient, a wrong shape)."""
     spec = ex.spec
+    assert ex.op is not None  # checks run only on an exercise whose file loaded (run_check)
     traced = reference.Traced(spec, [reference.as_reference_dtype(t) for t in inputs])
     run = call_student(ex.op.forward, inputs)
     if run.output.shape != traced.output.shape:

@@ -45,6 +45,7 @@ def call_student(function: Callable, *args):
 
 def student_raised(ex: ExerciseUnderTest, method: str, exc: BaseException) -> CheckFailure:
     """The verdict for an exception from the student's code reached outside call_student."""
+    assert ex.op is not None  # checks run only on an exercise whose file loaded (run_check)
     return CheckFailure(StudentCallError(f"{ex.op.name}.{method}", exc, located(exc, ex.student_path)).describe(),
                         status=Status.ERROR, not_implemented=isinstance(exc, NotImplementedError))
 

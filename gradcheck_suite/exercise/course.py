@@ -7,7 +7,7 @@ from pathlib import Path
 from ..errors import ConfigError, ConfigProblem
 from .reader import FieldReader, read_weight_mapping
 from .schema import CHECK_NAMES, COURSE
-from .yaml_source import YamlSyntaxError, load_yaml
+from .yaml_source import LineDict, YamlSyntaxError, load_yaml
 
 
 def course_weights(course: dict, checks) -> dict | None:
@@ -25,7 +25,7 @@ def read_course(path: Path) -> dict:
     except YamlSyntaxError as exc:
         raise ConfigError(path, [ConfigProblem(exc.line, "syntax", str(exc))]) from None
     r = FieldReader(path)
-    if not isinstance(doc, dict):
+    if not isinstance(doc, LineDict):  # every mapping load_yaml reads is one
         raise ConfigError(path, [ConfigProblem(None, "file", "expected a mapping of course defaults")])
     r.check_keys(doc, COURSE, "")
     course = {}

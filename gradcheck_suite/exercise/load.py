@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -37,7 +38,13 @@ from .reader import (
     short_repr,
 )
 from .schema import CHECK_NAMES, DOMAIN_FIELDS, EDGE_CASE, EXERCISE, INPUT, STUDENT, STYLES, VISIBILITIES
-from .yaml_source import LineDict, YamlSyntaxError, load_yaml
+from .yaml_source import LineDict, LineList, YamlSyntaxError, load_yaml
+
+
+def _mapping_node(node: schema.Node) -> schema.Mapping:
+    """A schema node that describes a mapping (the schema's tables make it one)."""
+    assert isinstance(node, schema.Mapping)
+    return node
 
 
 def _read_domain(r: FieldReader, raw, line, prefix) -> Domain:
@@ -64,7 +71,7 @@ def _read_domain(r: FieldReader, raw, line, prefix) -> Domain:
 
 def _read_inputs(r: FieldReader, doc: LineDict, default_dtype) -> list[InputSpec]:
     raw = doc.get("inputs")
-    if not isinstance(raw, list) or not raw:
+    if not isinstance(raw, LineList) or not raw:  # every list load_yaml reads is one
         r.problem(doc.line_of("inputs"), "inputs", "expected a non-empty list of inputs (name, shape, ...)")
         return []
     inputs: list[InputSpec] = []
@@ -77,7 +84,7 @@ def _read_inputs(r: FieldReader, doc: LineDict, default_dtype) -> list[InputSpec
         name = r.field(entry, INPUT, "name", prefix, required=True)
         if name is not None:
             prefix = f"inputs.{name}."
-        shape = entry.get("shape")
+        shape: Any = entry.get("shape")
         shape_ok = isinstance(shape, list) and all(
             (isinstance(s, int) and not isinstance(s, bool) and s >= 0)
             or (isinstance(s, str) and (s == BATCH or IDENTIFIER_PATTERN.match(s)))
@@ -136,10 +143,11 @@ def _read_dims(r: FieldReader, doc: LineDict, inputs: list[InputSpec]) -> dict[s
 def _read_reference(r: FieldReader, doc: LineDict) -> Reference | None:
     raw = doc.get("reference")
     line = doc.line_of("reference")
+    kwargs: dict
     if isinstance(raw, str):
         target, kwargs = raw, {}
-    elif isinstance(raw, dict):
-        node = schema.REFERENCE.options[1]
+    elif isinstance(raw, LineDict):
+        node = _mapping_node(schema.REFERENCE.options[1])
         r.check_keys(raw, node, "reference.")
         target = r.field(raw, node, "function", "reference.", required=True)
         kwargs = raw.get("kwargs") or {}
@@ -163,8 +171,8 @@ def _read_reference(r: FieldReader, doc: LineDict) -> Reference | None:
 
 
 def _read_edge_cases(r: FieldReader, doc: LineDict, inputs: list[InputSpec]) -> list[EdgeCase]:
-    raw = doc.get("edge_cases") or []
-    if not isinstance(raw, list):
+    raw = doc.get("edge_cases") or LineList()
+    if not isinstance(raw, LineList):
         r.problem(doc.line_of("edge_cases"), "edge_cases", "expected a list of {name, inputs}")
         return []
     names = {i.name for i in inputs}
@@ -219,7 +227,7 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
     except YamlSyntaxError as exc:
         raise ConfigError(path, [ConfigProblem(exc.line, "syntax", str(exc))]) from None
     r = FieldReader(path)
-    if not isinstance(doc, dict):
+    if not isinstance(doc, LineDict):  # every mapping load_yaml reads is one
         raise ConfigError(path, [ConfigProblem(None, "file", "expected a mapping of exercise fields at the top level")])
     r.check_keys(doc, EXERCISE, "")
 
@@ -257,7 +265,7 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
     batch = doc.get("batch") or LineDict()
     batch_rank, batch_size = (0, 3), (1, 4)
     if r.mapping(batch, doc.line_of("batch"), "batch") is not None:
-        r.check_keys(batch, EXERCISE.fields["batch"], "batch.")
+        r.check_keys(batch, _mapping_node(EXERCISE.fields["batch"]), "batch.")
         if "rank" in batch:
             batch_rank = read_range(r, batch, "rank", "batch.") or batch_rank
         if "size" in batch:
@@ -273,7 +281,7 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
     if "finite_differences" in doc:
         raw_fd = r.mapping(doc["finite_differences"], doc.line_of("finite_differences"), "finite_differences")
         if raw_fd is not None:
-            node, prefix = EXERCISE.fields["finite_differences"], "finite_differences."
+            node, prefix = _mapping_node(EXERCISE.fields["finite_differences"]), "finite_differences."
             r.check_keys(raw_fd, node, prefix)
             fd = FiniteDifferences(
                 mode=r.field(raw_fd, node, "mode", prefix),
@@ -321,6 +329,8 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
 
     if r.problems:
         raise ConfigError(path, r.sorted_problems())
+    # Both are read above, and a missing or invalid one is a problem: with none, both are here.
+    assert student_file is not None and reference is not None
     return ExerciseSpec(
         path=path, name=name, title=title, points=float(points), student_file=student_file,
         student_class=student_class, student_style=student_style, student_functions=student_functions,
@@ -340,7 +350,7 @@ def _read_check_visibility(r: FieldReader, doc: LineDict, checks) -> dict | None
     if "check_visibility" not in doc:
         return None
     raw = doc["check_visibility"]
-    if not isinstance(raw, dict):
+    if not isinstance(raw, LineDict):  # every mapping load_yaml reads is one
         r.problem(doc.line_of("check_visibility"), "check_visibility",
                   "expected a mapping of check names to visibilities, e.g. {edge_cases: hidden}")
         return None
@@ -366,7 +376,7 @@ def _read_limits(r: FieldReader, doc: LineDict) -> ExerciseLimits:
     raw = r.mapping(doc["limits"], doc.line_of("limits"), "limits")
     if raw is None:
         return ExerciseLimits()
-    node = EXERCISE.fields["limits"]
+    node = _mapping_node(EXERCISE.fields["limits"])
     r.check_keys(raw, node, "limits.")
     return ExerciseLimits(**{key: r.field(raw, node, key, "limits.") for key in node.fields})
 

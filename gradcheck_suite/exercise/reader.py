@@ -62,7 +62,7 @@ class FieldReader:
         return value
 
     def mapping(self, value, line, field_name) -> LineDict | None:
-        if not isinstance(value, dict):
+        if not isinstance(value, LineDict):  # every mapping load_yaml reads is one
             self.problem(line, field_name, f"expected a mapping, got {value!r}")
             return None
         return value

@@ -137,7 +137,7 @@ def run_check(exercise: ExerciseUnderTest, check: str, options: RunOptions = Run
     started = time.perf_counter()
     run_seed = options.seed if options.seed is not None else spec.seed
 
-    def result(status: str, message: str = "", trial: Trial | None = None, not_implemented: bool = False,
+    def result(status: Status, message: str = "", trial: Trial | None = None, not_implemented: bool = False,
                heatmaps: tuple = ()):
         return CheckResult(spec.name, check, status, message, run_seed,
                            trial.describe() if trial else None, time.perf_counter() - started, not_implemented,

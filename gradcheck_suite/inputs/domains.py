@@ -13,6 +13,7 @@ def sample(domain: Domain, shape: tuple[int, ...], generator: torch.Generator) -
     """float64 (or int64 for integer domains) CPU tensor of `shape` drawn from `domain`."""
     kind = domain.kind
     if kind == "integers":
+        assert domain.low is not None and domain.high is not None  # load_exercise requires both for integers
         return torch.randint(int(domain.low), int(domain.high), shape, generator=generator)
     if kind == "probabilities":
         logits = _normal(shape, generator) * domain.scale
@@ -21,9 +22,11 @@ def sample(domain: Domain, shape: tuple[int, ...], generator: torch.Generator) -
     if kind == "real" and low is None:
         values = _normal(shape, generator) * domain.scale
     elif kind == "positive":
+        assert low is not None and high is not None  # bounds() gives None only for the unbounded real domain
         u = torch.rand(shape, generator=generator, dtype=torch.float64)
         values = torch.exp(math.log(low) * (1 - u) + math.log(high) * u)
     else:
+        assert low is not None and high is not None  # as above
         values = low + (high - low) * torch.rand(shape, generator=generator, dtype=torch.float64)
     return keep_away(values, domain)
 

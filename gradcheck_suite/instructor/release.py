@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -330,7 +331,7 @@ def _is_solution(path: Path, folder: Path, spec: ExerciseSpec | None) -> bool:
     return path == folder / spec.student_file
 
 
-def _files(root: Path, skip: set[Path] = frozenset()) -> list[Path]:
+def _files(root: Path, skip: AbstractSet[Path] = frozenset()) -> list[Path]:
     """Every file under `root`, caches and the folders in `skip` left out."""
     found = []
     for path in sorted(root.iterdir()):

@@ -102,9 +102,11 @@ def _docstring_parameters(doc: str) -> list[Param] | None:
     if match is None:
         return None
     try:
-        arguments = ast.parse(f"def f({match['params']}): pass").body[0].args
+        definition = ast.parse(f"def f({match['params']}): pass").body[0]
     except SyntaxError:
         return None
+    assert isinstance(definition, ast.FunctionDef)  # the source starts "def f("
+    arguments = definition.args
     positional = arguments.posonlyargs + arguments.args
     defaults = [_NO_DEFAULT] * (len(positional) - len(arguments.defaults)) + [_literal(d) for d in arguments.defaults]
     params = [Param(a.arg, True, d) for a, d in zip(positional, defaults)]
@@ -156,7 +158,7 @@ def _input_name(name: str, taken: set[str]) -> str:
 
 def _layouts(count: int) -> list[list[tuple[str, ...]]]:
     """Candidate shapes for `count` inputs, most general first."""
-    layouts = [[("...",)] * count]
+    layouts: list[list[tuple[str, ...]]] = [[("...",)] * count]
     if count == 1:
         layouts.append([("N", "N")])
     if count == 2:
@@ -192,6 +194,8 @@ def _runs(function: Callable, kwargs: dict, layout, domain: str, batch=_PROBE_BA
 
 def guess_inputs(function: Callable, target: str) -> Guess:
     params = reference_parameters(function)
+    kwargs: dict[str, Any]
+    unknown: list[str]
     if params is None:
         names, kwargs, unknown = ["x"], {}, []
         notes = [f"no signature or docstring signature for {target}: one input x guessed"]

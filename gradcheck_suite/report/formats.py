@@ -152,12 +152,12 @@ def markdown(book: GradeBook) -> str:
                      f"{points_text(exercise.score)} / {points_text(exercise.max_score)} |")
     lines.append(f"| **total** | | **{points_text(book.score)} / {points_text(book.max_score)}** |")
     failing = [(e, c) for e in book.exercises.values() for c in e.checks if c.status not in (Status.PASSED, Status.SKIPPED)]
-    configs = [e for e in book.exercises.values() if e.config_error is not None]
+    configs = [(e, e.config_error) for e in book.exercises.values() if e.config_error is not None]
     if failing or configs:
         lines += ["", "### What did not pass", ""]
-    for exercise in configs:
+    for exercise, config_error in configs:
         lines += [f"<details><summary>{exercise.name}: invalid exercise file</summary>", "", "```text",
-                  exercise.config_error, "```", "</details>"]
+                  config_error, "```", "</details>"]
     for exercise, result in failing:
         message = shown_message(exercise, result)
         lines += [f"<details><summary>{exercise.name}::{result.check}: {result.status}</summary>", "", "```text",

@@ -19,7 +19,7 @@ def plural(number: int, noun: str) -> str:
 def summary_lines(book: GradeBook) -> list[str]:
     rows = [("exercise", "status", "points")]
     for ex in book.exercises.values():
-        status = ex.status
+        status: str = ex.status
         if ex.not_implemented:
             status = "not implemented"
         elif status == Status.FAILED and ex.complete is False and not any(c.status == Status.FAILED for c in ex.checks):

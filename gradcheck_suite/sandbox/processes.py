@@ -52,9 +52,9 @@ class CgroupRoots:
             if fstype == "cgroup2" and roots.v2 is None and "" in own:
                 roots.v2 = _writable(Path(point) / own[""].lstrip("/"))
             elif fstype == "cgroup" and "pids" in options.split(",") and roots.pids is None:
-                path = next((p for c, p in own.items() if "pids" in c.split(",")), None)
-                if path is not None:
-                    roots.pids = _writable(Path(point) / path.lstrip("/"))
+                pids_path = next((p for c, p in own.items() if "pids" in c.split(",")), None)
+                if pids_path is not None:
+                    roots.pids = _writable(Path(point) / pids_path.lstrip("/"))
         return roots
 
     def make(self, name: str, max_processes: int) -> list[Path]:
@@ -201,7 +201,7 @@ def describe_status(status: int | None, limits: dict) -> str:
         return "the worker process ended"
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        reasons = {
+        reasons: dict[int, str] = {
             signal.SIGXCPU: f"it used more than its CPU time limit of {limits.get('cpu_seconds')} s",
             signal.SIGXFSZ: f"it wrote more than {int(limits.get('output_bytes', 0)) // 1024} KiB of output",
             signal.SIGSEGV: "a segmentation fault",

@@ -54,7 +54,7 @@ class WorkerFailure(BaseException):
     """The worker timed out or died. A BaseException so that Hypothesis does not retry or shrink
     with it (each retry would cost a fresh worker and its time budget): the check ends at once."""
 
-    def __init__(self, status: str, message: str):
+    def __init__(self, status: Status, message: str):
         super().__init__(message)
         self.status = status
         self.message = message
@@ -138,9 +138,11 @@ class Sandbox:
             wait = deadline - time.monotonic()
             if wait <= 0:
                 return None
-            self._control.settimeout(wait)
+            control = self._control
+            assert control is not None  # callers start the zygote (or check it runs) first
+            control.settimeout(wait)
             try:
-                data = self._control.recv(1 << 16)
+                data = control.recv(1 << 16)
             except (TimeoutError, socket.timeout):
                 return None
             except OSError:
@@ -154,6 +156,7 @@ class Sandbox:
 
     def spawn(self, config: dict, fds: list[int]) -> int:
         self._start_zygote()
+        assert self._control is not None  # _start_zygote launched it
         socket.send_fds(self._control, [json.dumps({"op": "spawn", "config": config}).encode()], fds)
         reply = self._receive(lambda m: "spawned" in m, time.monotonic() + 30)
         if reply is None:
@@ -316,6 +319,8 @@ class Worker:
         return self._exchange(request)
 
     def _exchange(self, request: dict) -> dict:
+        # Called once the worker runs (start() or _start()): its pid, channel and reader are set.
+        assert self.pid is not None and self.channel is not None and self.reader is not None
         try:
             wire.send(self.channel.fileno(), request, self.deadline)
             reply = self.reader.read(self.deadline)

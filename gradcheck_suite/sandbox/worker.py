@@ -20,7 +20,7 @@ from ..errors import StudentCodeError
 from ..sandbox import wire
 from ..student.failures import ProtocolViolation, StudentCallError
 from ..student.loading import load_student
-from ..student.op import StudentOp, non_contiguous_copy
+from ..student.op import ForwardRun, StudentOp, non_contiguous_copy
 from ..student.styles import Style
 
 MAX_RUNS = 8  # forward runs kept for later backward calls
@@ -35,7 +35,7 @@ class Session:
         self.config = config
         self.style = Style.from_config(config["student"])
         self.op: StudentOp | None = None
-        self.runs: OrderedDict[int, object] = OrderedDict()
+        self.runs: OrderedDict[int, ForwardRun] = OrderedDict()
         self.next_run = 0
 
     def handle(self, request: dict) -> dict:
@@ -54,10 +54,10 @@ class Session:
                 self.runs.popitem(last=False)
             return {"run": self.next_run, "output": run.output.detach()}
         if kind == "backward":
-            run = self.runs.get(request["run"])
-            if run is None:
+            earlier = self.runs.get(request["run"])
+            if earlier is None:
                 raise ProtocolViolation("backward was asked for a forward run the worker no longer has")
-            return {"grads": self.op.backward(run, [request["grad_output"]])}
+            return {"grads": self.op.backward(earlier, [request["grad_output"]])}
         if kind == "forward_batch":
             layout = [(index, torch.Size(shape)) for index, shape in request["layout"]]
             batched = self.op.batched_forward(request["fixed"], layout)

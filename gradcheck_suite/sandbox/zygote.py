@@ -13,6 +13,7 @@ goes away (the control socket closes), the zygote kills every worker tree and ex
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import select
@@ -59,6 +60,7 @@ def _spawn(config: dict, fds: list[int], control: socket.socket, roots: processe
             os.dup2(err_fd, 2)
             for fd in (devnull, out_fd, err_fd):
                 os.close(fd)
+            assert isinstance(sys.stdout, io.TextIOWrapper) and isinstance(sys.stderr, io.TextIOWrapper)
             sys.stdout.reconfigure(line_buffering=True)
             sys.stderr.reconfigure(line_buffering=True)
             confinement.confine(config)

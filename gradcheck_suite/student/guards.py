@@ -3,11 +3,13 @@ changed in place."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, TypeVar
 
 import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
+
+_T = TypeVar("_T")
 
 _AUTOGRAD_CALLS = {
     torch.autograd.grad: "torch.autograd.grad",
@@ -34,7 +36,7 @@ class CallWatch(TorchFunctionMode):
         self.violations: list[str] = []  # autograd use
         self.forbidden_calls: list[tuple[str, str]] = []  # (what was called, the forbid entry)
 
-    def _record(self, found: list[str], what: str):
+    def _record(self, found: list[_T], what: _T):
         if what not in found:
             found.append(what)
 

@@ -21,7 +21,7 @@ def load_student(path: Path, style: Style) -> type[torch.autograd.Function]:
     """The student's operation as a torch.autograd.Function: their class, or an adapter around
     their two functions. StudentCodeError (naming the file and what is missing) when it cannot be."""
     if style.kind == AUTOGRAD_FUNCTION:
-        return load_function(path, style.class_name)
+        return load_function(path, style.name)  # the class name (Style.name of this style)
     module = load_module(path)
     forward, backward = (student_function(module, path, name, style) for name in style.functions)
     return function_adapter(forward, backward, style)
@@ -56,6 +56,7 @@ def load_module(path: Path) -> ModuleType:
     digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
     module_name = f"_gradcheck_student_{path.stem}_{digest}"
     spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None  # a .py file (the exercise schema asks for one)
     module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(path.parent))
     try:

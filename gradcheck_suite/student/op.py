@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol, Sequence, cast
 
 import torch
 
@@ -215,9 +215,10 @@ class StudentOp:
     def _trace(self):
         return OpTrace(self.forbid) if self._watching else contextlib.nullcontext()
 
-    def _check_calls(self, method: str, watch: CallWatch, trace) -> None:
+    def _check_calls(self, method: str, watch: CallWatch | contextlib.nullcontext[None], trace) -> None:
         if not self._watching:
             return
+        assert isinstance(watch, CallWatch)  # _watching: forward made a CallWatch
         found: dict[str, list[str]] = {}
         for called, banned in watch.forbidden_calls + trace.forbidden_calls:
             found.setdefault(banned, []).append(called)
@@ -310,7 +311,7 @@ def second_order(function, inputs: Sequence[torch.Tensor], differentiable: Seque
         terms = [(f * directions[i]).sum() for f, i in zip(first, indices) if f is not None and f.requires_grad]
         if not terms:
             return [torch.zeros_like(t) for t in wrt + [upstream]]
-        second = torch.autograd.grad(sum(terms), wrt + [upstream], allow_unused=True)
+        second = torch.autograd.grad(cast(torch.Tensor, sum(terms)), wrt + [upstream], allow_unused=True)
     return [torch.zeros_like(t) if g is None else g.detach() for g, t in zip(second, wrt + [upstream])]
 
 

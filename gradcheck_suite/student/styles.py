@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, cast
 
 import torch
 
@@ -38,7 +38,7 @@ class Style:
 
     @classmethod
     def of(cls, spec: ExerciseSpec) -> "Style":
-        return cls(spec.student_style, spec.student_class, tuple(spec.student_functions))
+        return cls(spec.student_style, spec.student_class, cast("tuple[str, str]", tuple(spec.student_functions)))
 
     @classmethod
     def coerce(cls, value: "Style | str") -> "Style":
@@ -55,7 +55,10 @@ class Style:
 
     @property
     def name(self) -> str:
-        return self.class_name if self.kind == AUTOGRAD_FUNCTION else self.functions[0]
+        if self.kind != AUTOGRAD_FUNCTION:
+            return self.functions[0]
+        assert self.class_name is not None  # the autograd_function style always names its class
+        return self.class_name
 
     @property
     def backward_name(self) -> str:
