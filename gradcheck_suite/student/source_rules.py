@@ -102,18 +102,15 @@ def _is_main_guard(test: ast.expr) -> bool:
     return len(names) == 1 and len(mains) == 1
 
 
-def _bound_names(node: ast.AST) -> set[str]:
+def _bound_names(node: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     """Names a function (its parameters and what its body assigns) or a module binds: a builtin's
     name bound there (a parameter called `input`) is the student's own, not the builtin."""
     bound: set[str] = set()
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+    if not isinstance(node, ast.Module):
         arguments = node.args
-        for arg in arguments.posonlyargs + arguments.args + arguments.kwonlyargs:
-            bound.add(arg.arg)
-        for arg in (arguments.vararg, arguments.kwarg):
-            if arg is not None:
-                bound.add(arg.arg)
-    pending = list(node.body) if isinstance(node.body, list) else [node.body]
+        bound |= {a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
+        bound |= {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
+    pending: list[ast.AST] = list(node.body)
     while pending:  # this scope only: a nested function's names are its own
         child = pending.pop()
         if isinstance(child, ast.Name) and isinstance(child.ctx, (ast.Store, ast.Del)):
