@@ -157,7 +157,10 @@ def grade(args: argparse.Namespace) -> int:
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or book is None or not book.exercises:
         return 2
     write_reports(book, args, elapsed)
-    if any(e.config_error is not None for e in book.exercises.values()):
+    for name, why in book.ungradable.items():
+        print(f"gradcheck-suite grade: {name} could not be graded; its points stay in the maximum. "
+              f"Why: {why}", file=sys.stderr)
+    if book.ungradable:
         return 2
     if args.fail_under is not None and book.score < args.fail_under:
         return 1

@@ -61,6 +61,16 @@ class SolutionError(GradcheckSuiteError):
     """The solution could not be loaded: nothing was swept."""
 
 
+class ExerciseBroken(GradcheckSuiteError):
+    """The exercise cannot be graded as written (its reference raised or returned no tensor, a
+    support module is missing): a problem of the exercise, never of the student's code. `detail`
+    is for the instructor."""
+
+    def __init__(self, detail: str):
+        self.detail = detail
+        super().__init__(detail)
+
+
 class IsolationUnavailable(GradcheckSuiteError):
     """This machine cannot run workers (not Linux, or the zygote would not start)."""
 

@@ -168,15 +168,15 @@ def _relative(path: Path, config: pytest.Config) -> str:
 class ExerciseFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
         from .errors import ConfigError
-        from .exercise.load import load_exercise, with_overrides
+        from .exercise.load import declared_points, load_exercise, with_overrides
 
         book = _book(self.config)
         try:
             spec = with_overrides(load_exercise(self.path), self.config.getoption("--dtype"),
                                   self.config.getoption("--device"))
         except ConfigError as exc:
-            name = self.path.parent.name
-            book.exercise(name, name, 0.0, ()).config_error = str(exc)
+            name, points = declared_points(self.path)
+            book.exercise(name, name, points, ()).config_error = str(exc)
             yield ConfigErrorItem.from_parent(self, name="config", message=str(exc))
             return
         book.exercise(spec.name, spec.title, spec.points, spec.checks, weights=spec.weights,
@@ -244,6 +244,8 @@ class CheckItem(_GradeItem):
             pytest.skip(result.message)
         if result.status != Status.PASSED:
             message = result.message.replace("\n", "\n  ")
+            if result.grader_error:
+                message += "\n  for your course staff: " + result.grader_error.replace("\n", "\n  ")
             raise GradeFailure(f"{node.spec.name}::{self.check} {result.status}: {message}")
 
     def reportinfo(self):

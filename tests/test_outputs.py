@@ -86,11 +86,12 @@ def test_gradescope_report_follows_the_specification_and_the_book(tmp_path):
 
 
 def test_hidden_checks_never_show_their_message(tmp_path):
-    book = _book(tmp_path, VARIANTS / "relu" / "bug_ignores_grad_output.py", hidden=("backward",))
+    # relu's backward and its edge case (which compares gradients too) are hidden
+    book = _book(tmp_path, VARIANTS / "relu" / "bug_ignores_grad_output.py", hidden=("backward", "edge_cases"))
     for text in (json.dumps(formats.gradescope(book, 1.0)), formats.junit_xml(book), formats.markdown(book)):
-        assert "differs from torch.autograd" not in text  # the backward check's message, with its values
+        assert "differs from torch.autograd" not in text  # the hidden checks' messages, with their values
         assert formats.HIDDEN_MESSAGE in text
-    assert "1 hidden check also counts toward the score" in formats.summary_sentence(book)
+    assert "2 hidden checks also count toward the score" in formats.summary_sentence(book)
     solved = _book(tmp_path / "solved", SOLUTIONS / "relu" / "relu.py", hidden=("backward",))
     assert "All public checks passed; 1 hidden check" in formats.summary_sentence(solved)
 

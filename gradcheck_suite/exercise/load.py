@@ -217,6 +217,30 @@ def _edge_value_ok(value) -> bool:
     return False
 
 
+def declared_points(path: Path | str) -> tuple[str, float]:
+    """The name and points of an exercise whose file cannot be used, read as far as they can be: its
+    own `name` and `points` where the YAML parses, else the folder's name and the points course.yaml's
+    `exercises` gives it; 0 only where neither says. A broken exercise keeps its points in the maximum."""
+    path = Path(path)
+    name, points = path.parent.name, None
+    try:
+        doc = load_yaml(path)
+    except (OSError, YamlSyntaxError):
+        doc = None
+    if isinstance(doc, dict):
+        if isinstance(doc.get("name"), str) and IDENTIFIER_PATTERN.match(doc["name"]):
+            name = doc["name"]
+        if is_number(doc.get("points")) and doc["points"] >= 0:
+            points = float(doc["points"])
+    if points is None:
+        try:
+            listed = read_course(path.parent.parent / COURSE_FILE).get("exercises", {})
+        except ConfigError:
+            listed = {}
+        points = listed.get(name, listed.get(path.parent.name, 0.0))
+    return name, float(points)
+
+
 def load_exercise(path: Path | str) -> ExerciseSpec:
     """Read and validate one exercise file; raise ConfigError listing every problem."""
     path = Path(path)

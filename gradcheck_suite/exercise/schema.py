@@ -443,8 +443,26 @@ EXERCISE = Mapping(
 )
 
 COURSE = Mapping(
-    description="Course-wide defaults (course.yaml beside the exercise folders); an exercise's own values win.",
-    fields={"weights": EXERCISE.fields["weights"], "visibility": EXERCISE.fields["visibility"]},
+    description="Course-wide settings (course.yaml beside the exercise folders); an exercise's own values win.",
+    fields={
+        "weights": EXERCISE.fields["weights"],
+        "visibility": EXERCISE.fields["visibility"],
+        "exercises": Mapping(keys=Text(pattern=IDENTIFIER), values=Number(minimum=0), example={"linear": 10, "relu": 10},
+                             description=(
+                                 "Every exercise of the course and its points. An exercise that cannot be graded "
+                                 "(a file that does not parse, a reference that cannot be imported) keeps these "
+                                 "points in the maximum, so a broken exercise never raises a student's share.")),
+        "allow_imports": ListOf(item=Text(pattern=DOTTED), example=["scipy.special"],
+                                expected_text="a list of module names such as scipy.special",
+                                description="Modules every exercise's students may import (added to each exercise's own "
+                                            "allow_imports)."),
+        "support": ListOf(item=Text(pattern=r"^[^/\\][^\\]*$"), example=["cs231n"],
+                          expected_text="a list of paths relative to course.yaml, such as cs231n or helpers.py",
+                          description=(
+                              "Course modules the students' files may import (a package folder or a .py file "
+                              "beside course.yaml, e.g. CS231n's im2col helpers): importable in-process and in the "
+                              "autograder's workers without PYTHONPATH; their functions may be named in forbid.")),
+    },
 )
 
 SCHEMAS = {"exercise": EXERCISE, "course": COURSE}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..checks.heatmaps import gradient_differences
 from ..checks.subject import ExerciseUnderTest
 from ..checks.verdicts import CheckFailure
+from ..errors import ExerciseBroken
 from ..exercise.model import ExerciseSpec
 from ..inputs.tensors import make_inputs
 from ..inputs.trial import Trial
@@ -26,7 +27,7 @@ def failure_heatmaps(exercise: ExerciseUnderTest, seed: int) -> tuple:
     try:
         inputs = [t.to(exercise.device) for t in make_inputs(exercise.spec, display_trial(exercise.spec, seed)).values()]
         return tuple(gradient_differences(exercise, inputs, seed))
-    except (CheckFailure, WorkerFailure, RuntimeError, ValueError):
+    except (CheckFailure, WorkerFailure, ExerciseBroken, RuntimeError, ValueError):
         return ()  # only a picture: without it the failure still reads in full
 
 

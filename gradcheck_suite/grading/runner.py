@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import traceback
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from ..checks.edge_cases import check_edge_cases
 from ..checks.registry import TRIAL_CHECKS
 from ..checks.subject import ExerciseUnderTest
 from ..checks.verdicts import CheckFailure, KinkCrossed
-from ..errors import StudentCodeError
+from ..errors import ExerciseBroken, StudentCodeError
 from ..exercise.model import ExerciseSpec
 from ..inputs.trial import Trial
 from ..report.model import CheckResult, GradeBook
@@ -28,6 +29,8 @@ from .options import RunOptions
 from .search import search
 
 FLAGGED = "flagged for review (no points until a person has looked): "
+UNGRADABLE = ("this check could not be run because of a problem in the exercise itself, not in your code; "
+              "its points still count in the total (tell your course staff)")
 
 
 def student_path(spec: ExerciseSpec, submission: Path | None) -> Path:
@@ -167,6 +170,11 @@ def run_check(exercise: ExerciseUnderTest, check: str, options: RunOptions = Run
                       failure.not_implemented, heatmaps)
     except WorkerFailure as failure:
         return result(failure.status, failure.message)
+    except ExerciseBroken as broken:
+        return replace(result(Status.ERROR, UNGRADABLE), grader_error=broken.detail)
+    except Exception as exc:  # noqa: BLE001 - the grader's own failure: never the student's fault
+        detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-6:]).rstrip()
+        return replace(result(Status.ERROR, UNGRADABLE), grader_error=f"the grader failed: {detail}")
     review = exercise.review or _runtime_review(exercise)
     if review:
         return result(Status.FLAGGED, review)

@@ -6,6 +6,7 @@ from typing import Sequence
 
 import torch
 
+from ..errors import ExerciseBroken
 from ..exercise.model import ExerciseSpec
 
 
@@ -15,7 +16,22 @@ def as_reference_dtype(tensor: torch.Tensor, dtype: torch.dtype = torch.float64)
 
 def forward(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
     with torch.no_grad():
-        return spec.reference.function(*inputs, **spec.reference.kwargs)
+        return call_reference(spec, inputs)
+
+
+def call_reference(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
+    """The reference on `inputs`; ExerciseBroken (the exercise's problem, not the student's) when it
+    raises or returns something other than a tensor."""
+    target = spec.reference.target
+    shapes = ", ".join(f"{i.name} {tuple(t.shape)}" for i, t in zip(spec.inputs, inputs))
+    try:
+        output = spec.reference.function(*inputs, **spec.reference.kwargs)
+    except Exception as exc:  # noqa: BLE001 - whatever the instructor's function raises
+        raise ExerciseBroken(f"the reference {target} raised {type(exc).__name__}: {exc} (on {shapes})") from None
+    if not isinstance(output, torch.Tensor):
+        raise ExerciseBroken(f"the reference {target} returned {type(output).__name__}, expected a tensor "
+                             f"(on {shapes})")
+    return output
 
 
 class Traced:
@@ -25,13 +41,17 @@ class Traced:
     def __init__(self, spec: ExerciseSpec, inputs: Sequence[torch.Tensor]):
         leaves = [t.detach().requires_grad_(i.differentiable) for t, i in zip(inputs, spec.inputs)]
         self._wrt = [leaf for leaf, i in zip(leaves, spec.inputs) if i.differentiable]
+        self._target = spec.reference.target
         with torch.enable_grad():
-            self._output = spec.reference.function(*leaves, **spec.reference.kwargs)
+            self._output = call_reference(spec, leaves)
         self.output = self._output.detach()
 
     def vjp(self, grad_output: torch.Tensor) -> list[torch.Tensor]:
-        with torch.enable_grad():
-            grads = torch.autograd.grad(project(self._output, grad_output), self._wrt, allow_unused=True)
+        try:
+            with torch.enable_grad():
+                grads = torch.autograd.grad(project(self._output, grad_output), self._wrt, allow_unused=True)
+        except RuntimeError as exc:
+            raise ExerciseBroken(f"torch.autograd cannot differentiate the reference {self._target}: {exc}") from None
         return [torch.zeros_like(w) if g is None else g.detach() for g, w in zip(grads, self._wrt)]
 
 
@@ -58,5 +78,5 @@ def low_precision(spec: ExerciseSpec, function, inputs: Sequence[torch.Tensor], 
         return None
     try:
         return function(spec, inputs, *args)
-    except (RuntimeError, TypeError, NotImplementedError):
+    except (RuntimeError, TypeError, NotImplementedError, ExerciseBroken):
         return None

@@ -16,6 +16,10 @@ from .model import CheckResult, ExerciseResult, GradeBook, Status
 from .text import points_text
 
 HIDDEN_MESSAGE = "a hidden check: its details are not shown"
+# What a student reads about an exercise that could not be graded; the reason is the instructor's
+# (the full JSON, the grader's standard error), since it can name the course's hidden files.
+UNGRADABLE_EXERCISE = ("This exercise could not be graded because of a problem in the exercise itself, not in "
+                       "your code. Its points still count in the total; please tell your course staff.")
 
 
 def shown_message(exercise: ExerciseResult, result: CheckResult, gradescope: bool = False) -> str:
@@ -54,8 +58,7 @@ def gradescope(book: GradeBook, execution_time: float, stdout_visibility: str = 
         if exercise.config_error is not None:
             tests.append({"name": exercise.name, "number": str(number), "score": 0.0,
                           "max_score": exercise.max_score, "status": "failed",
-                          "output": f"The exercise file is invalid (the course staff have been told):\n\n"
-                                    f"    {exercise.config_error}", "output_format": "md",
+                          "output": UNGRADABLE_EXERCISE, "output_format": "md",
                           "visibility": exercise.visibility, "tags": [exercise.name, "config"]})
             continue
         if exercise.partial_credit:

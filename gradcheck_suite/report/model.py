@@ -21,6 +21,7 @@ class CheckResult:
     duration: float = 0.0
     not_implemented: bool = False  # the student's code still raises NotImplementedError
     heatmaps: tuple = ()  # for a failed backward: |student - reference| per input (checks.gradient_differences)
+    grader_error: str | None = None  # the check could not run through no fault of the student: why, for the instructor
 
 
 @dataclass
@@ -38,6 +39,16 @@ class ExerciseResult:
     @property
     def partial_credit(self) -> bool:
         return self.weights is not None
+
+    @property
+    def ungradable(self) -> str | None:
+        """Why the exercise could not be graded, for the instructor (None when it could): its file is
+        invalid, or a check could not run through no fault of the student. Its points stay in the
+        maximum: a broken exercise never raises a student's share of the points."""
+        if self.config_error is not None:
+            return self.config_error
+        details = [f"{c.check}: {c.grader_error}" for c in self.checks if c.grader_error]
+        return "\n".join(details) if details else None
 
     def check_max_score(self, check: str) -> float:
         """The points a check carries (with weights; without, the exercise counts as one)."""
@@ -102,6 +113,10 @@ class ExerciseResult:
                          visibility=self.visibility_of(result.check), not_implemented=result.not_implemented)
             if result.heatmaps:
                 entry["heatmaps"] = list(result.heatmaps)
+            if result.grader_error:
+                entry["grader_error"] = result.grader_error
+        if self.ungradable is not None:
+            data["ungradable"] = self.ungradable
         return data
 
 
@@ -132,3 +147,8 @@ class GradeBook:
     def to_full_json(self) -> dict:
         return {"score": self.score, "max_score": self.max_score,
                 "exercises": [e.to_full_json() for e in self.exercises.values()]}
+
+    @property
+    def ungradable(self) -> dict[str, str]:
+        """The exercises that could not be graded, and why (for the instructor)."""
+        return {name: e.ungradable for name, e in self.exercises.items() if e.ungradable is not None}

@@ -1,7 +1,7 @@
-"""CORRECT: uses the convention relu'(0) = 1 (mask x >= 0).
+"""BUG: the gradient mask is x >= 0, so relu'(0) = 1 where the exercise (and PyTorch) says 0. Caught by: edge_cases (x)
 
-Differs from PyTorch only at exactly x == 0, which random inputs avoid; an edge-case
-check that feeds x == 0 and demands relu'(0) = 0 would flag it.
+Random inputs keep a margin from 0, where both masks agree; only the edge case at the kink
+tells them apart.
 """
 
 import torch
