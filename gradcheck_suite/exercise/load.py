@@ -15,7 +15,7 @@ import torch
 from ..errors import ConfigError, ConfigProblem
 from ..exercise import schema
 from ..vocabulary import CheckName
-from .course import course_weights, read_course
+from .course import read_course
 from .model import (
     DTYPES,
     FLOAT_DTYPES,
@@ -27,7 +27,7 @@ from .model import (
     InputSpec,
     Reference,
 )
-from .names import BATCH, COURSE_FILE, RESERVED_DIMS, did_you_mean, resolve_dotted
+from .names import BATCH, COURSE_FILE, RESERVED_DIMS, did_you_mean, resolve_dotted, support_module_name
 from .reader import (
     IDENTIFIER_PATTERN,
     FieldReader,
@@ -140,7 +140,7 @@ def _read_dims(r: FieldReader, doc: LineDict, inputs: list[InputSpec]) -> dict[s
     return dims
 
 
-def _read_reference(r: FieldReader, doc: LineDict) -> Reference | None:
+def _read_reference(r: FieldReader, doc: LineDict, course_root: Path | None) -> Reference | None:
     raw = doc.get("reference")
     line = doc.line_of("reference")
     kwargs: dict
@@ -163,7 +163,7 @@ def _read_reference(r: FieldReader, doc: LineDict) -> Reference | None:
     if target is None:
         return None
     try:
-        function = resolve_dotted(target)
+        function = resolve_dotted(target, course_root)
     except ValueError as exc:
         r.problem(line, "reference", f"cannot import {target!r}: {exc}")
         return None
@@ -234,7 +234,7 @@ def declared_points(path: Path | str) -> tuple[str, float]:
             points = float(doc["points"])
     if points is None:
         try:
-            listed = read_course(path.parent.parent / COURSE_FILE).get("exercises", {})
+            listed = read_course(path.parent.parent / COURSE_FILE).exercises
         except ConfigError:
             listed = {}
         points = listed.get(name, listed.get(path.parent.name, 0.0))
@@ -280,7 +280,8 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
                           f"only for the autograd_function style; the {student_style} style names its "
                           "functions with forward: and backward:")
             student_functions = tuple(r.field(student, STUDENT, key, "student.") for key in ("forward", "backward"))
-    reference = _read_reference(r, doc)
+    course = read_course(path.parent.parent / COURSE_FILE)
+    reference = _read_reference(r, doc, course.root)
     dtype_name = r.field(doc, EXERCISE, "dtype", "")
     device = r.field(doc, EXERCISE, "device", "")
     inputs = _read_inputs(r, doc, FLOAT_DTYPES[dtype_name])
@@ -344,11 +345,11 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
                 r.problem(doc.line_of("checks"), "checks", "edge_cases is listed but no edge_cases are given")
 
     forbid = _read_names(r, doc, "forbid")
-    allow_imports = _read_names(r, doc, "allow_imports")
+    allow_imports = _read_names(r, doc, "allow_imports") + course.allow_imports + \
+        tuple(support_module_name(entry) for entry in course.support)
     limits = _read_limits(r, doc)
-    course = read_course(path.parent.parent / COURSE_FILE)
-    weights = _read_weights(r, doc, checks) if "weights" in doc else course_weights(course, checks)
-    visibility = r.field(doc, EXERCISE, "visibility", "", default=course.get("visibility", "visible"))
+    weights = _read_weights(r, doc, checks) if "weights" in doc else course.weights_for(checks)
+    visibility = r.field(doc, EXERCISE, "visibility", "", default=course.visibility or "visible")
     check_visibility = _read_check_visibility(r, doc, checks)
 
     if r.problems:
@@ -363,6 +364,7 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
         hint=hint.strip(), edge_cases=tuple(edge_cases), device=device, finite_differences=fd,
         checks=tuple(checks), non_contiguous=non_contiguous, forbid=forbid, allow_imports=allow_imports,
         limits=limits, weights=weights, visibility=visibility, check_visibility=check_visibility,
+        support=course.support,
     )
 
 

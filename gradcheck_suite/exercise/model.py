@@ -108,6 +108,7 @@ class ExerciseSpec:
     check_visibility: dict | None = None  # {check: visibility}
     student_style: str = "autograd_function"
     student_functions: tuple[str, str] = ("forward", "backward")  # functional and numpy styles
+    support: tuple[Path, ...] = ()  # the course's modules the student's file may import (course.yaml)
 
     @property
     def directory(self) -> Path:

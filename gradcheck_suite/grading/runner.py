@@ -23,6 +23,7 @@ from ..student.loading import load_student
 from ..student.op import StudentOp
 from ..student.source_rules import Finding, scan_file, scan_source
 from ..student.styles import Style, unsupported
+from ..student.support import files as support_files
 from ..vocabulary import CheckName, Status
 from .feedback import failure_heatmaps, feedback
 from .options import RunOptions
@@ -65,7 +66,7 @@ def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox
     if sandbox is None:
         _apply_findings(exercise, scan_file(path, spec.forbid, spec.allow_imports, style.backward_name))
         try:
-            function = load_student(path, style)
+            function = load_student(path, style, spec.support)
         except StudentCodeError as exc:
             exercise.load_error = str(exc)
             return exercise
@@ -80,7 +81,7 @@ def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox
     _apply_findings(exercise, scan_source(contents, spec.forbid, spec.allow_imports, style.backward_name))
     worker = sandbox.worker(spec.name, spec.student_file, contents, style,
                             [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], spec.device,
-                            worker_limits(spec, sandbox), spec.forbid)
+                            worker_limits(spec, sandbox), spec.forbid, support=support_files(spec.support))
     exercise.op = RemoteOp(worker)
     exercise.close = worker.close
     try:

@@ -33,6 +33,7 @@ from ..vocabulary import Status
 from .processes import describe_status
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
+SUPPORT_FOLDER = ".support"  # in the worker's directory: the course's support modules
 OUTPUT_SHOWN = 2000  # characters of the student's output shown in the feedback, per stream
 START_SECONDS = 120.0  # the zygote imports torch once per session
 
@@ -183,11 +184,13 @@ class Sandbox:
     # ------------------------------------------------------------------ workers
     def worker(self, exercise: str, file_name: str, contents: bytes, student: Style | str, input_names: Sequence[str],
                differentiable: Sequence[bool], device: str, limits: WorkerLimits | None = None,
-               forbid: Sequence[str] = ()) -> "Worker":
-        """`student`: the exercise's style (styles.Style), or the class name of an autograd.Function."""
+               forbid: Sequence[str] = (), support: dict[str, bytes] | None = None) -> "Worker":
+        """`student`: the exercise's style (styles.Style), or the class name of an autograd.Function.
+        `support`: the course's support modules the student's file may import (student.support.files)."""
         self._count += 1
         worker = Worker(self, f"{self._count:03d}-{exercise}", exercise, file_name, contents, Style.coerce(student),
-                        list(input_names), list(differentiable), device, limits or self.limits, list(forbid))
+                        list(input_names), list(differentiable), device, limits or self.limits, list(forbid),
+                        support or {})
         self.workers.append(worker)
         return worker
 
@@ -226,8 +229,9 @@ class Worker:
 
     def __init__(self, sandbox: Sandbox, key: str, exercise: str, file_name: str, contents: bytes,
                  style: Style, input_names: list[str], differentiable: list[bool], device: str,
-                 limits: WorkerLimits, forbid: list[str]):
+                 limits: WorkerLimits, forbid: list[str], support: dict[str, bytes] | None = None):
         self.forbid = forbid
+        self.support = support or {}
         self.notes: list[str] = []  # reported by the worker: reasons to flag the submission for review
         self.sandbox = sandbox
         self.key = key
@@ -255,11 +259,15 @@ class Worker:
         workdir = home / "work"
         workdir.mkdir(parents=True)
         (workdir / self.file_name).write_bytes(self.contents)
+        for relative, data in self.support.items():  # the course's support modules, beside the file
+            target = workdir / SUPPORT_FOLDER / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
         user = self.sandbox.user
         if user is not None:
             os.chmod(home, 0o755)
-            os.chown(workdir, user["uid"], user["gid"])
-            os.chown(workdir / self.file_name, user["uid"], user["gid"])
+            for path in [workdir, *workdir.rglob("*")]:
+                os.chown(path, user["uid"], user["gid"])
         out_path, err_path = home / "stdout.txt", home / "stderr.txt"
         self.outputs.append((out_path, err_path))
         ours, theirs = socket.socketpair()
@@ -273,6 +281,7 @@ class Worker:
             "student": self.style.to_config(), "input_names": self.input_names,
             "differentiable": self.differentiable, "device": self.device, "user": user,
             "namespaces": self.sandbox.namespaces, "forbid": self.forbid,
+            "support": sorted({str(Path(SUPPORT_FOLDER, Path(r).parts[0])) for r in self.support}),
             "limits": {**asdict(self.limits), "cpu_seconds": max(1, int(self._remaining()) + 1)},
         }
         try:

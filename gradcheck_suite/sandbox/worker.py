@@ -70,7 +70,8 @@ class Session:
         config = self.config
         path = Path(config["workdir"], config["student_file"])
         try:
-            function = load_student(path, self.style)
+            support = [Path(config["workdir"], entry) for entry in config.get("support", [])]
+            function = load_student(path, self.style, support)
         except StudentCodeError:
             raise
         except BaseException as exc:  # noqa: BLE001 - sys.exit, pytest.exit... at import

@@ -8,18 +8,21 @@ import inspect
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 
 from ..errors import StudentCodeError
 from .failures import located
 from .styles import AUTOGRAD_FUNCTION, Style, function_adapter
+from .support import install as install_support
 
 
-def load_student(path: Path, style: Style) -> type[torch.autograd.Function]:
+def load_student(path: Path, style: Style, support: Sequence[Path] = ()) -> type[torch.autograd.Function]:
     """The student's operation as a torch.autograd.Function: their class, or an adapter around
-    their two functions. StudentCodeError (naming the file and what is missing) when it cannot be."""
+    their two functions. StudentCodeError (naming the file and what is missing) when it cannot be.
+    `support`: the course's modules the file may import."""
+    install_support(support)
     if style.kind == AUTOGRAD_FUNCTION:
         return load_function(path, style.name)  # the class name (Style.name of this style)
     module = load_module(path)
