@@ -64,7 +64,7 @@ def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox
     if exercise.load_error:
         return exercise
     if sandbox is None:
-        _apply_findings(exercise, scan_file(path, spec.forbid, spec.allow_imports, style.backward_name))
+        _apply_findings(exercise, scan_file(path, spec.forbid, spec.allow_imports, style.backward_name, style.entries))
         try:
             function = load_student(path, style, spec.support)
         except StudentCodeError as exc:
@@ -78,7 +78,7 @@ def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox
     if contents is None:
         exercise.load_error = staged.problems.get(spec.student_file, f"{spec.student_file} not found")
         return exercise
-    _apply_findings(exercise, scan_source(contents, spec.forbid, spec.allow_imports, style.backward_name))
+    _apply_findings(exercise, scan_source(contents, spec.forbid, spec.allow_imports, style.backward_name, style.entries))
     worker = sandbox.worker(spec.name, spec.student_file, contents, style,
                             [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], spec.device,
                             worker_limits(spec, sandbox), spec.forbid, support=support_files(spec.support))

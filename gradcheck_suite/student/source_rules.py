@@ -23,6 +23,7 @@ tutorial's ``LinearFunction``), an attribute that shares a forbidden function's 
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -53,13 +54,14 @@ class Finding:
     line: int
     message: str
     kind: str  # "forbidden" or "review"
+    scope: str | None = None  # the top-level function or class it is in; None at module level
 
     def describe(self, filename: str) -> str:
         return f"{filename}, line {self.line}: {self.message}"
 
 
 def scan_file(path: Path, forbid: Iterable[str] = (), allow_imports: Iterable[str] = (),
-              backward: str = "backward") -> list[Finding]:
+              backward: str = "backward", entries: Iterable[str] | None = None) -> list[Finding]:
     """Findings for the file at `path` (none when it is missing or does not parse: loading reports that)."""
     try:
         data = path.read_bytes()
@@ -67,21 +69,58 @@ def scan_file(path: Path, forbid: Iterable[str] = (), allow_imports: Iterable[st
         return []
     if len(data) > MAX_SOURCE_BYTES:
         return [Finding(1, f"the file is {len(data)} bytes long (more than {MAX_SOURCE_BYTES})", "review")]
-    return scan_source(data, forbid, allow_imports, backward)
+    return scan_source(data, forbid, allow_imports, backward, entries)
 
 
 def scan_source(source: str | bytes, forbid: Iterable[str] = (), allow_imports: Iterable[str] = (),
-                backward: str = "backward") -> list[Finding]:
+                backward: str = "backward", entries: Iterable[str] | None = None) -> list[Finding]:
     """`backward`: the name of the function (or Function method) that must compute its gradients
-    without autograd: "backward", or the backward function of the functional and numpy styles."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    without autograd: "backward", or the backward function of the functional and numpy styles.
+
+    `entries`: the exercise's own class or functions, where one file serves several exercises
+    (CS231n's layers.py): a finding inside a top-level function or class counts only where the
+    exercise's entries reach it (calling it, directly or through helpers); one at module level
+    counts for every exercise that reads the file."""
+    tree = _parse(source)
+    if tree is None:
         return []
     scanner = _Scanner(tuple(forbid), tuple(ALLOWED_IMPORTS) + tuple(allow_imports), backward)
     scanner.prepare(tree)
     scanner.visit(tree)
-    return sorted(set(scanner.findings), key=lambda f: (f.line, f.message))
+    findings = sorted(set(scanner.findings), key=lambda f: (f.line, f.message))
+    if entries is None:
+        return findings
+    reached = reachable(tree, entries)
+    return [f for f in findings if f.scope is None or f.scope in reached]
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_cached(source: bytes) -> ast.Module | None:
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _parse(source: str | bytes) -> ast.Module | None:
+    """The file's syntax tree, parsed once however many exercises read it (None if it does not parse)."""
+    return _parse_cached(source.encode() if isinstance(source, str) else source)
+
+
+def reachable(tree: ast.Module, entries: Iterable[str]) -> set[str]:
+    """The top-level functions and classes that `entries` use, directly or through each other."""
+    definitions = {node.name: node for node in tree.body
+                   if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    uses = {name: {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in definitions}
+            for name, node in definitions.items()}
+    reached: set[str] = set()
+    pending = [name for name in entries if name in definitions]
+    while pending:
+        name = pending.pop()
+        if name not in reached:
+            reached.add(name)
+            pending.extend(uses[name] - reached)
+    return reached
 
 
 def _leaf(dotted: str) -> str:
@@ -124,6 +163,10 @@ def _bound_names(node: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef) -> s
     return bound
 
 
+def _first_line(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> int:
+    return min([node.lineno] + [d.lineno for d in node.decorator_list])
+
+
 def _is_function_class(node: ast.ClassDef) -> bool:
     return any(isinstance(base, (ast.Name, ast.Attribute)) and ast.unparse(base).split(".")[-1] == "Function"
                for base in node.bases)
@@ -142,10 +185,13 @@ class _Scanner(ast.NodeVisitor):
         self.called: set[int] = set()  # ids of the expressions that are called
         self.own_attributes: set[str] = set()  # attribute names the file assigns (ctx.softmax = s)
         self.own_methods: set[str] = set()  # methods of the file's own classes other than autograd Functions
+        self.top_level: list[tuple[str, int, int]] = []  # (name, first line, last line) of each definition
 
     def prepare(self, tree: ast.Module) -> None:
         """What the whole file says about its own names, before any finding is made."""
         self.scopes = [_bound_names(tree)]
+        self.top_level = [(node.name, _first_line(node), node.end_lineno or node.lineno) for node in tree.body
+                          if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
                 self.called.add(id(node.func))
@@ -160,7 +206,9 @@ class _Scanner(ast.NodeVisitor):
 
     # --------------------------------------------------------------- helpers
     def _add(self, node: ast.AST, message: str, kind: str) -> None:
-        self.findings.append(Finding(getattr(node, "lineno", 1), message, kind))
+        line = getattr(node, "lineno", 1)
+        scope = next((name for name, first, last in self.top_level if first <= line <= last), None)
+        self.findings.append(Finding(line, message, kind, scope))
 
     def resolve(self, node: ast.AST) -> str | None:
         """The dotted name an expression stands for, through import aliases; None if it is no name."""

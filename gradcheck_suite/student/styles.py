@@ -61,6 +61,12 @@ class Style:
         return self.class_name
 
     @property
+    def entries(self) -> tuple[str, ...]:
+        """The top-level names of the student's file this exercise grades: its class, or its two
+        functions (a file may serve several exercises, each with its own)."""
+        return (self.name,) if self.kind == AUTOGRAD_FUNCTION else tuple(self.functions)
+
+    @property
     def backward_name(self) -> str:
         """The function the source check treats as a backward (no autograd inside)."""
         return "backward" if self.kind == AUTOGRAD_FUNCTION else self.functions[1]
