@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="wall-clock seconds per exercise (default: each exercise's limits, else 60)")
     grade.add_argument("--isolate-user", metavar="USER", help="as root: run the workers as USER")
     grade.add_argument("--trials", type=int, metavar="N", help="override every exercise's number of trials")
+    grade.add_argument("--secret-seed-file", metavar="PATH",
+                       help="draw the trials from the secret in PATH (default: $GRADCHECK_SECRET_SEED, else a new "
+                            "one, recorded in --json) instead of the public seeds students run locally")
     batch = commands.add_parser("batch", help="grade every submission folder under a root, in parallel")
     batch.add_argument("root", help="a folder holding one folder per submission")
     batch.add_argument("--exercises", nargs="+", default=["exercises"], metavar="PATH",
@@ -147,6 +150,8 @@ def grade(args: argparse.Namespace) -> int:
         options.append(f"--time-limit={args.time_limit}")
     if args.isolate_user:
         options.append(f"--isolate-user={args.isolate_user}")
+    if args.secret_seed_file:
+        options.append(f"--secret-seed-file={args.secret_seed_file}")
     if args.trials is not None:
         options.append(f"--trials={args.trials}")
     collector = _BookCollector()

@@ -52,6 +52,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--time-limit", metavar="SECONDS", type=float, default=None,
                     help="with --isolate: wall-clock seconds per exercise, all its checks together "
                          "(default: the exercise's limits.time_seconds, else 60)")
+    group.addoption("--secret-seed-file", metavar="PATH", default=None,
+                    help="with --isolate: draw every exercise's trials from the secret in PATH (default: "
+                         "$GRADCHECK_SECRET_SEED, else a new one, recorded in --grade-json), not the public seeds")
     group.addoption("--isolate-user", metavar="USER", default=None,
                     help="with --isolate, as root: run the workers as USER (e.g. nobody)")
 
@@ -83,6 +86,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--submission {submission}: not a directory")
     if config.getoption("--isolate"):
         from .errors import IsolationUnavailable
+        from .grading.seeds import SecretSeedError, autograder_secret, fingerprint
         from .sandbox.supervisor import Sandbox, WorkerLimits
 
         _refuse_submitted_plugins(config, submission)
@@ -93,9 +97,17 @@ def pytest_configure(config: pytest.Config) -> None:
             sandbox = Sandbox(WorkerLimits(time_seconds=limit) if limit else None, user=config.getoption("--isolate-user"))
         except IsolationUnavailable as exc:
             raise pytest.UsageError(f"--isolate: {exc}") from None
+        try:
+            secret, generated = autograder_secret(config.getoption("--secret-seed-file"))
+        except SecretSeedError as exc:
+            raise pytest.UsageError(f"--secret-seed-file: {exc}") from None
         sandbox.start()
-        config.stash[_ISOLATION] = Isolation(sandbox, Path(submission) if submission else None)
-        _book(config)
+        config.stash[_ISOLATION] = Isolation(sandbox, Path(submission) if submission else None, secret)
+        book = _book(config)
+        book.run["trials"] = "secret seed" + (" (generated for this run)" if generated else "")
+        book.run["secret_fingerprint"] = fingerprint(secret)
+        if generated:  # the only record of it: a regrade with it reproduces every trial
+            book.run["secret_seed"] = secret
 
 
 def _refuse_submitted_plugins(config: pytest.Config, submission: str | None) -> None:
@@ -116,9 +128,10 @@ def _refuse_submitted_plugins(config: pytest.Config, submission: str | None) -> 
 class Isolation:
     """Autograder mode for one session: the sandbox, and the student's files read before any runs."""
 
-    def __init__(self, sandbox: Sandbox, submission: Path | None):
+    def __init__(self, sandbox: Sandbox, submission: Path | None, secret: str):
         self.sandbox = sandbox
         self.submission_dir = submission
+        self.secret = secret
         self.staged: Submission | None = None
 
     def stage(self, specs: list[ExerciseSpec]) -> None:
@@ -154,7 +167,9 @@ def _options(config: pytest.Config) -> RunOptions:
         parts += ["--replay", example]
         return shlex.join(parts)
 
+    isolation = config.stash.get(_ISOLATION, None)
     return RunOptions(seed=config.getoption("--gradcheck-seed"), trials=config.getoption("--trials"),
+                      secret=isolation.secret if isolation is not None else None,
                       replay=config.getoption("--replay"), replay_command=replay_command)
 
 
@@ -297,6 +312,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
         from .report.files import write_json_atomically
 
         report = book.to_json()
+        if book.run:
+            report["run"] = dict(book.run)
         if isolation is not None and isolation.staged is not None:
             report["ignored_files"] = [{"name": n, "reason": r} for n, r in isolation.staged.ignored]
         write_json_atomically(Path(path), report)

@@ -145,7 +145,33 @@ def compare_backward(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], seed
                             + cause_lines(ref.likely_causes(position, spec_input, tol, grad)))
     if problems:
         raise CheckFailure("\n".join(problems), mismatches=mismatches)
+    compare_for_all_ones(ex, inputs, computed[0])
     return computed
+
+
+def compare_for_all_ones(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], run) -> None:
+    """The student's gradients for an all-ones grad_output, the one `loss.backward()` passes, on
+    the same forward run. The random upstream gradients catch a backward that ignores grad_output;
+    this one catches a backward that is wrong for exactly this one."""
+    assert ex.op is not None
+    ones = torch.ones_like(run.output)
+    grads = call_student(ex.op.backward, run, [ones])
+    ref = ReferenceGradients(ex.spec, inputs, ones)
+    problems, mismatches = [], []
+    for position, (index, spec_input) in enumerate(indexed_differentiable(ex.spec)):
+        like, grad = inputs[index], grads[index]
+        problem = structure_problem(spec_input, grad, like, like.dtype)
+        if problem:
+            problems.append(problem)
+            continue
+        mismatch = ref.closeness(position, spec_input, grad.dtype).mismatch(grad, ref.expected[position])
+        if mismatch:
+            mismatches.append(mismatch)
+            problems.append(f"gradient for '{spec_input.name}' {shape_text(grad)} differs from torch.autograd on the "
+                            f"reference: {mismatch.describe()}")
+    if problems:
+        raise CheckFailure("with an all-ones grad_output (the one loss.backward() passes): " + "\n".join(problems),
+                           mismatches=mismatches)
 
 
 def check_backward(ex: ExerciseUnderTest, trial: Trial) -> None:

@@ -28,6 +28,7 @@ from ..vocabulary import CheckName, Status
 from .feedback import failure_heatmaps, feedback
 from .options import RunOptions
 from .search import search
+from .seeds import run_seed
 
 FLAGGED = "flagged for review (no points until a person has looked): "
 UNGRADABLE = ("this check could not be run because of a problem in the exercise itself, not in your code; "
@@ -139,11 +140,11 @@ def skip_reason(spec: ExerciseSpec) -> str | None:
 def run_check(exercise: ExerciseUnderTest, check: str, options: RunOptions = RunOptions()) -> CheckResult:
     spec = exercise.spec
     started = time.perf_counter()
-    run_seed = options.seed if options.seed is not None else spec.seed
+    seed = run_seed(spec, options)
 
     def result(status: Status, message: str = "", trial: Trial | None = None, not_implemented: bool = False,
                heatmaps: tuple = ()):
-        return CheckResult(spec.name, check, status, message, run_seed,
+        return CheckResult(spec.name, check, status, message, seed,
                            trial.describe() if trial else None, time.perf_counter() - started, not_implemented,
                            heatmaps)
 
@@ -161,12 +162,15 @@ def run_check(exercise: ExerciseUnderTest, check: str, options: RunOptions = Run
             trial = Trial.parse(options.replay, spec)
             try:
                 TRIAL_CHECKS[check](exercise, trial)
+            except CheckFailure as failure:
+                failure.trial = trial  # the input is shown as a search's smallest one is
+                raise
             except KinkCrossed:
                 return result(Status.PASSED, "this example's finite-difference step crosses a kink; nothing to check")
         else:
-            search(exercise, check, run_seed, options.trials or spec.trials)
+            search(exercise, check, seed, options.trials or spec.trials)
     except CheckFailure as failure:
-        heatmaps = failure_heatmaps(exercise, run_seed) if check == CheckName.BACKWARD and failure.status == Status.FAILED else ()
+        heatmaps = failure_heatmaps(exercise, seed) if check == CheckName.BACKWARD and failure.status == Status.FAILED else ()
         return result(failure.status, feedback(exercise, check, failure, options), failure.trial,
                       failure.not_implemented, heatmaps)
     except WorkerFailure as failure:

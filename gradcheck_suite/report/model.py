@@ -123,6 +123,7 @@ class ExerciseResult:
 @dataclass
 class GradeBook:
     exercises: dict[str, ExerciseResult] = field(default_factory=dict)
+    run: dict[str, object] = field(default_factory=dict)  # how the run was made, for the instructor (trials' seed...)
 
     def exercise(self, name: str, title: str, max_score: float, expected_checks: tuple[str, ...],
                  **grading) -> ExerciseResult:
@@ -145,8 +146,11 @@ class GradeBook:
                 "exercises": [e.to_json() for e in self.exercises.values()]}
 
     def to_full_json(self) -> dict:
-        return {"score": self.score, "max_score": self.max_score,
+        data = {"score": self.score, "max_score": self.max_score,
                 "exercises": [e.to_full_json() for e in self.exercises.values()]}
+        if self.run:
+            data["run"] = dict(self.run)
+        return data
 
     @property
     def ungradable(self) -> dict[str, str]:
