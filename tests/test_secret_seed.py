@@ -183,10 +183,10 @@ def test_grade_records_a_generated_secret_for_the_instructor_only_and_a_given_on
     again, done = _grade(tmp_path / "given", "--secret-seed-file", str(tmp_path / "seed"))
     assert "secret_seed" not in again["run"] and again["run"]["secret_fingerprint"] == report["run"]["secret_fingerprint"]
     assert [c["seed"] for c in again["exercises"][0]["checks"]] == [c["seed"] for c in report["exercises"][0]["checks"]]
-    missing, done = None, subprocess.run([sys.executable, "-m", "gradcheck_suite.cli", "grade", str(EXERCISES / "relu"),
-                                          "--submission", str(SOLUTIONS / "relu"), "--secret-seed-file",
-                                          str(tmp_path / "nope")], capture_output=True, text=True, cwd=tmp_path,
-                                         env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"}, timeout=300)
+    done = subprocess.run([sys.executable, "-m", "gradcheck_suite.cli", "grade", str(EXERCISES / "relu"),
+                           "--submission", str(SOLUTIONS / "relu"), "--secret-seed-file", str(tmp_path / "nope")],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                          env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"})
     assert done.returncode != 0 and "cannot read the secret seed" in done.stdout + done.stderr
 
 
