@@ -53,25 +53,59 @@ def test_names_that_only_look_alike_are_not_forbidden():
     assert _findings("import torch\ny = torch.log_softmax(x, -1)\nz = x.exp() / x.exp().sum()\n", SOFTMAX) == []
 
 
-def test_autograd_is_forbidden_in_backward_only():
+def test_autograd_is_forbidden_anywhere_but_the_function_api_is_not():
     source = """
         import torch
         from torch.autograd import grad as g
+        from torch.autograd.function import once_differentiable
 
         class F(torch.autograd.Function):
             @staticmethod
             def forward(ctx, x):
-                return x * 2
+                with torch.no_grad():
+                    return x * 2
 
             @staticmethod
+            @once_differentiable
             def backward(ctx, grad_output):
                 with torch.enable_grad():
                     y = ctx.x.requires_grad_()
                     return g(y, y, grad_output)
     """
     found = _findings(source)
-    assert [(line, kind) for line, kind, _ in found] == [(12, "forbidden"), (13, "forbidden"), (14, "forbidden")]
-    assert _findings("import torch\nwith torch.enable_grad():\n    pass\n") == []
+    assert [(line, kind) for line, kind, _ in found] == [(3, "forbidden"), (15, "forbidden"), (16, "forbidden"),
+                                                         (17, "forbidden")]
+    assert _findings("import torch\nwith torch.enable_grad():\n    pass\n")[0][1] == "forbidden"
+
+
+@pytest.mark.parametrize("source", [
+    # a Jacobian kept from the forward for the backward
+    "import torch\ndef forward(ctx, x):\n    ctx.j = torch.autograd.functional.jacobian(torch.sin, x)\n",
+    "import torch.func as tf\ndef forward(ctx, x):\n    ctx.vjp = tf.vjp(torch.sin, x)[1]\n",
+    "from torch.autograd import forward_ad\n",
+    "import torch\ndef backward(ctx, g):\n    return ctx.out.grad_fn.next_functions[0][0](g)\n",
+    "import torch\ndef backward(ctx, g):\n    return torch.autograd.Variable._execution_engine.run_backward(g)\n",
+    "import torch\ndef backward(ctx, g):\n    return torch.native_layer_norm_backward(g, *ctx.saved)\n",
+    "import torch.nn.grad as ng\ndef backward(ctx, g):\n    return ng.conv2d_input(ctx.shape, ctx.w, g)\n",
+    "import torch\ndef forward(ctx, x):\n    y = x.detach().requires_grad_()\n    return y\n",
+])
+def test_autograd_and_torchs_backward_kernels_are_forbidden_in_any_function(source):
+    found = _findings(source)
+    assert any(kind == "forbidden" for _, kind, _ in found), found
+
+
+@pytest.mark.parametrize("source, what", [
+    ("import torch\nmode = torch._C.DisableTorchFunction()\n", "torch._C"),
+    ("import torch\nfrom torch.utils._python_dispatch import _disable_current_modes\n", "torch.utils"),
+    ("import torch\nx = torch.nn.functional._canonical_mask\n", "private API"),
+    ("import torch\nsolution = torch.builtins.open('/autograder/source/solution.py')\n", "torch.builtins"),
+    ("import torch\nos = torch.os\n", "the standard module os as torch re-exports it"),
+    ("import torch\ntorch.importlib.import_module('os')\n", "torch.importlib"),
+    ("import operator\nf = operator.attrgetter('autograd.grad')\n", "attribute access by string"),
+])
+def test_torchs_private_api_reexported_modules_and_access_by_string_are_flagged(source, what):
+    found = _findings(source)
+    assert any(kind == "review" and what in message for _, kind, message in found), found
 
 
 @pytest.mark.parametrize("source, what", [
@@ -128,6 +162,73 @@ def test_a_forbidden_call_hidden_from_the_source_check_is_caught_when_it_runs(tm
                                                 r"torch.nn.functional.softmax"):
         op.forward([torch.randn(2, 3, dtype=torch.float64)])
 
+
+
+class _JacobianInForward(torch.autograd.Function):
+    """Keeps the vjp of its own forward for backward: autograd, used in the forward."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with torch.enable_grad():
+            leaf = x.detach().requires_grad_()
+            out = leaf.tanh()
+        ctx.save_for_backward(leaf, out)
+        return out.detach()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        leaf, out = ctx.saved_tensors
+        return grad_output * (1 - out * out)
+
+
+class _BackwardKernel(torch.autograd.Function):
+    """Asks torch's own backward kernel for the answer, through a name the source check cannot read."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = x.tanh()
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return getattr(torch.ops.aten, "tanh_" + "backward")(grad_output, out)
+
+
+class _SwitchesTheWatchOff(torch.autograd.Function):
+    """Takes the grader's torch-function mode off its stack, so that later calls go unseen."""
+
+    @staticmethod
+    def forward(ctx, x):
+        torch._C._pop_torch_function_stack()
+        return torch.nn.functional.softmax(x, -1)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+def test_autograd_used_in_a_forward_is_caught_when_it_runs(tmp_path):
+    op = StudentOp(_JacobianInForward, ["x"], [True], tmp_path / "tanh.py")
+    with pytest.raises(ProtocolViolation, match=r"_JacobianInForward.forward used autograd \(.*turned gradient "
+                                                r"tracking back on.*autograd is not allowed anywhere"):
+        op.forward([torch.randn(3, dtype=torch.float64)])
+
+
+def test_torchs_backward_kernels_are_forbidden_in_every_exercise_when_they_run(tmp_path):
+    op = StudentOp(_BackwardKernel, ["x"], [True], tmp_path / "tanh.py")  # no forbid list at all
+    run = op.forward([torch.randn(3, dtype=torch.float64)])
+    with pytest.raises(ProtocolViolation, match=r"_BackwardKernel.backward called aten.tanh_backward \(forbidden: "
+                                                r"torch's own backward kernels\)"):
+        op.backward(run, [torch.ones(3, dtype=torch.float64)])
+
+
+def test_a_guard_switched_off_by_student_code_fails_the_call(tmp_path):
+    op = StudentOp(_SwitchesTheWatchOff, ["x"], [True], tmp_path / "softmax.py", forbid=SOFTMAX)
+    with pytest.raises(ProtocolViolation, match=r"switched off the grader's watch on its calls \(the torch-function "
+                                                r"watch\)"):
+        op.forward([torch.randn(2, 3, dtype=torch.float64)])
 
 HONEST_HABITS = {
     "CS231n's template imports": "from builtins import range\nfrom builtins import object\nimport numpy as np\n",

@@ -72,7 +72,7 @@ def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox
             exercise.load_error = str(exc)
             return exercise
         exercise.op = StudentOp(function, [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], path,
-                                spec.forbid, style=style)
+                                spec.forbid, audit=style.computes_with_torch, style=style)  # as in a worker
         return exercise
     staged = staged or Submission.collect({spec.student_file: path})
     contents = staged.files.get(spec.student_file)

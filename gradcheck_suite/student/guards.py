@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Iterable, TypeVar
 
 import torch
-from torch.overrides import TorchFunctionMode
-from torch.utils._python_dispatch import TorchDispatchMode
+from torch.overrides import TorchFunctionMode, _get_current_function_mode_stack
+from torch.utils._python_dispatch import TorchDispatchMode, _get_current_dispatch_mode_stack
 
 _T = TypeVar("_T")
 
@@ -58,6 +58,21 @@ class CallWatch(TorchFunctionMode):
         return result
 
 
+BACKWARD_KERNELS = "torch's own backward kernels"  # every aten operator named *backward*, in every exercise
+
+
+def guards_switched_off(watch: TorchFunctionMode, trace: TorchDispatchMode) -> list[str]:
+    """Which of the grader's modes student code took off the stacks they were pushed on (checked
+    right after each call, while both should still be in force). Native code can still toggle them
+    around a call and put them back: the threat model says so."""
+    off = []
+    if watch not in _get_current_function_mode_stack():
+        off.append("the torch-function watch")
+    if trace not in _get_current_dispatch_mode_stack():
+        off.append("the operator trace")
+    return off
+
+
 class OpTrace(TorchDispatchMode):
     """The aten operators a call ran, below every Python-level alias: ``torch.ops.aten._softmax``
     called directly is still seen. Also tells whether anything was seen at all."""
@@ -78,7 +93,7 @@ class OpTrace(TorchDispatchMode):
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         self.ops += 1
         name = func.overloadpacket.__name__
-        banned = self.forbidden.get(name)
+        banned = self.forbidden.get(name) or (BACKWARD_KERNELS if "backward" in name else None)
         if banned is not None and (f"aten.{name}", banned) not in self.forbidden_calls:
             self.forbidden_calls.append((f"aten.{name}", banned))
         return func(*args, **(kwargs or {}))

@@ -5,7 +5,6 @@ sandboxed worker, by ``sandbox.supervisor.RemoteOp``."""
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Sequence, cast
@@ -15,7 +14,7 @@ import torch
 from ..numerics.central_differences import BatchedForward
 from ..numerics.reference_eval import project
 from .failures import ProtocolViolation, Stub, StudentCallError, located, stub_return
-from .guards import CallWatch, InputSnapshot, OpTrace
+from .guards import CallWatch, InputSnapshot, OpTrace, guards_switched_off
 
 if TYPE_CHECKING:
     from .styles import Style
@@ -119,16 +118,23 @@ class StudentOp:
         # detach() keeps the caller's strides (clone() would make strided views contiguous).
         leaves = [t.detach().requires_grad_(d) for t, d in zip(inputs, self.differentiable)]
         snapshot = InputSnapshot(dict(zip(self.input_names, leaves)))
-        watch = CallWatch(self.forbid) if self._watching else contextlib.nullcontext()
-        trace = self._trace()
+        watch, trace = CallWatch(self.forbid, autograd=True), OpTrace(self.forbid)
+        switched_off: list[str] = []
         try:
             with watch, trace:
                 output = self.function.apply(*leaves)
+                switched_off = guards_switched_off(watch, trace)
         except ProtocolViolation:
             raise
         except Exception as exc:  # noqa: BLE001
+            if switched_off:  # leaving the guards' context then fails: the student took them away
+                self._check_calls("forward", watch, trace, switched_off)
             raise StudentCallError(self.phase("forward"), exc, located(exc, self.path)) from None
-        self._check_calls("forward", watch, trace)
+        self._check_calls("forward", watch, trace, switched_off)
+        if watch.violations:
+            raise ProtocolViolation(
+                f"{self.phase('forward')} used autograd ({'; '.join(watch.violations)}): autograd is not allowed "
+                "anywhere in this exercise, and a graph built in the forward would compute the backward's answer")
         if self.audit and trace.ops == 0 and isinstance(output, torch.Tensor) and not _aliases(output, leaves):
             note = (f"{self.phase('forward')} returned a new tensor without any torch operation the grader "
                     "could see (was the grader's operator trace switched off?)")
@@ -169,15 +175,19 @@ class StudentOp:
         watched = dict(zip(self.input_names, run.inputs))
         watched["grad_output"] = given
         snapshot = InputSnapshot(watched, copies={**run.input_values, "grad_output": grad_output.detach()})
-        spy, trace = CallWatch(self.forbid, autograd=True), self._trace()
+        spy, trace = CallWatch(self.forbid, autograd=True), OpTrace(self.forbid)
+        switched_off: list[str] = []
         try:
             with torch.no_grad(), spy, trace:
                 grads = self.function.backward(run.node, given)
+                switched_off = guards_switched_off(spy, trace)
         except ProtocolViolation:
             raise
         except Exception as exc:  # noqa: BLE001
+            if switched_off:  # leaving the guards' context then fails: the student took them away
+                self._check_calls("backward", spy, trace, switched_off)
             raise StudentCallError(self.phase("backward"), exc, located(exc, self.path)) from None
-        self._check_calls("backward", spy, trace)
+        self._check_calls("backward", spy, trace, switched_off)
         if spy.violations:
             raise ProtocolViolation(
                 f"{self.phase('backward')} used autograd ({'; '.join(spy.violations)}) to get its answer; "
@@ -206,19 +216,10 @@ class StudentOp:
                            "work on grad_output.clone()")
         return f"{self.phase('backward')} " + "; and ".join(reasons)
 
-    @property
-    def _watching(self) -> bool:
-        """Forbidden calls and the operator trace cost a few microseconds per torch call: spent
-        only where there is something to watch for."""
-        return bool(self.forbid) or self.audit
-
-    def _trace(self):
-        return OpTrace(self.forbid) if self._watching else contextlib.nullcontext()
-
-    def _check_calls(self, method: str, watch: CallWatch | contextlib.nullcontext[None], trace) -> None:
-        if not self._watching:
-            return
-        assert isinstance(watch, CallWatch)  # _watching: forward made a CallWatch
+    def _check_calls(self, method: str, watch: CallWatch, trace: OpTrace, switched_off: list[str]) -> None:
+        if switched_off:
+            raise ProtocolViolation(f"{self.phase(method)} switched off the grader's watch on its calls "
+                                    f"({', '.join(switched_off)}): a submission may not touch the grader")
         found: dict[str, list[str]] = {}
         for called, banned in watch.forbidden_calls + trace.forbidden_calls:
             found.setdefault(banned, []).append(called)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -31,10 +32,17 @@ from typing import Iterable
 ALLOWED_IMPORTS = ("torch", "math", "numpy", "typing", "__future__", "functools", "itertools", "collections",
                    "dataclasses", "abc", "numbers", "operator", "enum", "builtins", "copy", "random", "warnings")
 
-# Autograd inside a backward that should be computed by hand.
-BACKWARD_FORBIDDEN = ("torch.autograd.grad", "torch.autograd.backward", "torch.autograd.functional", "torch.func",
-                      "torch.vmap", "torch.enable_grad", "torch.set_grad_enabled", "torch.autograd.grad_mode")
-BACKWARD_FORBIDDEN_METHODS = ("backward", "requires_grad_")
+# Autograd, anywhere in a file whose backward is to be written by hand: a graph built in the forward
+# (a Jacobian or a vjp kept for backward) computes the answer as surely as one built in the backward.
+# Subclassing torch.autograd.Function, the ctx API and once_differentiable stay allowed.
+AUTOGRAD_FORBIDDEN = ("torch.autograd.grad", "torch.autograd.backward", "torch.autograd.functional",
+                      "torch.autograd.forward_ad", "torch.autograd.graph", "torch.autograd.gradcheck",
+                      "torch.autograd.Variable", "torch.func", "torch.enable_grad", "torch.set_grad_enabled",
+                      "torch.autograd.grad_mode", "torch.autograd.enable_grad", "torch.autograd.set_grad_enabled",
+                      "torch.nn.grad")
+AUTOGRAD_METHODS = ("backward", "requires_grad_", "register_hook")  # called on a tensor
+AUTOGRAD_ATTRIBUTES = ("grad_fn", "next_functions", "_execution_engine")  # the graph itself
+BACKWARD_FORBIDDEN = ("torch.vmap",)  # fine in a forward; in a backward, a way around writing it
 
 _REVIEW_CALLS = {"exec", "eval", "compile", "__import__", "open", "globals", "locals", "vars", "breakpoint", "input",
                  "getattr", "setattr", "delattr"}
@@ -46,6 +54,9 @@ _REVIEW_TORCH = ("torch._", "torch.ops", "torch.overrides", "torch.utils", "torc
                  "torch.multiprocessing", "torch.hub", "torch.load", "torch.save", "torch.cuda.memory")
 _REVIEW_DEFINITIONS = {"__torch_function__", "__torch_dispatch__", "__eq__", "__bool__", "__getattr__",
                        "__getattribute__", "__del__", "__reduce__", "__reduce_ex__", "__setstate__", "__class_getitem__"}
+_STANDARD_MODULES = frozenset(getattr(sys, "stdlib_module_names", ())) | {"os", "sys", "builtins", "ctypes", "importlib",
+                                                                         "signal", "threading", "subprocess", "io"}
+_DYNAMIC_ACCESS = {"operator.attrgetter", "operator.methodcaller", "functools.reduce.__globals__"}
 MAX_SOURCE_BYTES = 1 << 20
 
 
@@ -237,6 +248,15 @@ class _Scanner(ast.NodeVisitor):
                                           and name.count(".") <= 3 and _leaf(name) == _leaf(banned)):
                 self._add(node, f"uses {name}, which this exercise forbids ({banned}): write it yourself", "forbidden")
                 return
+        for banned in AUTOGRAD_FORBIDDEN:
+            if _matches(name, banned):
+                self._add(node, f"uses {name}: autograd is not allowed anywhere in this exercise; compute the "
+                                "gradients by hand", "forbidden")
+                return
+        if name.startswith("torch.") and "backward" in _leaf(name):
+            self._add(node, f"uses {name}, one of torch's own backward kernels: compute the gradients by hand",
+                      "forbidden")
+            return
         if self.in_backward:
             for banned in BACKWARD_FORBIDDEN:
                 if _matches(name, banned):
@@ -250,6 +270,18 @@ class _Scanner(ast.NodeVisitor):
             if name.startswith(risky) and name != "torch.__version__":
                 self._add(node, f"uses {name}, which a backprop exercise does not need", "review")
                 return
+        parts = name.split(".")
+        if parts[0] == "torch" and any(p.startswith("_") and not (p.startswith("__") and p.endswith("__"))
+                                       for p in parts[1:]):
+            self._add(node, f"uses {name}, torch's private API, which a backprop exercise does not need", "review")
+            return
+        if parts[0] == "torch" and len(parts) > 1 and parts[1] in _STANDARD_MODULES:
+            self._add(node, f"uses {name}: the standard module {parts[1]} as torch re-exports it, which a "
+                            "backprop exercise does not need", "review")
+            return
+        if name in _DYNAMIC_ACCESS:
+            self._add(node, f"uses {name}, attribute access by string, which a backprop exercise does not need",
+                      "review")
 
     # --------------------------------------------------------------- visitors
     def visit_Import(self, node: ast.Import) -> None:
@@ -316,9 +348,12 @@ class _Scanner(ast.NodeVisitor):
             banned = self.forbid_leaves[node.attr]
             self._add(node, f"uses .{node.attr}, which this exercise forbids ({banned}): write it yourself",
                       "forbidden")
-        elif self.in_backward and node.attr in BACKWARD_FORBIDDEN_METHODS and node.attr not in self.own_methods:
-            self._add(node, f"{self.backward} calls .{node.attr}(): compute the gradients by hand, without autograd",
-                      "forbidden")
+        elif (id(node) in self.called and node.attr in AUTOGRAD_METHODS
+              and node.attr not in self.own_methods | self.own_attributes):
+            self._add(node, f"calls .{node.attr}(): autograd is not allowed anywhere in this exercise; compute the "
+                            "gradients by hand", "forbidden")
+        elif node.attr in AUTOGRAD_ATTRIBUTES and node.attr not in self.own_attributes:
+            self._add(node, f"uses .{node.attr}, the autograd graph: compute the gradients by hand", "forbidden")
         if node.attr in _REVIEW_ATTRIBUTES or (node.attr.startswith("__") and node.attr not in _ALLOWED_DUNDERS):
             self._add(node, f"uses .{node.attr}, which a backprop exercise does not need", "review")
         if name is None:  # the chain's own parts are checked once, from the outermost attribute

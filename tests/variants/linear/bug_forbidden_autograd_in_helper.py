@@ -1,7 +1,7 @@
 """BUG: backward calls a helper that differentiates the forward with torch.autograd.grad. Caught by: backward
 
-The helper is not named backward, so the source check does not see it; the run-time watch on
-the backward call does.
+Autograd is forbidden anywhere in the file, helpers included: the source check names the line,
+and the run-time watch on the backward call would see it too.
 """
 
 import torch
