@@ -10,7 +10,7 @@ import torch
 from conftest import SOLUTIONS, VARIANTS, exercise_yaml, parse_label
 from gradcheck_suite.exercise.load import load_exercise
 from gradcheck_suite.grading.options import RunOptions
-from gradcheck_suite.grading.runner import prepare, run_check
+from gradcheck_suite.grading.runner import family_forbid, prepare, run_check
 from gradcheck_suite.student.failures import ProtocolViolation
 from gradcheck_suite.student.op import StudentOp
 from gradcheck_suite.student.source_rules import scan_source
@@ -322,3 +322,44 @@ def test_the_same_names_used_as_the_attacks_use_them_are_still_flagged(source, w
 def test_a_forbidden_method_called_on_a_tensor_is_still_forbidden_beside_a_same_named_attribute():
     source = "import torch\ndef f(x, ctx):\n    ctx.cache = 1\n    return x.softmax(-1)\n"
     assert [(line, kind) for line, kind, _ in _findings(source, SOFTMAX)] == [(4, "forbidden")]
+
+
+# ----------------------------------------------------------------------------- families derived from the reference
+
+@pytest.mark.parametrize("path", sorted(SOLUTIONS.glob("*/*.py")) + sorted(VARIANTS.glob("*/correct_*.py")),
+                         ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_the_families_derived_from_the_reference_forbid_nothing_an_honest_answer_uses(path):
+    spec = load_exercise(exercise_yaml(path.parent.name))
+    assert _findings(path.read_text(), spec.forbid + family_forbid(spec), spec.allow_imports) == []
+
+
+def test_families_are_derived_from_what_the_reference_runs():
+    specs = {name: load_exercise(exercise_yaml(name))
+             for name in ("layer_norm", "conv2d", "max_pool2d", "gelu", "mlp_loss", "linear", "lstm_cell")}
+    derived = {name: set(family_forbid(spec)) for name, spec in specs.items()}
+    assert all(not derived[name] & set(spec.forbid) for name, spec in specs.items()), "only what forbid: lacks"
+    derived = {name: derived[name] | set(specs[name].forbid) for name in specs}
+    assert {"torch.native_group_norm", "torch.native_batch_norm", "torch.group_norm"} <= derived["layer_norm"]
+    assert {"torch.conv3d", "torch.conv_transpose2d", "torch.convolution"} <= derived["conv2d"]
+    assert {"torch.max_pool3d", "torch.max_unpool3d", "torch.avg_pool2d"} <= derived["max_pool2d"]
+    assert derived["gelu"] == {"torch.gelu", *specs["gelu"].forbid}
+    assert "torch.relu" not in derived["mlp_loss"], "relu is not the whole exercise there"
+    assert "torch._log_softmax" in derived["mlp_loss"]
+    assert derived["linear"] == set(specs["linear"].forbid), "primitives are in no family"
+    assert derived["lstm_cell"] == set(specs["lstm_cell"].forbid), "sigmoid and tanh there are not the whole exercise"
+
+
+@pytest.mark.parametrize("exercise, body", [
+    ("layer_norm", "return torch.native_group_norm(x.reshape(-1, x.shape[-1], 1), weight, bias, "
+                   "x.reshape(-1, x.shape[-1]).shape[0], x.shape[-1], 1, 1, 1e-5)[0].reshape(x.shape)"),
+    ("max_pool2d", "return torch.max_pool3d(x.unsqueeze(2), (1, 2, 2), (1, 2, 2)).squeeze(2)"),
+])
+def test_a_neighbouring_kernel_the_forbid_list_misses_is_forbidden_by_its_family(exercise, body, tmp_path):
+    spec = load_exercise(exercise_yaml(exercise))
+    names = ", ".join(i.name for i in spec.inputs)
+    (tmp_path / spec.student_file).write_text(
+        f"import torch\n\n\nclass {spec.student_class}(torch.autograd.Function):\n    @staticmethod\n"
+        f"    def forward(ctx, {names}):\n        {body}\n\n    @staticmethod\n"
+        f"    def backward(ctx, grad_output):\n        return (None,) * {len(spec.inputs)}\n")
+    result = run_check(prepare(spec, tmp_path), "forward")
+    assert result.status == "failed" and "which this exercise forbids" in result.message, result.message

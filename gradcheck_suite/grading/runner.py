@@ -15,10 +15,14 @@ from ..checks.subject import ExerciseUnderTest
 from ..checks.verdicts import CheckFailure, KinkCrossed
 from ..errors import ExerciseBroken, StudentCodeError
 from ..exercise.model import ExerciseSpec
+from ..inputs.strategies import seeded_trials
+from ..inputs.tensors import make_inputs
 from ..inputs.trial import Trial
+from ..numerics.reference_eval import Traced, as_reference_dtype
 from ..report.model import CheckResult, GradeBook
 from ..sandbox.staging import Submission
 from ..sandbox.supervisor import RemoteOp, Sandbox, WorkerFailure, WorkerLimits
+from ..student.families import derived_forbid, traced_operators
 from ..student.loading import load_student
 from ..student.op import StudentOp
 from ..student.source_rules import Finding, scan_file, scan_source
@@ -64,25 +68,26 @@ def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox
     exercise.load_error = unsupported(spec)
     if exercise.load_error:
         return exercise
+    forbid = spec.forbid + family_forbid(spec)
     if sandbox is None:
-        _apply_findings(exercise, scan_file(path, spec.forbid, spec.allow_imports, style.backward_name, style.entries))
+        _apply_findings(exercise, scan_file(path, forbid, spec.allow_imports, style.backward_name, style.entries))
         try:
             function = load_student(path, style, spec.support)
         except StudentCodeError as exc:
             exercise.load_error = str(exc)
             return exercise
         exercise.op = StudentOp(function, [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], path,
-                                spec.forbid, audit=style.computes_with_torch, style=style)  # as in a worker
+                                forbid, audit=style.computes_with_torch, style=style)  # as in a worker
         return exercise
     staged = staged or Submission.collect({spec.student_file: path})
     contents = staged.files.get(spec.student_file)
     if contents is None:
         exercise.load_error = staged.problems.get(spec.student_file, f"{spec.student_file} not found")
         return exercise
-    _apply_findings(exercise, scan_source(contents, spec.forbid, spec.allow_imports, style.backward_name, style.entries))
+    _apply_findings(exercise, scan_source(contents, forbid, spec.allow_imports, style.backward_name, style.entries))
     worker = sandbox.worker(spec.name, spec.student_file, contents, style,
                             [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], spec.device,
-                            worker_limits(spec, sandbox), spec.forbid, support=support_files(spec.support))
+                            worker_limits(spec, sandbox), forbid, support=support_files(spec.support))
     exercise.op = RemoteOp(worker)
     exercise.close = worker.close
     try:
@@ -92,6 +97,23 @@ def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox
     except WorkerFailure as failure:
         exercise.load_error, exercise.load_status = failure.message, failure.status
     return exercise
+
+
+_FAMILY_FORBID: dict[tuple[str, str, str], tuple[str, ...]] = {}
+
+
+def family_forbid(spec: ExerciseSpec) -> tuple[str, ...]:
+    """What the exercise forbids beyond its `forbid:` list: the families (student.families) of the
+    operators its reference runs, traced once per exercise and reference on a seeded trial."""
+    key = (str(spec.path), spec.name, spec.reference.target)
+    if key not in _FAMILY_FORBID:
+        inputs = [as_reference_dtype(t) for t in make_inputs(spec, seeded_trials(spec, 1, spec.seed)[0]).values()]
+        try:
+            traced = traced_operators(lambda: Traced(spec, inputs))
+        except Exception:  # noqa: BLE001 - a broken reference is reported by the checks, with its reason
+            traced = set()
+        _FAMILY_FORBID[key] = tuple(name for name in derived_forbid(traced) if name not in spec.forbid)
+    return _FAMILY_FORBID[key]
 
 
 def grade_submission(specs: list[ExerciseSpec], folder: Path, sandbox: Sandbox | None = None,
