@@ -237,9 +237,10 @@ def test_weights_visibility_and_course_defaults(tmp_path):
     course = tmp_path / "course"
     shutil.copytree(EXERCISES / "relu", course / "relu", ignore=shutil.ignore_patterns("*.py"))
     yaml = course / "relu" / "exercise.yaml"
-    (course / "course.yaml").write_text("weights: {forward: 1, backward: 3, edge_cases: 5}\nvisibility: after_due_date\n")
+    (course / "course.yaml").write_text("weights: {forward: 1, backward: 3, double_backward: 5}\n"
+                                        "visibility: after_due_date\n")
     spec = load_exercise(yaml)
-    assert spec.weights == {"forward": 1.0, "backward": 3.0}  # relu has no edge_cases check
+    assert spec.weights == {"forward": 1.0, "backward": 3.0}  # relu has no double_backward check
     assert spec.visibility == "after_due_date" and spec.check_visibility is None
     yaml.write_text(yaml.read_text() + "weights: {backward: 1}\nvisibility: visible\ncheck_visibility: {forward: hidden}\n")
     spec = load_exercise(yaml)
