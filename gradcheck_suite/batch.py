@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import multiprocessing
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from .exercise.load import load_exercise
 from .exercise.model import ExerciseSpec
 from .grading.options import RunOptions
 from .grading.runner import grade_submission
+from .grading.seeds import fingerprint, new_secret, read_secret
 from .report.files import write_json_atomically, write_text_atomically
 from .report.model import STATUSES
 from .report.text import points_text
@@ -39,6 +41,9 @@ _SPECS: dict[str, ExerciseSpec] = {}  # loaded once per job process (specs hold 
 class BatchOptions:
     time_limit: float | None = None
     trials: int | None = None
+    secret: str | None = None  # the trials' secret (grading.seeds); None: OUT/secret-seed, made on the first run
+
+SECRET_FILE = "secret-seed"  # in OUT: every submission of the batch, resumed or not, meets the same trials
 
 
 def _start_job(limits: WorkerLimits | None) -> None:
@@ -48,13 +53,14 @@ def _start_job(limits: WorkerLimits | None) -> None:
     Finalize(_SANDBOX, _SANDBOX.close, exitpriority=10)  # multiprocessing children skip atexit
 
 
-def _grade_one(spec_paths: list[str], folder: str, target: str, trials: int | None) -> dict:
+def _grade_one(spec_paths: list[str], folder: str, target: str, trials: int | None, secret: str) -> dict:
     started = time.monotonic()
     for path in spec_paths:
         if path not in _SPECS:
             _SPECS[path] = load_exercise(path)
     specs = [_SPECS[path] for path in spec_paths]
-    book = grade_submission(specs, Path(folder), _SANDBOX, RunOptions(trials=trials))
+    book = grade_submission(specs, Path(folder), _SANDBOX, RunOptions(trials=trials, secret=secret))
+    book.run["secret_fingerprint"] = fingerprint(secret)
     report = {"submission": Path(folder).name, "duration": round(time.monotonic() - started, 2),
               **book.to_full_json()}
     write_json_atomically(Path(target), report)
@@ -109,6 +115,7 @@ def run_batch(specs: list[ExerciseSpec], root: Path, out: Path, jobs: int = 1, f
     todo = [f for f in folders if force or not _already_graded(reports / f"{f.name}.json")]
     stream.write(f"{len(folders)} submissions: {len(todo)} to grade, {len(folders) - len(todo)} already graded\n")
     limits = WorkerLimits(time_seconds=options.time_limit) if options.time_limit else None
+    secret = options.secret or _batch_secret(out)
     progress = Progress(len(todo), stream)
     if todo:
         context = multiprocessing.get_context("spawn")  # a fresh interpreter per job: no forked torch state
@@ -116,7 +123,7 @@ def run_batch(specs: list[ExerciseSpec], root: Path, out: Path, jobs: int = 1, f
                                                     initializer=_start_job, initargs=(limits,)) as pool:
             spec_paths = [str(spec.path) for spec in specs]
             futures = {pool.submit(_grade_one, spec_paths, str(folder), str(reports / f"{folder.name}.json"),
-                                   options.trials): folder for folder in todo}
+                                   options.trials, secret): folder for folder in todo}
             for future in concurrent.futures.as_completed(futures):
                 folder = futures[future]
                 try:
@@ -129,6 +136,19 @@ def run_batch(specs: list[ExerciseSpec], root: Path, out: Path, jobs: int = 1, f
     target = out / "grades.csv"
     write_text_atomically(target, grades_csv(specs, folders, reports))
     return target
+
+
+def _batch_secret(out: Path) -> str:
+    """The batch's secret: kept in OUT (readable by its owner only), so that a resumed batch grades
+    the rest of the class on the same trials."""
+    path = out / SECRET_FILE
+    if path.exists():
+        return read_secret(path)
+    secret = new_secret()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+    return secret
 
 
 def grades_csv(specs: list[ExerciseSpec], folders: list[Path], reports: Path) -> str:

@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--force", action="store_true", help="regrade submissions already graded in DIR")
     batch.add_argument("--time-limit", type=float, metavar="SECONDS", help="wall-clock seconds per exercise")
     batch.add_argument("--trials", type=int, metavar="N", help="override every exercise's number of trials")
+    batch.add_argument("--secret-seed-file", metavar="PATH",
+                       help="draw the trials from the secret in PATH (default: DIR/secret-seed, made on the first run)")
     validate = commands.add_parser("validate", help="check exercise files; report every problem")
     validate.add_argument("paths", nargs="*", default=["exercises"], help="exercise folders or files (default: exercises)")
     release = commands.add_parser("release", help="check a course source folder and write the students' version")
@@ -110,6 +112,7 @@ def batch(args: argparse.Namespace) -> int:
     from .batch import BatchOptions, run_batch
     from .errors import ConfigError
     from .exercise.load import load_exercise
+    from .grading.seeds import SecretSeedError, read_secret
 
     root = Path(args.root)
     if not root.is_dir():
@@ -121,8 +124,12 @@ def batch(args: argparse.Namespace) -> int:
         specs = [load_exercise(path) for path in files]
     except ConfigError as exc:
         return _misuse("batch", f"invalid exercise file:\n{exc}")
+    try:
+        secret = read_secret(args.secret_seed_file) if args.secret_seed_file else None
+    except SecretSeedError as exc:
+        return _misuse("batch", str(exc))
     target = run_batch(specs, root, Path(args.out), jobs=args.jobs, force=args.force,
-                       options=BatchOptions(time_limit=args.time_limit, trials=args.trials))
+                       options=BatchOptions(time_limit=args.time_limit, trials=args.trials, secret=secret))
     print(f"grades: {target}")
     return 0
 

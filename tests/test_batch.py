@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import pytest
 
 from conftest import EXERCISES, REPO_ROOT, VARIANTS, copy_solutions
+from gradcheck_suite.grading.seeds import fingerprint
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux")
 
@@ -66,6 +68,10 @@ def test_a_class_is_graded_and_a_resumed_batch_grades_only_what_is_missing(tmp_p
         assert graded[name] == [str(relu), str(linear), str(relu + linear), "20", status], name
 
     reports = out / "submissions"
+    secret = out / "secret-seed"  # one secret for the class: every submission met the same trials
+    assert secret.stat().st_mode & 0o777 == 0o600
+    fingerprints = {json.loads(p.read_text())["run"]["secret_fingerprint"] for p in reports.glob("*.json")}
+    assert fingerprints == {fingerprint(secret.read_text().strip())}
     lost = sorted(reports.glob("*.json"))[::7]
     kept = {p: p.stat().st_mtime_ns for p in reports.glob("*.json") if p not in lost}
     for path in lost:
@@ -75,3 +81,5 @@ def test_a_class_is_graded_and_a_resumed_batch_grades_only_what_is_missing(tmp_p
     assert f"50 submissions: {len(lost)} to grade, {50 - len(lost)} already graded" in second.stderr
     assert all(path.stat().st_mtime_ns == mtime for path, mtime in kept.items())
     assert _rows(out) == rows
+    assert {json.loads(p.read_text())["run"]["secret_fingerprint"] for p in lost} == fingerprints, \
+        "a resumed batch grades the rest of the class on the same trials"
