@@ -88,6 +88,7 @@ def test_autograd_is_forbidden_anywhere_but_the_function_api_is_not():
     "import torch\ndef backward(ctx, g):\n    return torch.native_layer_norm_backward(g, *ctx.saved)\n",
     "import torch.nn.grad as ng\ndef backward(ctx, g):\n    return ng.conv2d_input(ctx.shape, ctx.w, g)\n",
     "import torch\ndef forward(ctx, x):\n    y = x.detach().requires_grad_()\n    return y\n",
+    "import torch.nn.functional as F\nk = F.torch.ops.aten.gelu_backward\n",  # torch, re-exported by F
 ])
 def test_autograd_and_torchs_backward_kernels_are_forbidden_in_any_function(source):
     found = _findings(source)
@@ -102,6 +103,7 @@ def test_autograd_and_torchs_backward_kernels_are_forbidden_in_any_function(sour
     ("import torch\nos = torch.os\n", "the standard module os as torch re-exports it"),
     ("import torch\ntorch.importlib.import_module('os')\n", "torch.importlib"),
     ("import operator\nf = operator.attrgetter('autograd.grad')\n", "attribute access by string"),
+    ("import torch.nn.functional as F\nk = F.torch.ops.aten.gelu\n", "torch.ops"),
 ])
 def test_torchs_private_api_reexported_modules_and_access_by_string_are_flagged(source, what):
     found = _findings(source)
