@@ -158,19 +158,34 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 def _options(config: pytest.Config) -> RunOptions:
     from .grading.options import RunOptions
 
+    isolation = config.stash.get(_ISOLATION, None)
+
     def replay_command(spec: ExerciseSpec, check: str, example: str) -> str:
-        node = f"{_relative(spec.path, config)}::{spec.name}::{check}"
-        parts = ["pytest", node]
-        submission = config.getoption("--submission")
+        """What to run to see this example again. On the autograder, the command a student runs in
+        their own checkout of the course: no grader paths, no submission folder (their files are
+        beside each exercise.yaml)."""
+        if isolation is None:
+            node, submission = _relative(spec.path, config), config.getoption("--submission")
+        else:
+            node, submission = _in_checkout(spec.path, config), None
+        parts = ["pytest", f"{node}::{spec.name}::{check}"]
         if submission:
             parts += ["--submission", submission]
         parts += ["--replay", example]
         return shlex.join(parts)
 
-    isolation = config.stash.get(_ISOLATION, None)
     return RunOptions(seed=config.getoption("--gradcheck-seed"), trials=config.getoption("--trials"),
                       secret=isolation.secret if isolation is not None else None,
                       replay=config.getoption("--replay"), replay_command=replay_command)
+
+
+def _in_checkout(path: Path, config: pytest.Config) -> str:
+    """The exercise file's path as a student's checkout of the course has it: relative to where the
+    grader ran when it lies below, else <course folder>/<exercise folder>/exercise.yaml."""
+    relative = _relative(path, config)
+    if not Path(relative).is_absolute():
+        return relative
+    return str(Path(path.parent.parent.name, path.parent.name, path.name))
 
 
 def _relative(path: Path, config: pytest.Config) -> str:

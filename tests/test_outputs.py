@@ -175,3 +175,15 @@ def test_grade_writes_every_format_with_the_same_partial_score(tmp_path):
     assert all(f"<summary>relu::{check}:" in markdown and f"relu::{check}:" in page for check in relu_failing)
     relu_checks = full["exercises"][1]["checks"]
     assert {"score", "max_score", "seed", "replay", "duration", "visibility"} <= set(relu_checks[0])
+
+
+def test_report_files_are_readable_as_any_new_file_is(tmp_path):
+    from gradcheck_suite.report.files import write_json_atomically
+
+    old = os.umask(0o022)
+    try:
+        write_json_atomically(tmp_path / "results.json", {"score": 1})
+    finally:
+        os.umask(old)
+    assert (tmp_path / "results.json").stat().st_mode & 0o777 == 0o644
+    assert not list(tmp_path.glob(".results.json.*")), "no temporary file left behind"

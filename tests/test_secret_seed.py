@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -202,3 +204,36 @@ def test_a_replay_line_from_a_secret_run_reproduces_the_failure_with_the_public_
     Trial.parse(secret_run.trial, SPEC)
     replayed = run_check(prepare(SPEC, buggy), "backward", RunOptions(replay=secret_run.trial))
     assert replayed.status == "failed" and replayed.message == secret_run.message
+
+
+def test_a_replay_line_from_the_autograder_runs_as_shown_in_the_students_checkout(tmp_path):
+    """Graded as Gradescope does (the course in /autograder/source, the student's files elsewhere,
+    a secret seed), the replay line names no grader path; pasted into a checkout of the released
+    course with the student's file in place, it reproduces the failure."""
+    source = tmp_path / "autograder" / "source"
+    shutil.copytree(EXERCISES / "relu", source / "exercises" / "relu", ignore=shutil.ignore_patterns("*.py"))
+    submission = tmp_path / "autograder" / "submission"
+    submission.mkdir()
+    buggy = (SOLUTIONS / "relu" / "relu.py").read_text().replace("grad_output * (x > 0)", "grad_output * (x > 1)")
+    (submission / "relu.py").write_text(buggy)
+    (tmp_path / "seed").write_text("the build's secret\n")
+    env = {"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, "-m", "gradcheck_suite.cli", "grade", "exercises", "--submission", str(submission),
+                    "--json", str(tmp_path / "r.json"), "--secret-seed-file", str(tmp_path / "seed")],
+                   cwd=source, env=env, capture_output=True, text=True, timeout=300)
+    backward = next(c for c in json.loads((tmp_path / "r.json").read_text())["exercises"][0]["checks"]
+                    if c["name"] == "backward")
+    assert backward["status"] == "failed"
+    replay = next(line.strip()[len("replay: "):] for line in backward["message"].splitlines()
+                  if line.strip().startswith("replay: "))
+    assert "autograder" not in replay and "--submission" not in replay and "secret" not in replay
+    assert replay.startswith("pytest exercises/relu/exercise.yaml::relu::backward --replay ")
+    checkout = tmp_path / "student"
+    shutil.copytree(EXERCISES / "relu", checkout / "exercises" / "relu")
+    (checkout / "exercises" / "relu" / "relu.py").write_text(buggy)
+    argv = shlex.split(replay)
+    done = subprocess.run([sys.executable, "-m", *argv, "-p", "gradcheck_suite.plugin", "-p", "no:cacheprovider"],
+                          cwd=checkout, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout[-2000:]
+    first_line = backward["message"].splitlines()[0]
+    assert first_line in done.stdout, done.stdout[-2000:]
