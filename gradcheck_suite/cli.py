@@ -168,6 +168,7 @@ def grade(args: argparse.Namespace) -> int:
     book = collector.book
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or book is None or not book.exercises:
         return 2
+    book.run["submission"] = Path(args.submission).resolve().name
     write_reports(book, args, elapsed)
     for name, why in book.ungradable.items():
         print(f"gradcheck-suite grade: {name} could not be graded; its points stay in the maximum. "

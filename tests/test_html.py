@@ -74,6 +74,14 @@ def test_the_page_holds_a_heatmap_per_gradient_of_a_failing_backward(tmp_path):
     assert w["max"] > 0 and backward.heatmaps[0]["max"] == 0  # only w's gradient is off
     page = formats.html(book)
     assert page.count('class="heatmap"') == 3 and 'data-input="w"' in page
+    # scaled against the tolerance: the correct gradients of x and b (errors of about 1e-16) are
+    # pale, not painted as wrong as they were when each map was scaled to its own maximum
+    for correct in backward.heatmaps[0], backward.heatmaps[2]:
+        assert correct["max_excess"] <= 1 and "within the tolerance everywhere" in formats._heatmap_svg(correct)
+        assert "rgb(255," not in formats._heatmap_svg(correct)
+    assert w["max_excess"] > 10 ** formats.HEATMAP_DECADES and "rgb(255,0,0)" in formats._heatmap_svg(w)
+    assert "colour: |your gradient − reference| against what the check allows" in page
+    assert "rows: D_in; columns: D_out" in page
     assert "<script" not in page and "http" not in page.split("</style>")[1]  # self-contained
     assert "linear::backward" in page and "relu" in page
 

@@ -1,4 +1,4 @@
-"""|student - reference| of each gradient as a grid, for the HTML report's pictures."""
+"""|student - reference| of each gradient as a grid, against what the check allows, for the HTML report's pictures."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import torch
 
 from ..inputs.tensors import upstream_gradient
 from ..numerics import reference_eval as reference
+from ..numerics.tolerances import resolve
 from .subject import ExerciseUnderTest, call_student
 
 HEATMAP_SIDE = 48  # rows and columns shown at most
@@ -33,8 +34,14 @@ def gradient_differences(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], 
         if grad is None or grad.shape != expected.shape:
             continue
         diff = (grad.detach().to("cpu", torch.float64) - expected.to("cpu")).abs()
+        rtol, atol = resolve(grad.dtype, spec.tolerance, spec_input.tolerance)
+        excess = diff / (atol + rtol * expected.to("cpu").abs())  # 1 is the most the backward check allows
         grid = diff.reshape(1, 1) if diff.dim() == 0 else diff.reshape(-1, diff.shape[-1])
+        times = excess.reshape(grid.shape)
         pictures.append({"input": spec_input.name, "shape": list(diff.shape),
+                         "dims": [str(s) for s in spec_input.shape],
                          "max": float(diff.max()) if diff.numel() else 0.0,
-                         "grid": grid[:HEATMAP_SIDE, :HEATMAP_SIDE].tolist()})
+                         "max_excess": float(excess.max()) if excess.numel() else 0.0,
+                         "grid": grid[:HEATMAP_SIDE, :HEATMAP_SIDE].tolist(),
+                         "excess": times[:HEATMAP_SIDE, :HEATMAP_SIDE].tolist()})
     return pictures

@@ -10,6 +10,7 @@ the other formats treat them as hidden.
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 
 from .model import CheckResult, ExerciseResult, GradeBook, Status
@@ -179,6 +180,7 @@ def classroom_points(book: GradeBook) -> str:
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+.swatch { margin: 0 1em 0 .3em; white-space: nowrap; } .swatch svg { vertical-align: middle; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: .3em .8em; text-align: left; }
 td.points { text-align: right; }
@@ -197,8 +199,9 @@ def html(book: GradeBook) -> str:
         f'<tr><td>{_escape(e.name)}</td><td class="{e.status}">{e.status}</td>'
         f'<td class="points">{points_text(e.score)} / {points_text(e.max_score)}</td></tr>'
         for e in book.exercises.values())
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>gradcheck-suite grades</title>"
-             f"<style>{_STYLE}</style></head><body><h1>gradcheck-suite grades</h1>"
+    whose = f": {book.run['submission']}" if book.run.get("submission") else ""
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>gradcheck-suite grades{_escape(whose)}</title>"
+             f"<style>{_STYLE}</style></head><body><h1>gradcheck-suite grades{_escape(whose)}</h1>"
              f"<p>{_escape(summary_sentence(book))}</p>"
              f"<table><tr><th>exercise</th><th>status</th><th>points</th></tr>{rows}"
              f"<tr><th>total</th><th></th><th class='points'>{points_text(book.score)} / {points_text(book.max_score)}"
@@ -211,28 +214,57 @@ def html(book: GradeBook) -> str:
             parts.append(f"<h2>{_escape(exercise.name)}::{_escape(result.check)}: "
                          f"<span class='{result.status}'>{result.status}</span></h2><pre>{_escape(message)}</pre>")
             if result.heatmaps and exercise.visibility_of(result.check) == "visible":
-                parts.append("<p>|your gradient − reference| on a large example (darker is further off):</p>")
+                parts.append("<p>|your gradient − reference| on a large example, element by element:</p>")
+                parts.append(_heat_scale())
                 parts += [_heatmap_svg(h) for h in result.heatmaps]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
+HEATMAP_DECADES = 3.0  # colours run from the allowed error (pale) to 10**3 times it (saturated)
+
+
+def _heat_colour(excess: float) -> str:
+    """The colour of an element whose error is `excess` times what the check allows: within the
+    tolerance a pale grey (a correct gradient is never painted as wrong), above it from pale orange
+    to saturated red at HEATMAP_DECADES decades."""
+    if not excess > 1.0:  # NaN included below
+        return "rgb(238,238,238)" if excess == excess else "rgb(60,60,60)"
+    level = min(1.0, math.log10(excess) / HEATMAP_DECADES) if math.isfinite(excess) else 1.0
+    return f"rgb(255,{int(200 * (1 - level))},{int(120 * (1 - level))})"
+
+
 def _heatmap_svg(picture: dict) -> str:
     grid = picture["grid"]
-    top = picture["max"] or 1.0
+    excess = picture.get("excess") or [[0.0] * len(row) for row in grid]
     height, width = len(grid), len(grid[0]) if grid else 0
     cells = []
-    for r, row in enumerate(grid):
-        for c, value in enumerate(row):
-            level = min(1.0, value / top) if picture["max"] else 0.0
-            shade = int(255 * (1 - level))
+    for r, (row, times) in enumerate(zip(grid, excess)):
+        for c, (value, ratio) in enumerate(zip(row, times)):
             cells.append(f'<rect x="{c * CELL}" y="{r * CELL}" width="{CELL}" height="{CELL}" '
-                         f'fill="rgb(255,{shade},{shade})" class="cell" data-value="{value:.3g}"/>')
+                         f'fill="{_heat_colour(ratio)}" class="cell" data-value="{value:.3g}" '
+                         f'data-excess="{ratio:.3g}"><title>|difference| {value:.3g}, {ratio:.3g}× the allowed'
+                         f'</title></rect>')
     shape = "×".join(map(str, picture["shape"])) or "scalar"
+    dims = picture.get("dims") or []
+    axes = (f"rows: {_escape(', '.join(dims[:-1]) or 'one row')}; columns: {_escape(dims[-1])}" if dims
+            else "a single value")
+    worst = picture.get("max_excess", 0.0)
+    verdict = "within the tolerance everywhere" if not worst > 1 else f"up to {worst:.3g}× the allowed error"
     return (f'<figure><svg width="{width * CELL}" height="{height * CELL}" '
             f'class="heatmap" data-input="{_escape(picture["input"])}" style="border:1px solid #999">'
-            + "".join(cells) + f'</svg><figcaption>gradient of {_escape(picture["input"])} ({shape}): '
-            f'largest difference {picture["max"]:.3g}</figcaption></figure>')
+            + "".join(cells) + f'</svg><figcaption>gradient of {_escape(picture["input"])} ({shape}; {axes}): '
+            f'largest difference {picture["max"]:.3g}, {verdict}</figcaption></figure>')
+
+
+def _heat_scale() -> str:
+    """The colour scale shared by every heatmap of the page."""
+    stops = [("within the tolerance", 1.0), ("10× the allowed error", 10.0), ("100×", 100.0),
+             (f"≥ {10 ** HEATMAP_DECADES:g}×", 10 ** HEATMAP_DECADES)]
+    swatches = "".join(f'<span class="swatch"><svg width="{CELL}" height="{CELL}"><rect width="{CELL}" '
+                       f'height="{CELL}" fill="{_heat_colour(value)}"/></svg> {_escape(label)}</span>'
+                       for label, value in stops)
+    return f'<p class="scale">colour: |your gradient − reference| against what the check allows: {swatches}</p>'
 
 
 def _escape(text: str) -> str:
