@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .sandbox.supervisor import Sandbox
 
 FLOAT_DTYPE_CHOICES = ("bfloat16", "float16", "float32", "float64")  # exercise.schema.FLOAT_DTYPE_NAMES, sorted
+NOT_IMPLEMENTED = "not implemented"  # a check whose student code is still the stub (its own report category)
 _BOOK = pytest.StashKey["GradeBook"]()
 _ISOLATION = pytest.StashKey["Isolation"]()
 
@@ -273,6 +274,8 @@ class CheckItem(_GradeItem):
         if result.status == Status.SKIPPED:
             pytest.skip(result.message)
         if result.status != Status.PASSED:
+            if result.not_implemented:  # reported in one line per exercise, under the grade table
+                self.user_properties.append((NOT_IMPLEMENTED, True))
             message = result.message.replace("\n", "\n  ")
             if result.grader_error:
                 message += "\n  for your course staff: " + result.grader_error.replace("\n", "\n  ")
@@ -301,14 +304,30 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         isolation.stage(list({spec.name: spec for spec in specs}.values()))
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    """A check of an exercise that is not written yet still fails (the exit status says so), but
+    as its own category: no failure block and no summary line per check, one line per exercise."""
+    if report.when == "call" and report.failed and (NOT_IMPLEMENTED, True) in report.user_properties:
+        return NOT_IMPLEMENTED, "N", "NOT IMPLEMENTED"
+    return None
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config):
+    """The grade table, after pytest's own sections: just above its final summary line."""
+    result = yield
+    _grade_summary(terminalreporter, config)
+    return result
+
+
+def _grade_summary(terminalreporter, config: pytest.Config) -> None:
     book = config.stash.get(_BOOK, None)
     if not book or not any(e.checks or e.config_error for e in book.exercises.values()):
         return
-    from .report.text import summary_lines
+    from .report.text import next_step, not_implemented_lines, summary_lines
 
     terminalreporter.section("gradcheck-suite grades")
-    for line in summary_lines(book):
+    for line in not_implemented_lines(book) + summary_lines(book) + next_step(book):
         terminalreporter.write_line(line)
     isolation = config.stash.get(_ISOLATION, None)
     if isolation is not None:

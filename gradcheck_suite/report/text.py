@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ..vocabulary import Status
-from .model import GradeBook
+from .model import GradeBook, Status
 
 
 def points_text(value: float) -> str:
@@ -33,3 +32,22 @@ def summary_lines(book: GradeBook) -> list[str]:
             lines.append("  ".join("-" * w for w in widths))
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     return lines
+
+
+def not_implemented_lines(book: GradeBook) -> list[str]:
+    """One line per exercise whose code is still the stub (its checks are not shown one by one)."""
+    lines = []
+    for ex in book.exercises.values():
+        if ex.not_implemented:
+            first = next(c for c in ex.checks if c.not_implemented).message.splitlines()[0]
+            lines.append(f"{ex.name}: {first} ({plural(len(ex.checks), 'check')}, "
+                         f"{points_text(ex.max_score)} points to earn)")
+    return lines
+
+
+def next_step(book: GradeBook) -> list[str]:
+    """What to run next: the first exercise that does not pass yet, on its own."""
+    for ex in book.exercises.values():
+        if ex.status not in (Status.PASSED, Status.SKIPPED):
+            return [f"next: {'write' if ex.not_implemented else 'fix'} {ex.name}, then run: pytest -k {ex.name}"]
+    return ["every exercise passes"] if book.exercises else []
