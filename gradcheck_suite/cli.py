@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--json", metavar="PATH", help="write the grades as JSON to PATH (every detail)")
     grade.add_argument("--gradescope", metavar="PATH", help="write Gradescope's results.json to PATH")
     grade.add_argument("--junit", metavar="PATH", help="write JUnit XML to PATH")
+    grade.add_argument("--prairielearn", metavar="PATH",
+                       help="write PrairieLearn's external-grader results.json to PATH")
     grade.add_argument("--markdown", metavar="PATH", help="write a Markdown summary to PATH")
     grade.add_argument("--html", metavar="PATH", help="write one self-contained HTML page, with heatmaps, to PATH")
     grade.add_argument("--fail-under", type=float, metavar="POINTS", help="exit 1 when the score is below POINTS")
@@ -185,6 +187,8 @@ def write_reports(book, args: argparse.Namespace, elapsed: float) -> None:
         write_json_atomically(Path(args.json), book.to_full_json())
     if args.gradescope:
         write_json_atomically(Path(args.gradescope), formats.gradescope(book, elapsed))
+    if args.prairielearn:
+        write_json_atomically(Path(args.prairielearn), formats.prairielearn(book))
     if args.junit:
         write_text_atomically(Path(args.junit), formats.junit_xml(book, elapsed))
     if args.html:

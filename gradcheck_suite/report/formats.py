@@ -94,6 +94,31 @@ def _md_block(status: str, message: str, title: str | None = None) -> str:
     return f"{head}\n\n{body}"
 
 
+# ----------------------------------------------------------------------------- PrairieLearn
+
+def prairielearn(book: GradeBook) -> dict:
+    """results.json as PrairieLearn's external grader reads it: a score in [0, 1], one test per
+    exercise with its points, and `gradable: false` when an exercise could not be graded (PrairieLearn
+    then shows the submission to staff as not graded instead of scoring it)."""
+    tests = []
+    for exercise in book.exercises.values():
+        if exercise.config_error is not None:
+            output = UNGRADABLE_EXERCISE
+        else:
+            lines = [f"{r.check}: {r.status}" for r in exercise.checks]
+            details = [f"{r.check}: {shown_message(exercise, r)}" for r in exercise.checks
+                       if r.status != Status.PASSED and shown_message(exercise, r)]
+            output = "\n".join(lines + ([""] + details if details else []))
+        tests.append({"name": exercise.title, "description": exercise.name, "points": round(exercise.score, 4),
+                      "max_points": exercise.max_score, "message": str(exercise.status), "output": output})
+    score = book.score / book.max_score if book.max_score else 0.0
+    results = {"gradable": not book.ungradable, "score": round(min(1.0, max(0.0, score)), 6),
+               "message": summary_sentence(book), "output": "", "tests": tests}
+    if book.ungradable:
+        results["message"] += " " + UNGRADABLE_EXERCISE
+    return results
+
+
 # ----------------------------------------------------------------------------- JUnit XML
 
 def junit_xml(book: GradeBook, execution_time: float = 0.0) -> str:
