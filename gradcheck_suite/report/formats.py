@@ -112,11 +112,9 @@ def prairielearn(book: GradeBook) -> dict:
         tests.append({"name": exercise.title, "description": exercise.name, "points": round(exercise.score, 4),
                       "max_points": exercise.max_score, "message": str(exercise.status), "output": output})
     score = book.score / book.max_score if book.max_score else 0.0
-    results = {"gradable": not book.ungradable, "score": round(min(1.0, max(0.0, score)), 6),
-               "message": summary_sentence(book), "output": "", "tests": tests}
-    if book.ungradable:
-        results["message"] += " " + UNGRADABLE_EXERCISE
-    return results
+    message = summary_sentence(book) + (" " + UNGRADABLE_EXERCISE if book.ungradable else "")
+    return {"gradable": not book.ungradable, "score": round(min(1.0, max(0.0, score)), 6),
+            "message": message, "output": "", "tests": tests}
 
 
 # ----------------------------------------------------------------------------- JUnit XML
