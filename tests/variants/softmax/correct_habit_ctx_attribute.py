@@ -1,4 +1,6 @@
-"""CORRECT: keeps its output as ctx.softmax (an attribute named like the forbidden function) and reads it back in backward."""
+"""CORRECT: keeps its output as ctx.softmax (an attribute named like the forbidden function) and reads it back in backward; CS231n's `from builtins import range` on top."""
+from builtins import range
+
 import torch
 
 
