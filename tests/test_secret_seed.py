@@ -12,7 +12,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -131,24 +130,7 @@ def test_answers_memorized_from_the_public_trials_earn_nothing_on_the_autograder
 
 # ----------------------------------------------------------------------------- the all-ones upstream gradient
 
-WRONG_FOR_ONES = textwrap.dedent('''
-    """ATTACK: right for every random grad_output, wrong for the all-ones one loss.backward() passes. Target: relu"""
-    import torch
-
-
-    class ReLU(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x.clamp(min=0)
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            (x,) = ctx.saved_tensors
-            if bool((grad_output == 1).all()):
-                return 0.5 * grad_output * (x > 0)
-            return grad_output * (x > 0)
-''')
+WRONG_FOR_ONES = (REPO_ROOT / "tests" / "adversarial" / "wrong_for_ones_upstream" / "relu.py").read_text()
 
 
 def test_a_backward_wrong_only_for_an_all_ones_upstream_gradient_fails(tmp_path):
