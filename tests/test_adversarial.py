@@ -364,15 +364,22 @@ def test_lower_levels_match_the_threat_table(level, tmp_path):
     assert not any(Path(m).exists() for m in MARKERS)
 
 
-@pytest.mark.parametrize("ceiling, required", [("namespaces", "full"), ("processes", "namespaces")])
-def test_require_isolation_refuses_below_its_level(ceiling, required, tmp_path):
+@pytest.mark.parametrize("front, ceiling, required", [("grade", "namespaces", "full"), ("grade", "processes", "namespaces"),
+                                                      ("pytest", "namespaces", "full")])
+def test_require_isolation_refuses_below_its_level(front, ceiling, required, tmp_path):
     folder = tmp_path / "run"
     shutil.copytree(EXERCISES / "relu", folder / "course" / "relu", ignore=shutil.ignore_patterns("*.py"))
     submission = copy_solutions(folder / "submission")
-    process = subprocess.run(
-        [sys.executable, "-m", "gradcheck_suite.cli", "grade", str(folder / "course"), "--submission", str(submission),
-         "--json", "report.json", "--isolation-ceiling", ceiling, "--require-isolation", required],
-        cwd=folder, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, capture_output=True, text=True, timeout=300)
+    isolation = ["--isolation-ceiling", ceiling, "--require-isolation", required]
+    if front == "grade":
+        command = [sys.executable, "-m", "gradcheck_suite.cli", "grade", str(folder / "course"), "--submission",
+                   str(submission), "--json", "report.json", *isolation]
+    else:
+        command = [sys.executable, "-m", "pytest", str(folder / "course"), "-p", "gradcheck_suite.plugin", "-p",
+                   "no:cacheprovider", "--isolate", "--submission", str(submission), "--grade-json", "report.json",
+                   "--rootdir", str(folder), *isolation]
+    process = subprocess.run(command, cwd=folder, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+                             capture_output=True, text=True, timeout=300)
     assert process.returncode == 2, process.stdout[-2000:] + process.stderr[-2000:]
     text = process.stdout + process.stderr
     assert f"isolation level {ceiling} reached, {required} required" in text, text[-2000:]

@@ -51,7 +51,7 @@ PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_A
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 DEVICES = ("null", "zero", "full", "random", "urandom")
 WORKDIR = "/home/student"  # the working directory's path inside a worker's namespace
-STATUS = struct.Struct("<ci")  # b"W" + the worker's wait status, or b"I" + the init's
+STATUS = struct.Struct("<ci")  # b"W" + the worker's wait status, b"I" + the init's, b"P" + the init's pid
 
 
 class ConfinementError(OSError):
@@ -86,9 +86,9 @@ def prctl(option: int, value: int = 0) -> None:
     _check(libc().prctl(option, value, 0, 0, 0), f"prctl({option})")
 
 
-def die_with_parent(parent: int | None = None) -> None:
-    """SIGKILL when the parent dies; if it already died, now."""
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+def die_with_parent(parent: int | None = None, sig: int = signal.SIGKILL) -> None:
+    """`sig` when the parent dies; if it already died, exit now."""
+    prctl(PR_SET_PDEATHSIG, sig)
     if parent is not None and os.getppid() != parent:
         os._exit(71)
 
@@ -128,6 +128,7 @@ def keeper(config: dict, fds: dict, status_fd: int, zygote: int, probe: bool = F
                   namespaced=True, probe=probe)
         finally:
             os._exit(72)
+    os.write(status_fd, STATUS.pack(b"P", child))  # the init: killing it empties the namespace
     for fd in fds.values():
         os.close(fd)
     _, status = os.waitpid(child, 0)

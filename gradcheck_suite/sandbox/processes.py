@@ -108,6 +108,8 @@ class Cgroups:
                         root = _writable(Path(point) / path.lstrip("/")) if path is not None else None
                         if root is not None:
                             groups.roots[controller] = root
+        for root in groups.roots.values():
+            _remove_stale(root)
         groups.new_submission()
         return groups
 
@@ -177,6 +179,19 @@ class Cgroups:
         for folder in self.folders():
             remove_tree(folder)
         return left
+
+
+def _remove_stale(root: Path) -> None:
+    """Submission folders whose zygote is dead (it was SIGKILLed and could not clean up): whatever
+    is left in them is killed, and they are removed."""
+    for folder in root.glob("gradcheck-*"):
+        parts = folder.name.split("-")
+        if len(parts) != 3 or not parts[1].isdigit() or not folder.is_dir():
+            continue
+        if Path("/proc", parts[1]).exists():
+            continue
+        kill_cgroups([folder], recursive=True, seconds=1.0)
+        remove_tree(folder)
 
 
 def _enable_v2_controllers(root: Path, folder: Path) -> set[str]:
@@ -249,14 +264,14 @@ def remove_tree(path: Path) -> None:
         return
     folders = sorted((p for p in path.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True)
     for folder in folders + [path]:
-        for _ in range(200):
+        for attempt in range(400):
             try:
                 folder.rmdir()
                 break
             except FileNotFoundError:
                 break
             except OSError:
-                time.sleep(0.005)
+                time.sleep(0.001 if attempt < 100 else 0.01)
 
 
 def process_table() -> dict[int, tuple[int, int]]:
@@ -286,6 +301,16 @@ def _descendants(roots: set[int], table: dict[int, tuple[int, int]]) -> set[int]
     return found & set(table)
 
 
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
 def _signal_all(pids, sig) -> None:
     for pid in pids:
         try:
@@ -300,32 +325,50 @@ def sessions_members(sessions: set[int]) -> set[int]:
     return {pid for pid, (_, sid) in process_table().items() if sid in sessions} - {os.getpid()}
 
 
-def kill_tree(keeper: int, cgroups: WorkerCgroups, live_workers: set[int]) -> dict[int, int]:
+def kill_tree(keeper: int, cgroups: WorkerCgroups, live_workers: set[int], namespaced: bool = False,
+              init: int | None = None) -> dict[int, int]:
     """Kill a worker and everything it started: its keeper (the namespace goes with the init), its
     cgroups, its session and its descendants (also orphans re-parented to this process); wait
-    until none is left and remove its cgroups. Returns the wait statuses of the children reaped."""
+    until none is left and remove its cgroups. Returns the wait statuses of the children reaped.
+
+    With a PID namespace or cgroups, what is left is known without reading every process's
+    /proc entry (no process leaves either); otherwise the process table is walked. With the
+    namespace's `init`, that is killed first: the kernel kills every process in the namespace and
+    the init's exit waits for them, so once the keeper has reaped it the namespace is empty."""
     statuses: dict[int, int] = {}
     for path in cgroups.paths:
         _write(path / "cgroup.kill", 1)
+    if init is not None:
+        _signal_all([init], signal.SIGKILL)
+        waited = time.monotonic() + 5.0
+        while time.monotonic() < waited:
+            statuses.update(reap())
+            if keeper in statuses or not _exists(keeper):
+                break
+            time.sleep(0.001)
     _signal_all([keeper], signal.SIGKILL)
     try:
         os.killpg(keeper, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     me = os.getpid()
+    contained = namespaced or bool(cgroups.paths)
     deadline = time.monotonic() + 5.0
     while time.monotonic() < deadline:
-        table = process_table()
-        orphans = {pid for pid, (parent, _) in table.items() if parent == me and pid not in live_workers}
-        doomed = _descendants({keeper} | orphans, table) | {p for p, (_, sid) in table.items() if sid == keeper}
+        statuses.update(reap())
+        doomed = {keeper} if keeper not in statuses and _exists(keeper) else set()
         for path in cgroups.paths:
             doomed |= cgroup_members(path)
+        if not contained:
+            table = process_table()
+            orphans = {pid for pid, (parent, _) in table.items() if parent == me and pid not in live_workers}
+            doomed |= _descendants({keeper} | orphans, table) | {p for p, (_, sid) in table.items() if sid == keeper}
         doomed.discard(me)
+        doomed -= set(statuses)
         if not doomed:
             break
         _signal_all(doomed, signal.SIGKILL)
-        statuses.update(reap())
-        time.sleep(0.005)
+        time.sleep(0.001)
     for path in cgroups.paths:
         remove_tree(path)
     statuses.update(reap())

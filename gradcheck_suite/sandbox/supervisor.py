@@ -132,12 +132,13 @@ class Sandbox:
         options = {"grader": os.getpid(), "user": self.user, "ceiling": self.ceiling, "mount_base": str(self.root)}
         try:
             self._zygote = subprocess.Popen(
-                [sys.executable, "-I", str(ZYGOTE), str(theirs.fileno()), json.dumps(options)],
+                [sys.executable, "-I", str(ZYGOTE), str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),), env=scrubbed_environment(), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=log, start_new_session=True, cwd="/")
         finally:
             theirs.close()
             log.close()
+        ours.send(json.dumps(options).encode())
         self._control = ours
         self._ready = False
 

@@ -23,6 +23,7 @@ import torch
 MAGIC = b"GCS1"
 MAX_HEADER = 1 << 20
 MAX_DIMS = 8
+COALESCE = 1 << 20  # messages up to this size go out in one write
 DTYPES = {
     "float64": torch.float64, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16,
     "int64": torch.int64, "int32": torch.int32, "int16": torch.int16, "int8": torch.int8, "uint8": torch.uint8,
@@ -94,9 +95,11 @@ def _plain(tensor: torch.Tensor) -> torch.Tensor:
 
 
 class Reader:
-    """Reads messages from a file descriptor, each within a deadline and a byte cap."""
+    """Reads messages from a file descriptor, each within a deadline and a byte cap. The fd is made
+    non-blocking, so that neither side ever blocks past a deadline in a read or a write."""
 
     def __init__(self, fd: int, max_bytes: int):
+        os.set_blocking(fd, False)
         self.fd = fd
         self.max_bytes = max_bytes
         self._buffer = bytearray()
@@ -107,7 +110,10 @@ class Reader:
             ready, _, _ = select.select([self.fd], [], [], wait)
             if not ready:
                 raise Timeout("no reply before the time limit")
-            chunk = os.read(self.fd, max(1 << 16, min(1 << 24, count - len(self._buffer))))
+            try:
+                chunk = os.read(self.fd, max(1 << 16, min(1 << 24, count - len(self._buffer))))
+            except BlockingIOError:
+                continue
             if not chunk:
                 raise ChannelClosed("the worker closed its channel")
             self._buffer += chunk
@@ -126,7 +132,10 @@ class Reader:
             ready, _, _ = select.select([self.fd], [], [], wait)
             if not ready:
                 raise Timeout("no reply before the time limit")
-            count = os.readv(self.fd, [view[have:have + (1 << 24)]])
+            try:
+                count = os.readv(self.fd, [view[have:have + (1 << 24)]])
+            except BlockingIOError:
+                continue
             if not count:
                 raise ChannelClosed("the worker closed its channel")
             have += count
@@ -199,17 +208,24 @@ def _resolve(value, tensors: list[torch.Tensor]):
 
 
 def send(fd: int, message: dict, deadline: float | None = None) -> None:
-    """Write one message; Timeout when the other side stops reading before the deadline."""
+    """Write one message; Timeout when the other side stops reading before the deadline (the fd is
+    non-blocking, see Reader)."""
     chunks = encode_chunks(message)
-    for chunk in chunks[:-1]:
+    pieces = chunks[:-1]
+    if sum(len(piece) for piece in pieces) <= COALESCE:  # one write: each write wakes the other side
+        pieces = [b"".join(bytes(piece) for piece in pieces)]
+    for chunk in pieces:
         data = memoryview(chunk)
         while data:
-            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-            _, ready, _ = select.select([], [fd], [], wait)
-            if not ready:
-                raise Timeout("the worker stopped reading its requests")
             try:
                 written = os.write(fd, data[:1 << 20])
+            except BlockingIOError:
+                written = 0
             except (BrokenPipeError, ConnectionResetError):
                 raise ChannelClosed("the worker closed its channel") from None
             data = data[written:]
+            if data:
+                wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+                _, ready, _ = select.select([], [fd], [], wait)
+                if not ready:
+                    raise Timeout("the worker stopped reading its requests")

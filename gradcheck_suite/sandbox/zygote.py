@@ -1,8 +1,9 @@
 """The zygote: imports torch once, then forks a fresh worker for each exercise on request.
 
-Started by the grader as ``python -I zygote.py CONTROL_FD OPTIONS_JSON`` with a scrubbed
-environment, as the grader's user. It never runs student code itself, dies with the grader
-(PR_SET_PDEATHSIG), and is the child subreaper of everything it forks. At start it makes the
+Started by the grader as ``python -I zygote.py CONTROL_FD`` with a scrubbed environment, as the
+grader's user; its options are the first message on the control socket. It never runs student
+code itself, ends with the grader (PR_SET_PDEATHSIG: SIGTERM, and its handler kills every worker
+and removes the cgroups), and is the child subreaper of everything it forks. At start it makes the
 submission's cgroups (processes.py), works out what the machine allows by confining a probe worker
 (confinement.py: namespaces as root, else in a user namespace, else none) and reports it. Requests
 arrive on a SOCK_SEQPACKET control socket as JSON, with the worker's channel, its stdout and stderr
@@ -24,11 +25,12 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import socket
 import sys
 import sysconfig
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 if __name__ == "__main__":  # run as a script under -I: the package is found from this file
@@ -110,6 +112,15 @@ class Live:
     status_fd: int
     cpu_seconds: float
     reason: str | None = None
+    records: dict = field(default_factory=dict)  # what the keeper reported: b"P" init pid, b"W"/b"I" statuses
+
+    def read(self) -> dict:
+        self.records.update(_records(self.status_fd))
+        return self.records
+
+    def status(self, fallback: int | None = None) -> int | None:
+        records = self.read()
+        return records.get(b"W", records.get(b"I", fallback))
 
 
 class Zygote:
@@ -183,7 +194,9 @@ class Zygote:
         os.close(out_r)
         os.waitpid(pid, 0)
         status = _read_status(status_r)
-        processes.kill_tree(pid, cgroups, set())
+        processes.kill_cgroups(cgroups.paths)
+        for path in cgroups.paths:
+            processes.remove_tree(path)
         if status is None or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
             return None, f"the probe worker ended with status {status}"
         return output.decode(errors="replace").splitlines(), ""
@@ -232,11 +245,23 @@ class Zygote:
         if live is None:
             return self.statuses.pop(pid, (None, None))
         reason = live.reason or ("memory" if live.cgroups.out_of_memory() else None)
-        reaped = processes.kill_tree(pid, live.cgroups, set(self.workers))
-        status = _read_status(live.status_fd, reaped.get(pid))
+        init = live.read().get(b"P") if self.namespaces is not None else None
+        reaped = processes.kill_tree(pid, live.cgroups, set(self.workers), self.namespaces is not None, init)
+        status = live.status(reaped.pop(pid, None))
+        os.close(live.status_fd)
+        self._exited(reaped)
         if pid in self.statuses:
             status, reason = self.statuses.pop(pid)
         return status, reason
+
+    def _exited(self, reaped: dict[int, int]) -> None:
+        """Report the workers among `reaped` (reaped while killing another one)."""
+        for other, raw in reaped.items():
+            live = self.workers.get(other)
+            if live is not None and other not in self.statuses:
+                reason = live.reason or ("memory" if live.cgroups.out_of_memory() else None)
+                self.statuses[other] = (live.status(raw), reason)
+                self.send({"exited": other, "status": self.statuses[other][0], "reason": reason})
 
     def settle(self) -> list[int]:
         for pid in list(self.workers):
@@ -250,16 +275,14 @@ class Zygote:
         reaped = processes.reap()
         for pid, live in list(self.workers.items()):
             if live.reason == "cpu" and pid not in reaped and pid not in self.statuses:
-                reaped.update(processes.kill_tree(pid, processes.WorkerCgroups(), set(self.workers) - {pid}))
-            if pid in reaped and pid not in self.statuses:
-                reason = live.reason or ("memory" if live.cgroups.out_of_memory() else None)
-                status = _read_status(live.status_fd, reaped[pid], close=False)
-                self.statuses[pid] = (status, reason)
-                self.send({"exited": pid, "status": status, "reason": reason})
-            elif live.reason is None:
+                init = live.read().get(b"P") if self.namespaces is not None else None
+                reaped.update(processes.kill_tree(pid, processes.WorkerCgroups(), set(self.workers) - {pid},
+                                                  self.namespaces is not None, init))
+            elif live.reason is None and pid not in reaped and pid not in self.statuses:
                 used = live.cgroups.cpu_seconds()
                 if used is not None and used > live.cpu_seconds:
                     live.reason = "cpu"  # killed on the next round
+        self._exited(reaped)
 
     def run(self) -> None:
         try:
@@ -279,13 +302,17 @@ class Zygote:
                         self.send({"settled": self.settle(), "cgroups": self.cgroups.describe()})
                 self.watch()
         finally:
-            for pid in list(self.workers):
-                self.kill(pid)
-            self.cgroups.remove_all()
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the cleanup is not to be cut short
+            try:
+                for pid in list(self.workers):
+                    self.kill(pid)
+            finally:
+                left = self.cgroups.remove_all()
+                print(f"zygote: every worker gone; processes left in its cgroups: {left}", file=sys.stderr, flush=True)
 
 
-def _read_status(fd: int, fallback: int | None = None, close: bool = True) -> int | None:
-    """The worker's wait status as its init reported it, else the init's, else `fallback`."""
+def _records(fd: int) -> dict:
+    """Whatever the keeper wrote to its status pipe so far (non-blocking)."""
     data = b""
     os.set_blocking(fd, False)
     try:
@@ -293,22 +320,30 @@ def _read_status(fd: int, fallback: int | None = None, close: bool = True) -> in
             data += chunk
     except (BlockingIOError, OSError):
         pass
-    if close:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
     records = {}
     size = confinement.STATUS.size
     for offset in range(0, len(data) - size + 1, size):
-        kind, status = confinement.STATUS.unpack_from(data, offset)
-        records[kind] = status
+        kind, value = confinement.STATUS.unpack_from(data, offset)
+        records[kind] = value
+    return records
+
+
+def _read_status(fd: int, fallback: int | None = None) -> int | None:
+    """The worker's wait status as its init reported it, else the init's, else `fallback`; closes fd."""
+    records = _records(fd)
+    os.close(fd)
     return records.get(b"W", records.get(b"I", fallback))
 
 
-def main(control_fd: int, options: dict) -> None:
-    confinement.die_with_parent(int(options["grader"]))
+def _terminate(signum, frame) -> None:
+    raise SystemExit(0)  # through Zygote.run's cleanup: every worker killed, the cgroups removed
+
+
+def main(control_fd: int) -> None:
     control = socket.socket(fileno=control_fd)
+    options = json.loads(control.recv(1 << 16))  # not on the command line, which every process may read
+    signal.signal(signal.SIGTERM, _terminate)
+    confinement.die_with_parent(int(options["grader"]), signal.SIGTERM)  # the grader killed: clean up, exit
     subreaper = processes.become_subreaper()
     _warm_up()
     zygote = Zygote(control, options)
@@ -321,4 +356,4 @@ def main(control_fd: int, options: dict) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), json.loads(sys.argv[2]))
+    main(int(sys.argv[1]))
