@@ -41,14 +41,18 @@ _SPECS: dict[str, ExerciseSpec] = {}  # loaded once per job process (specs hold 
 class BatchOptions:
     time_limit: float | None = None
     trials: int | None = None
+    require: str | None = None  # the lowest isolation level accepted (--require-isolation)
+    ceiling: str | None = None
+    submission_time_limit: float | None = None
     secret: str | None = None  # the trials' secret (grading.seeds); None: OUT/secret-seed, made on the first run
 
 SECRET_FILE = "secret-seed"  # in OUT: every submission of the batch, resumed or not, meets the same trials
 
 
-def _start_job(limits: WorkerLimits | None) -> None:
+def _start_job(limits: WorkerLimits | None, options: BatchOptions) -> None:
     global _SANDBOX
-    _SANDBOX = Sandbox(limits)
+    _SANDBOX = Sandbox(limits, require=options.require, ceiling=options.ceiling,
+                       submission_time_limit=options.submission_time_limit)
     _SANDBOX.start()
     Finalize(_SANDBOX, _SANDBOX.close, exitpriority=10)  # multiprocessing children skip atexit
 
@@ -59,7 +63,13 @@ def _grade_one(spec_paths: list[str], folder: str, target: str, trials: int | No
         if path not in _SPECS:
             _SPECS[path] = load_exercise(path)
     specs = [_SPECS[path] for path in spec_paths]
-    book = grade_submission(specs, Path(folder), _SANDBOX, RunOptions(trials=trials, secret=secret))
+    assert _SANDBOX is not None, "_start_job makes the job's sandbox"
+    _SANDBOX.begin_submission()
+    try:
+        book = grade_submission(specs, Path(folder), _SANDBOX, RunOptions(trials=trials, secret=secret))
+    finally:
+        _SANDBOX.settle()  # every process of this submission gone, its cgroups removed, before its report
+    book.isolation = _SANDBOX.isolation_report()
     book.run["secret_fingerprint"] = fingerprint(secret)
     report = {"submission": Path(folder).name, "duration": round(time.monotonic() - started, 2),
               **book.to_full_json()}
@@ -116,11 +126,17 @@ def run_batch(specs: list[ExerciseSpec], root: Path, out: Path, jobs: int = 1, f
     stream.write(f"{len(folders)} submissions: {len(todo)} to grade, {len(folders) - len(todo)} already graded\n")
     limits = WorkerLimits(time_seconds=options.time_limit) if options.time_limit else None
     secret = options.secret or _batch_secret(out)
+    if options.require:  # fail closed before any submission is graded
+        probe = Sandbox(limits, require=options.require, ceiling=options.ceiling)
+        try:
+            probe.ready()
+        finally:
+            probe.close()
     progress = Progress(len(todo), stream)
     if todo:
         context = multiprocessing.get_context("spawn")  # a fresh interpreter per job: no forked torch state
         with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context,
-                                                    initializer=_start_job, initargs=(limits,)) as pool:
+                                                    initializer=_start_job, initargs=(limits, options)) as pool:
             spec_paths = [str(spec.path) for spec in specs]
             futures = {pool.submit(_grade_one, spec_paths, str(folder), str(reports / f"{folder.name}.json"),
                                    options.trials, secret): folder for folder in todo}

@@ -26,6 +26,7 @@ for check-tolerances, an invalid exercise file, as for grade).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import time
@@ -38,6 +39,8 @@ from .exercise.schema import FLOAT_DTYPE_NAMES, STYLES
 from .report import formats
 from .report.files import write_json_atomically, write_text_atomically
 from .report.text import plural
+
+LEVELS = ("processes", "namespaces", "full")  # sandbox.levels.LEVELS, without importing torch at start
 
 
 def _misuse(command: str, message: str) -> int:
@@ -62,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--fail-under", type=float, metavar="POINTS", help="exit 1 when the score is below POINTS")
     grade.add_argument("--time-limit", type=float, metavar="SECONDS",
                        help="wall-clock seconds per exercise (default: each exercise's limits, else 60)")
-    grade.add_argument("--isolate-user", metavar="USER", help="as root: run the workers as USER")
+    grade.add_argument("--isolate-user", metavar="USER",
+                       help="as root: run the workers as USER (default nobody, or uid 65534)")
+    _isolation_options(grade)
     grade.add_argument("--trials", type=int, metavar="N", help="override every exercise's number of trials")
     grade.add_argument("--secret-seed-file", metavar="PATH",
                        help="draw the trials from the secret in PATH (default: $GRADCHECK_SECRET_SEED, else a new "
@@ -78,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--trials", type=int, metavar="N", help="override every exercise's number of trials")
     batch.add_argument("--secret-seed-file", metavar="PATH",
                        help="draw the trials from the secret in PATH (default: DIR/secret-seed, made on the first run)")
+    _isolation_options(batch)
     validate = commands.add_parser("validate", help="check exercise files; report every problem")
     validate.add_argument("paths", nargs="*", default=["exercises"], help="exercise folders or files (default: exercises)")
     release = commands.add_parser("release", help="check a course source folder and write the students' version")
@@ -101,6 +107,16 @@ def _parser() -> argparse.ArgumentParser:
     tolerances.add_argument("--dtype", action="append", default=[], choices=FLOAT_DTYPE_NAMES,
                             help="also sweep in this dtype (repeatable); the exercise's own dtype always runs")
     return parser
+
+
+def _isolation_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--require-isolation", metavar="LEVEL", choices=LEVELS,
+                         help="refuse to grade (exit 2) unless the workers reach LEVEL: processes < namespaces < full "
+                              "(see the README's threat model)")
+    command.add_argument("--submission-time-limit", type=float, metavar="SECONDS",
+                         help="wall-clock seconds for every exercise of a submission together (set it below the "
+                              "platform's timeout): what is left after it is a timeout, and the report is written")
+    command.add_argument("--isolation-ceiling", metavar="LEVEL", choices=LEVELS, help=argparse.SUPPRESS)
 
 
 def exercise_files(paths: list[str]) -> list[Path]:
@@ -130,8 +146,17 @@ def batch(args: argparse.Namespace) -> int:
         secret = read_secret(args.secret_seed_file) if args.secret_seed_file else None
     except SecretSeedError as exc:
         return _misuse("batch", str(exc))
-    target = run_batch(specs, root, Path(args.out), jobs=args.jobs, force=args.force,
-                       options=BatchOptions(time_limit=args.time_limit, trials=args.trials, secret=secret))
+    if args.submission_time_limit is not None and args.submission_time_limit <= 0:
+        return _misuse("batch", f"--submission-time-limit {args.submission_time_limit}: expected seconds > 0")
+    from .errors import IsolationUnavailable
+
+    try:
+        target = run_batch(specs, root, Path(args.out), jobs=args.jobs, force=args.force,
+                           options=BatchOptions(time_limit=args.time_limit, trials=args.trials,
+                                                require=args.require_isolation, ceiling=args.isolation_ceiling,
+                                                submission_time_limit=args.submission_time_limit, secret=secret))
+    except IsolationUnavailable as exc:
+        return _misuse("batch", str(exc))
     print(f"grades: {target}")
     return 0
 
@@ -161,6 +186,14 @@ def grade(args: argparse.Namespace) -> int:
         options.append(f"--isolate-user={args.isolate_user}")
     if args.secret_seed_file:
         options.append(f"--secret-seed-file={args.secret_seed_file}")
+    if args.require_isolation:
+        options.append(f"--require-isolation={args.require_isolation}")
+    if args.isolation_ceiling:
+        options.append(f"--isolation-ceiling={args.isolation_ceiling}")
+    if args.submission_time_limit is not None:
+        if args.submission_time_limit <= 0:
+            return _misuse("grade", f"--submission-time-limit {args.submission_time_limit}: expected seconds > 0")
+        options.append(f"--submission-time-limit={args.submission_time_limit}")
     if args.trials is not None:
         options.append(f"--trials={args.trials}")
     collector = _BookCollector()
@@ -183,8 +216,11 @@ def grade(args: argparse.Namespace) -> int:
 
 
 def write_reports(book, args: argparse.Namespace, elapsed: float) -> None:
+    """Every report asked for; the JSON's digest is printed, so that the file can be checked against
+    what the grader wrote (nothing of the submission is left to change it)."""
     if args.json:
-        write_json_atomically(Path(args.json), book.to_full_json())
+        data = write_json_atomically(Path(args.json), book.to_full_json())
+        print(f"report: {args.json} sha256 {hashlib.sha256(data).hexdigest()}")
     if args.gradescope:
         write_json_atomically(Path(args.gradescope), formats.gradescope(book, elapsed))
     if args.prairielearn:

@@ -57,7 +57,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="with --isolate: draw every exercise's trials from the secret in PATH (default: "
                          "$GRADCHECK_SECRET_SEED, else a new one, recorded in --grade-json), not the public seeds")
     group.addoption("--isolate-user", metavar="USER", default=None,
-                    help="with --isolate, as root: run the workers as USER (e.g. nobody)")
+                    help="with --isolate, as root: run the workers as USER (default nobody, or uid 65534)")
+    group.addoption("--require-isolation", metavar="LEVEL", default=None, choices=("processes", "namespaces", "full"),
+                    help="with --isolate: refuse to grade (exit 2) unless the workers reach LEVEL "
+                         "(processes < namespaces < full; see the README's threat model)")
+    group.addoption("--submission-time-limit", metavar="SECONDS", type=float, default=None,
+                    help="with --isolate: wall-clock seconds for every exercise together; what is left after "
+                         "it is a timeout (set it below the platform's own timeout)")
+    group.addoption("--isolation-ceiling", metavar="LEVEL", default=None, choices=("processes", "namespaces", "full"),
+                    help=argparse_suppress())
+
+
+def argparse_suppress() -> str:
+    """Hidden options (tests stand for a grader without root with --isolation-ceiling)."""
+    import argparse
+
+    return argparse.SUPPRESS
 
 
 def grade_book(config: pytest.Config) -> GradeBook | None:
@@ -94,15 +109,23 @@ def pytest_configure(config: pytest.Config) -> None:
         limit = config.getoption("--time-limit")
         if limit is not None and limit <= 0:
             raise pytest.UsageError(f"--time-limit {limit}: expected a number of seconds > 0")
+        budget = config.getoption("--submission-time-limit")
+        if budget is not None and budget <= 0:
+            raise pytest.UsageError(f"--submission-time-limit {budget}: expected a number of seconds > 0")
+        required = config.getoption("--require-isolation")
         try:
-            sandbox = Sandbox(WorkerLimits(time_seconds=limit) if limit else None, user=config.getoption("--isolate-user"))
+            sandbox = Sandbox(WorkerLimits(time_seconds=limit) if limit else None, user=config.getoption("--isolate-user"),
+                              require=required, ceiling=config.getoption("--isolation-ceiling"),
+                              submission_time_limit=budget)
+            sandbox.start()
+            if required:  # fail closed before anything is collected or run
+                sandbox.ready()
         except IsolationUnavailable as exc:
-            raise pytest.UsageError(f"--isolate: {exc}") from None
+            pytest.exit(f"--isolate: {exc}", returncode=2)
         try:
             secret, generated = autograder_secret(config.getoption("--secret-seed-file"))
         except SecretSeedError as exc:
             raise pytest.UsageError(f"--secret-seed-file: {exc}") from None
-        sandbox.start()
         config.stash[_ISOLATION] = Isolation(sandbox, Path(submission) if submission else None, secret)
         book = _book(config)
         book.run["trials"] = "secret seed" + (" (generated for this run)" if generated else "")
@@ -141,10 +164,10 @@ class Isolation:
 
         paths = {spec.student_file: student_path(spec, self.submission_dir) for spec in specs}
         self.staged = Submission.collect(paths, self.submission_dir)
+        self.sandbox.begin_submission()
 
     def levels(self) -> list[str]:
-        worker_levels = next((w.levels for w in self.sandbox.workers if w.levels), [])
-        return ["worker processes"] + worker_levels + self.sandbox.levels
+        return ["worker processes", f"level {self.sandbox.level}"] + self.sandbox.levels
 
     def close(self) -> None:
         self.sandbox.close()
@@ -330,18 +353,30 @@ def _grade_summary(terminalreporter, config: pytest.Config) -> None:
     for line in not_implemented_lines(book) + summary_lines(book) + next_step(book):
         terminalreporter.write_line(line)
     isolation = config.stash.get(_ISOLATION, None)
-    if isolation is not None:
+    if isolation is not None and isolation.sandbox.hello:
         terminalreporter.write_line("isolation: " + ", ".join(isolation.levels()))
+        missing = isolation.sandbox.isolation_report()["missing"]
+        if missing:
+            terminalreporter.write_line(f"isolation below full: missing {', '.join(missing)} "
+                                        "(see the README's threat model for what a submission can still do)")
         for name, reason in (isolation.staged.ignored if isolation.staged else []):
             terminalreporter.write_line(f"ignored in the submission: {name} ({reason})")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     isolation = session.config.stash.get(_ISOLATION, None)
-    if isolation is not None:
-        isolation.close()  # every worker process is gone before any result is written
-    path = session.config.getoption("--grade-json", None)
     book = session.config.stash.get(_BOOK, None)
+    if isolation is not None:
+        from .errors import IsolationUnavailable
+
+        try:
+            isolation.close()  # every worker process is gone before any result is written
+        except IsolationUnavailable as exc:  # something the submission started survived: no report
+            del session.config.stash[_BOOK]
+            pytest.exit(f"--isolate: {exc}; no report written", returncode=2)
+        if book is not None and isolation.sandbox.hello:
+            book.isolation = isolation.sandbox.isolation_report()
+    path = session.config.getoption("--grade-json", None)
     if path and book is not None:
         from .report.files import write_json_atomically
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import shutil
 import socket
 import struct
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,7 +19,7 @@ import torch
 from conftest import REPO_ROOT, SOLUTIONS, VARIANTS, course_points, example_replay_command, exercise_yaml, submit
 from gradcheck_suite.exercise.load import load_exercise
 from gradcheck_suite.grading.options import RunOptions
-from gradcheck_suite.grading.runner import prepare, run_check
+from gradcheck_suite.grading.runner import grade_submission, prepare, run_check
 from gradcheck_suite.sandbox import wire
 from gradcheck_suite.sandbox.staging import Submission
 from gradcheck_suite.sandbox.supervisor import Sandbox, WorkerLimits
@@ -275,3 +277,106 @@ def test_workers_can_run_as_another_user(tmp_path):
         box.close()
     assert statuses == {"passed"}
     assert "user nobody" in levels
+
+
+def test_the_submission_budget_ends_what_is_left_as_timeouts(tmp_path):
+    """--submission-time-limit: a first exercise that loops uses the budget; the next exercise is a
+    timeout without running, and every result is there to report."""
+    spec_relu = load_exercise(exercise_yaml("relu"))
+    spec_sigmoid = load_exercise(exercise_yaml("sigmoid"))
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "relu.py").write_text(LOOP_AFTER_PRINT)
+    shutil.copyfile(SOLUTIONS / "sigmoid" / "sigmoid.py", submission / "sigmoid.py")
+    box = Sandbox(WorkerLimits(time_seconds=30), submission_time_limit=2.0)
+    try:
+        box.begin_submission()
+        started = time.monotonic()
+        book = grade_submission([spec_relu, spec_sigmoid], submission, box, RunOptions(trials=3))
+        elapsed = time.monotonic() - started
+        box.settle()
+    finally:
+        box.close()
+    statuses = {name: result.status for name, result in book.exercises.items()}
+    assert statuses == {"relu": "timeout", "sigmoid": "timeout"}, statuses
+    message = book.exercises["sigmoid"].checks[0].message
+    assert "submission's time budget of 2 s" in message, message
+    assert elapsed < 20  # not the two exercises' 30 s each
+
+
+def _descendants(pid: int) -> set[int]:
+    found, changed = {pid}, True
+    while changed:
+        changed = False
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) not in found:
+                try:
+                    stat = Path("/proc", entry, "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat[stat.rfind(")") + 2:].split()[1]) in found:
+                    found.add(int(entry))
+                    changed = True
+    return found - {pid}
+
+
+def _cgroup_folders(pids: set[int]) -> set[Path]:
+    """The cgroup folders (v1 and v2, as mounted here) of these processes that the grader made."""
+    mounts = {}
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        _, point, fstype, options = line.split()[:4]
+        if fstype == "cgroup2":
+            mounts[""] = point
+        elif fstype == "cgroup":
+            for option in options.split(","):
+                mounts[option] = point
+    folders = set()
+    for pid in pids:
+        try:
+            lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            _, controllers, path = line.split(":", 2)
+            point = mounts.get(controllers.split(",")[0])
+            if point and "/gradcheck-" in path:
+                folders.add(Path(point + path))
+    return folders
+
+
+def test_killing_the_grader_ends_its_workers_and_their_cgroups(tmp_path):
+    """The grader SIGKILLed mid-exercise: the zygote (PR_SET_PDEATHSIG) kills every worker and
+    removes the cgroups; nothing of the submission is left."""
+    spec = load_exercise(exercise_yaml("relu"))
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "relu.py").write_text(LOOP_AFTER_PRINT)
+    log = open(tmp_path / "grader.log", "w")
+    grader = subprocess.Popen(
+        [sys.executable, "-m", "gradcheck_suite.cli", "grade", str(spec.path.parent), "--submission", str(submission),
+         "--time-limit", "60"], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            descendants = _descendants(grader.pid)
+            if len(descendants) >= 3:  # the zygote, a worker's keeper and the worker itself
+                break
+            time.sleep(0.2)
+        time.sleep(1.0)
+        descendants = _descendants(grader.pid)
+        folders = _cgroup_folders(descendants)
+        assert len(descendants) >= 3, (tmp_path / "grader.log").read_text()[-3000:]
+    finally:
+        grader.kill()
+        grader.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        alive = {pid for pid in descendants if Path(f"/proc/{pid}").exists()}
+        left = {folder for folder in folders if folder.exists()}
+        if not alive and not left:
+            break
+        time.sleep(0.1)
+    assert not alive, f"processes outlived the grader: {alive}"
+    assert not left, f"cgroup folders outlived the grader: {left}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 import traceback
 from dataclasses import replace
@@ -18,6 +19,7 @@ from ..exercise.model import ExerciseSpec
 from ..inputs.strategies import seeded_trials
 from ..inputs.tensors import make_inputs
 from ..inputs.trial import Trial
+from ..numerics import reference_eval
 from ..numerics.reference_eval import Traced, as_reference_dtype
 from ..report.model import CheckResult, GradeBook
 from ..sandbox.staging import Submission
@@ -87,7 +89,8 @@ def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox
     _apply_findings(exercise, scan_source(contents, forbid, spec.allow_imports, style.backward_name, style.entries))
     worker = sandbox.worker(spec.name, spec.student_file, contents, style,
                             [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], spec.device,
-                            worker_limits(spec, sandbox), forbid, support=support_files(spec.support))
+                            worker_limits(spec, sandbox), forbid, support=support_files(spec.support),
+                            masks=reference_files(spec), reply_elements=output_elements(spec))
     exercise.op = RemoteOp(worker)
     exercise.close = worker.close
     try:
@@ -132,6 +135,32 @@ def grade_submission(specs: list[ExerciseSpec], folder: Path, sandbox: Sandbox |
         finally:
             exercise.close()
     return book
+
+
+def reference_files(spec: ExerciseSpec) -> list[str]:
+    """The file of the exercise's reference module (and its compiled copies), which workers must not
+    see; none where the reference is torch's or NumPy's own (what every worker imports anyway)."""
+    module = sys.modules.get(getattr(spec.reference.function, "__module__", None) or "")
+    path = getattr(module, "__file__", None)
+    if module is None or not path or module.__name__.split(".")[0] in ("torch", "numpy"):
+        return []
+    source = Path(path).resolve()
+    return [str(source)] + [str(p) for p in (source.parent / "__pycache__").glob(f"{source.stem}.*")]
+
+
+def output_elements(spec: ExerciseSpec):
+    """inputs -> the number of elements of the reference's output for inputs of these shapes (the
+    reference run once per shape; the meta device would cost a second of imports): what a worker's
+    reply is capped by."""
+    known: dict[tuple, int] = {}
+
+    def count(inputs) -> int:
+        key = tuple((tuple(t.shape), t.dtype) for t in inputs)
+        if key not in known:
+            known[key] = int(reference_eval.forward(spec, [t.detach() for t in inputs]).numel())
+        return known[key]
+
+    return count
 
 
 def worker_limits(spec: ExerciseSpec, sandbox: Sandbox) -> WorkerLimits:

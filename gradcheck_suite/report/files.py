@@ -8,8 +8,11 @@ import tempfile
 from pathlib import Path
 
 
-def write_json_atomically(path: Path, data: dict) -> None:
-    write_text_atomically(path, json.dumps(data, indent=2) + "\n")
+def write_json_atomically(path: Path, data: dict) -> bytes:
+    """Returns the bytes written."""
+    text = json.dumps(data, indent=2) + "\n"
+    write_text_atomically(path, text)
+    return text.encode("utf-8")
 
 
 def write_text_atomically(path: Path, text: str) -> None:

@@ -124,6 +124,7 @@ class ExerciseResult:
 class GradeBook:
     exercises: dict[str, ExerciseResult] = field(default_factory=dict)
     run: dict[str, object] = field(default_factory=dict)  # how the run was made, for the instructor (trials' seed...)
+    isolation: dict | None = None  # autograder mode: the isolation level the workers reached, and what held
 
     def exercise(self, name: str, title: str, max_score: float, expected_checks: tuple[str, ...],
                  **grading) -> ExerciseResult:
@@ -142,14 +143,19 @@ class GradeBook:
         return sum(e.max_score for e in self.exercises.values())
 
     def to_json(self) -> dict:
-        return {"score": self.score, "max_score": self.max_score,
+        data = {"score": self.score, "max_score": self.max_score,
                 "exercises": [e.to_json() for e in self.exercises.values()]}
+        if self.isolation is not None:
+            data["isolation"] = self.isolation
+        return data
 
     def to_full_json(self) -> dict:
         data = {"score": self.score, "max_score": self.max_score,
                 "exercises": [e.to_full_json() for e in self.exercises.values()]}
         if self.run:
             data["run"] = dict(self.run)
+        if self.isolation is not None:
+            data["isolation"] = self.isolation
         return data
 
     @property

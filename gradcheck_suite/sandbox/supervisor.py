@@ -9,6 +9,7 @@ starts a fresh worker while budget is left.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -25,17 +26,21 @@ import torch
 
 from ..errors import IsolationUnavailable, StudentCodeError
 from ..numerics.central_differences import BatchedForward
-from ..sandbox import wire
+from ..sandbox import levels, wire
 from ..student.failures import ProtocolViolation, StudentCallError
 from ..student.op import ForwardRun
 from ..student.styles import Style
 from ..vocabulary import Status
-from .processes import describe_status
+from .processes import cgroup_members, describe_status, kill_cgroups, remove_tree, sessions_members
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
-SUPPORT_FOLDER = ".support"  # in the worker's directory: the course's support modules
 OUTPUT_SHOWN = 2000  # characters of the student's output shown in the feedback, per stream
 START_SECONDS = 120.0  # the zygote imports torch once per session
+DEFAULT_USER = "nobody"  # the workers' user when the grader is root (uid 65534 where no such user exists)
+# A reply may hold at most this many elements per element the exercise's answer has (a wrong but
+# honest shape, e.g. an unreduced broadcast, still gets its shape message), plus a floor.
+REPLY_SLACK = 4
+REPLY_FLOOR_ELEMENTS = 1 << 17
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,10 @@ class WorkerLimits:
     message_bytes: int = 1 << 30
 
 
+class SandboxLeak(IsolationUnavailable):
+    """Something a submission started survived grading: no report may be written."""
+
+
 class WorkerFailure(BaseException):
     """The worker timed out or died. A BaseException so that Hypothesis does not retry or shrink
     with it (each retry would cost a fresh worker and its time budget): the check ends at once."""
@@ -61,8 +70,6 @@ class WorkerFailure(BaseException):
         self.message = message
 
 
-
-
 def scrubbed_environment() -> dict[str, str]:
     keep = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
             if k in os.environ}
@@ -70,25 +77,37 @@ def scrubbed_environment() -> dict[str, str]:
 
 
 class Sandbox:
-    """Workers for one grading session."""
+    """Workers for one grading session (in a batch, one submission after another: see settle)."""
 
-    def __init__(self, limits: WorkerLimits | None = None, user: str | None = None, namespaces: bool = True):
-        """`limits`: the session's; when given, its time limit overrides each exercise's own."""
+    def __init__(self, limits: WorkerLimits | None = None, user: str | None = None, namespaces: bool = True,
+                 require: str | None = None, ceiling: str | None = None,
+                 submission_time_limit: float | None = None):
+        """`limits`: the session's; when given, its time limit overrides each exercise's own.
+        `user`: the workers' user (default nobody); `require`: the lowest isolation level
+        accepted (levels.py); `ceiling`: the highest one tried (tests use it to stand for a grader
+        without root); `submission_time_limit`: wall-clock seconds for every exercise together."""
         if not sys.platform.startswith("linux"):
             raise IsolationUnavailable("autograder isolation needs Linux (fork, resource limits, /proc)")
         self.limits = limits or WorkerLimits()
         self.time_limit_given = limits is not None
-        self.user = _user(user) if user else None
-        self.namespaces = namespaces
+        self.require = levels.check_level(require) if require else None
+        self.ceiling = levels.check_level(ceiling) if ceiling else ("full" if namespaces else "processes")
+        self.user = _user(user or DEFAULT_USER, explicit=user is not None)
         self.root = Path(tempfile.mkdtemp(prefix="gradcheck-sandbox-"))
         os.chmod(self.root, 0o711)
         self._zygote: subprocess.Popen | None = None
         self._control: socket.socket | None = None
         self._pending: list[dict] = []
         self._ready = False
+        self.hello: dict = {}
         self.levels: list[str] = []
         self.workers: list[Worker] = []
+        self.keepers: set[int] = set()  # every worker's keeper: it leads the worker's session
+        self.cgroup_folders: set[str] = set()
         self._count = 0
+        self.submission_time_limit = submission_time_limit
+        self.submission_deadline: float | None = None
+        self.survivors: list[int] = []
 
     # ------------------------------------------------------------------ zygote
     def start(self) -> None:
@@ -97,25 +116,30 @@ class Sandbox:
             self._launch()
 
     def ready(self) -> None:
-        """Wait for the zygote (start it if needed); IsolationUnavailable if it cannot start."""
+        """Wait for the zygote (start it if needed); IsolationUnavailable if it cannot start, or
+        reaches less isolation than required."""
         self._start_zygote()
 
     def _start_zygote(self) -> None:
         if self._zygote is None or self._zygote.poll() is not None:
+            if self._zygote is not None:  # it died: whatever its workers left is swept first
+                self._sweep()
             self._launch()
         self._await_ready()
 
     def _launch(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         log = open(self.root / "zygote.log", "wb")
+        options = {"grader": os.getpid(), "user": self.user, "ceiling": self.ceiling, "mount_base": str(self.root)}
         try:
             self._zygote = subprocess.Popen(
-                [sys.executable, "-I", str(ZYGOTE), str(theirs.fileno())], pass_fds=(theirs.fileno(),),
-                env=scrubbed_environment(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                start_new_session=True, cwd="/")
+                [sys.executable, "-I", str(ZYGOTE), str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),), env=scrubbed_environment(), stdin=subprocess.DEVNULL, stdout=log,
+                stderr=log, start_new_session=True, cwd="/")
         finally:
             theirs.close()
             log.close()
+        ours.send(json.dumps(options).encode())
         self._control = ours
         self._ready = False
 
@@ -127,8 +151,32 @@ class Sandbox:
             detail = (self.root / "zygote.log").read_text(errors="replace")[-2000:]
             self.close()
             raise IsolationUnavailable(f"the worker zygote did not start:\n{detail}")
-        self.levels = [str(level) for level in hello.get("levels", [])]
+        self.hello = hello
+        self.levels = [str(level) for level in hello.get("held", [])]
+        self.cgroup_folders |= set(hello.get("cgroups", {}).get("folders", []))
         self._ready = True
+        if self.require and levels.rank(self.level) < levels.rank(self.require):
+            report = self.isolation_report()
+            self.close()
+            raise IsolationUnavailable(
+                f"isolation level {report['level']} reached, {self.require} required (--require-isolation); "
+                f"missing: {', '.join(report['missing'])}" + "".join(f"\n  {p}" for p in report["problems"]))
+
+    @property
+    def level(self) -> str:
+        return levels.reached(self.levels, self.hello.get("cgroups", {}))[0]
+
+    def isolation_report(self) -> dict:
+        """What held for this session's workers, for the terminal and the JSON report."""
+        cgroups = self.hello.get("cgroups", {})
+        level, missing = levels.reached(self.levels, cgroups)
+        return {"level": level, "held": list(self.levels), "missing": missing,
+                "cgroup_folders": sorted(self.cgroup_folders),
+                "memory_limit": levels.memory_limit(cgroups, self.limits.processes),
+                "process_limit": cgroups.get("pids") or "RLIMIT_NPROC",
+                "cpu_time_limit": (f"{cgroups['cpu']} (the whole process tree)" if cgroups.get("cpu")
+                                   else "RLIMIT_CPU per process"),
+                "problems": [str(p) for p in self.hello.get("problems", [])]}
 
     def _receive(self, wanted, deadline: float) -> dict | None:
         """The first control message for which wanted(message) holds (others are kept)."""
@@ -137,7 +185,7 @@ class Sandbox:
                 return self._pending.pop(i)
         while True:
             wait = deadline - time.monotonic()
-            if wait <= 0:
+            if wait <= 0 or self._control is None:
                 return None
             control = self._control
             assert control is not None  # callers start the zygote (or check it runs) first
@@ -162,40 +210,94 @@ class Sandbox:
         reply = self._receive(lambda m: "spawned" in m, time.monotonic() + 30)
         if reply is None:
             raise IsolationUnavailable("the worker zygote did not answer")
+        self.keepers.add(int(reply["spawned"]))
         return reply["spawned"]
 
-    def kill(self, pid: int) -> int | None:
-        """Kill a worker and every process it started; its wait status when known."""
+    def kill(self, pid: int) -> tuple[int | None, str | None]:
+        """Kill a worker and every process it started; its wait status when known, and the reason
+        the zygote saw ("memory", "cpu")."""
         if self._control is None or self._zygote is None or self._zygote.poll() is not None:
-            return None
+            return None, None
         try:
             self._control.send(json.dumps({"op": "kill", "pid": pid}).encode())
         except OSError:
-            return None
-        reply = self._receive(lambda m: m.get("killed") == pid, time.monotonic() + 30)
-        exited = self._receive(lambda m: m.get("exited") == pid, time.monotonic())
-        status = (reply or {}).get("status")
-        return status if status is not None else (exited or {}).get("status")
+            return None, None
+        reply = self._receive(lambda m: m.get("killed") == pid, time.monotonic() + 30) or {}
+        exited = self._receive(lambda m: m.get("exited") == pid, time.monotonic()) or {}
+        status = reply.get("status") if reply.get("status") is not None else exited.get("status")
+        return status, reply.get("reason") or exited.get("reason")
 
-    def exit_status(self, pid: int, wait: float = 1.0) -> int | None:
+    def exit_status(self, pid: int, wait: float = 1.0) -> tuple[int | None, str | None]:
         message = self._receive(lambda m: m.get("exited") == pid, time.monotonic() + wait)
-        return None if message is None else message["status"]
+        return (None, None) if message is None else (message["status"], message.get("reason"))
+
+    # ------------------------------------------------------------------ submissions
+    def begin_submission(self) -> None:
+        """The submission's wall-clock budget starts now (with --submission-time-limit)."""
+        self.submission_deadline = (time.monotonic() + self.submission_time_limit
+                                    if self.submission_time_limit else None)
+
+    def settle(self) -> None:
+        """Every worker of the submission killed, its cgroups checked empty and removed (fresh ones
+        for the next submission): SandboxLeak when something survived. Call before writing a report."""
+        for worker in self.workers:
+            worker.close()
+        self.workers = []
+        if self._control is not None and self._zygote is not None and self._zygote.poll() is None:
+            try:
+                self._control.send(json.dumps({"op": "settle"}).encode())
+                reply = self._receive(lambda m: "settled" in m, time.monotonic() + 60)
+            except OSError:
+                reply = None
+            if reply is not None:
+                self.cgroup_folders |= set(reply.get("cgroups", {}).get("folders", []))
+        self._sweep()
+        self.submission_deadline = None
+        if self.survivors:
+            raise SandboxLeak(f"processes of the submission survived grading: {self.survivors}")
+
+    def _sweep(self) -> None:
+        """The grader's own check (the zygote may be gone): kill whatever is left in the session's
+        cgroups or in a worker's session, remove the cgroup folders that are left."""
+        left = set(kill_cgroups([Path(f) for f in self.cgroup_folders if Path(f).exists()], recursive=True))
+        stray = sessions_members(self.keepers)
+        for pid in stray:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+        deadline = time.monotonic() + 5
+        while stray and time.monotonic() < deadline:
+            time.sleep(0.01)
+            stray = sessions_members(self.keepers)
+        left |= stray
+        for folder in sorted(self.cgroup_folders):
+            if Path(folder).exists() and not cgroup_members(Path(folder), recursive=True):
+                remove_tree(Path(folder))
+        self.cgroup_folders = {f for f in self.cgroup_folders if Path(f).exists()}
+        self.survivors = sorted(left) + [f"cgroup {f}" for f in sorted(self.cgroup_folders)]  # type: ignore[misc]
 
     # ------------------------------------------------------------------ workers
     def worker(self, exercise: str, file_name: str, contents: bytes, student: Style | str, input_names: Sequence[str],
                differentiable: Sequence[bool], device: str, limits: WorkerLimits | None = None,
-               forbid: Sequence[str] = (), support: dict[str, bytes] | None = None) -> "Worker":
-        """`student`: the exercise's style (styles.Style), or the class name of an autograd.Function.
-        `support`: the course's support modules the student's file may import (student.support.files)."""
+               forbid: Sequence[str] = (), masks: Sequence[str] = (), reply_elements=None,
+               support: dict[str, bytes] | None = None) -> "Worker":
+        """`student`: the exercise's style (styles.Style), or the class name of an autograd.Function;
+        `masks`: files the worker must not see (the exercise's reference module); `reply_elements`:
+        inputs -> how many elements the student's output has (the cap on a reply); `support`: the
+        course's support modules the student's file may import (student.support.files)."""
         self._count += 1
         worker = Worker(self, f"{self._count:03d}-{exercise}", exercise, file_name, contents, Style.coerce(student),
-                        list(input_names), list(differentiable), device, limits or self.limits, list(forbid),
-                        support or {})
+                        list(input_names), list(differentiable), device, limits or self.limits, list(forbid))
+        worker.masks = list(masks)
+        worker.reply_elements = reply_elements
+        worker.support = dict(support or {})
         self.workers.append(worker)
         return worker
 
     def close(self) -> None:
-        """Every worker and every process it started is gone when this returns."""
+        """Every worker and every process it started is gone when this returns (SandboxLeak when
+        something survived: then no report may be written)."""
         for worker in self.workers:
             worker.close()
         if self._control is not None:
@@ -208,18 +310,31 @@ class Sandbox:
                 self._zygote.kill()
                 self._zygote.wait()
             self._zygote = None
+        self._sweep()
         shutil.rmtree(self.root, ignore_errors=True)
+        if self.survivors:
+            raise SandboxLeak(f"processes of the submission survived grading: {self.survivors}")
 
 
-def _user(name: str) -> dict:
+def _user(name: str, explicit: bool) -> dict:
+    """uid and gid of `name` (a user name or a number). The default user may be missing: uid 65534."""
     import pwd  # POSIX only; the package itself imports on any platform
 
-    if os.getuid() != 0:
-        raise IsolationUnavailable(f"running workers as {name!r} needs the grader to run as root")
+    if name.isdigit():
+        uid = int(name)
+        try:
+            entry = pwd.getpwuid(uid)
+            return {"name": entry.pw_name, "uid": uid, "gid": entry.pw_gid}
+        except KeyError:
+            return {"name": name, "uid": uid, "gid": uid}
     try:
         entry = pwd.getpwnam(name)
     except KeyError:
-        raise IsolationUnavailable(f"no user named {name!r} on this machine") from None
+        if explicit:
+            raise IsolationUnavailable(f"no user named {name!r} on this machine") from None
+        return {"name": "uid 65534", "uid": 65534, "gid": 65534}
+    if entry.pw_uid == 0:
+        raise IsolationUnavailable(f"--isolate-user {name}: the workers' user must not be root")
     return {"name": name, "uid": entry.pw_uid, "gid": entry.pw_gid}
 
 
@@ -231,7 +346,9 @@ class Worker:
                  style: Style, input_names: list[str], differentiable: list[bool], device: str,
                  limits: WorkerLimits, forbid: list[str], support: dict[str, bytes] | None = None):
         self.forbid = forbid
-        self.support = support or {}
+        self.masks: list[str] = []
+        self.reply_elements = None
+        self.support: dict[str, bytes] = {}  # the course's support modules, sent with the worker's config
         self.notes: list[str] = []  # reported by the worker: reasons to flag the submission for review
         self.sandbox = sandbox
         self.key = key
@@ -248,48 +365,42 @@ class Worker:
         self.channel: socket.socket | None = None
         self.reader: wire.Reader | None = None
         self.starts = 0
-        self.outputs: list[tuple[Path, Path]] = []
+        self.outputs: tuple[int, int] | None = None  # the last worker's stdout and stderr (memfds)
         self.name = style.name
         self.levels: list[str] = []  # what the worker reported of its own confinement
+        self.budget_message = ""
 
     # ------------------------------------------------------------------ lifecycle
     def _start(self) -> None:
         self.starts += 1
-        home = self.sandbox.root / f"{self.key}-{self.starts}"
-        workdir = home / "work"
-        workdir.mkdir(parents=True)
-        (workdir / self.file_name).write_bytes(self.contents)
-        for relative, data in self.support.items():  # the course's support modules, beside the file
-            target = workdir / SUPPORT_FOLDER / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        user = self.sandbox.user
-        if user is not None:
-            os.chmod(home, 0o755)
-            for path in [workdir, *workdir.rglob("*")]:
-                os.chown(path, user["uid"], user["gid"])
-        out_path, err_path = home / "stdout.txt", home / "stderr.txt"
-        self.outputs.append((out_path, err_path))
-        ours, theirs = socket.socketpair()
-        out_fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        err_fd = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        if user is not None:
-            os.fchown(out_fd, user["uid"], user["gid"])
-            os.fchown(err_fd, user["uid"], user["gid"])
+        sandbox = self.sandbox
         config = {
-            "exercise": self.exercise, "workdir": str(workdir), "student_file": self.file_name,
+            "exercise": self.exercise, "student_file": self.file_name, "student_file_bytes": len(self.contents),
             "student": self.style.to_config(), "input_names": self.input_names,
-            "differentiable": self.differentiable, "device": self.device, "user": user,
-            "namespaces": self.sandbox.namespaces, "forbid": self.forbid,
-            "support": sorted({str(Path(SUPPORT_FOLDER, Path(r).parts[0])) for r in self.support}),
+            "differentiable": self.differentiable, "device": self.device, "forbid": self.forbid,
+            "masks": self.masks, "workdir": None,
+            "support": {name: base64.b64encode(data).decode() for name, data in self.support.items()},
             "limits": {**asdict(self.limits), "cpu_seconds": max(1, int(self._remaining()) + 1)},
         }
+        if sandbox.hello.get("namespaces") is None:  # no private tmpfs: a fresh folder nobody could guess
+            workdir = Path(tempfile.mkdtemp(prefix=f"{self.key}-", dir=sandbox.root))
+            (workdir / self.file_name).write_bytes(self.contents)
+            if sandbox.hello.get("switch_user"):
+                for path in (workdir, workdir / self.file_name):
+                    os.chown(path, self.sandbox.user["uid"], self.sandbox.user["gid"])
+            config["workdir"] = str(workdir)
+        self._close_outputs()
+        out_fd, err_fd = os.memfd_create("stdout"), os.memfd_create("stderr")
+        self.outputs = (out_fd, err_fd)
+        file_fd = os.memfd_create("student-file")
+        os.write(file_fd, self.contents)
+        os.lseek(file_fd, 0, os.SEEK_SET)
+        ours, theirs = socket.socketpair()
         try:
-            self.pid = self.sandbox.spawn(config, [theirs.fileno(), out_fd, err_fd])
+            self.pid = sandbox.spawn(config, [theirs.fileno(), out_fd, err_fd, file_fd])
         finally:
             theirs.close()
-            os.close(out_fd)
-            os.close(err_fd)
+            os.close(file_fd)
         self.channel = ours
         self.reader = wire.Reader(ours.fileno(), self.limits.message_bytes)
         reply = self._exchange({"op": "load"})
@@ -310,39 +421,64 @@ class Worker:
             self.channel.close()
             self.channel = None
 
+    def _close_outputs(self) -> None:
+        if self.outputs is not None:
+            for fd in self.outputs:
+                os.close(fd)
+            self.outputs = None
+
+    def __del__(self):
+        try:
+            self._close_outputs()
+        except OSError:
+            pass
+
     # ------------------------------------------------------------------ requests
     def start(self) -> None:
         """Start the worker (it loads the student's file) unless it is running; the exercise's
         time budget starts with its first start (once the zygote is ready: its start is not the
-        student's time)."""
+        student's time), within what is left of the submission's budget."""
         self.sandbox.ready()
         if self.deadline is None:
             self.deadline = time.monotonic() + self.limits.time_seconds
+            ends = self.sandbox.submission_deadline
+            if ends is not None and ends < self.deadline:
+                self.deadline = ends
+                self.budget_message = (f"the submission's time budget of {self.sandbox.submission_time_limit:g} s "
+                                       "for every exercise together ran out")
         if self._remaining() <= 0:
             raise WorkerFailure(Status.TIMEOUT, self._timeout_message())
         if self.pid is None:
             self._start()
 
-    def call(self, request: dict) -> dict:
+    def call(self, request: dict, reply_elements: int | None = None) -> dict:
         self.start()
-        return self._exchange(request)
+        return self._exchange(request, reply_elements)
 
-    def _exchange(self, request: dict) -> dict:
+    def _exchange(self, request: dict, reply_elements: int | None = None) -> dict:
+        cap = self.limits.message_bytes
+        if reply_elements is not None:  # float64 at most; the slack keeps a wrong shape's own message
+            cap = min(cap, 8 * (REPLY_SLACK * reply_elements + REPLY_FLOOR_ELEMENTS))
         # Called once the worker runs (start() or _start()): its pid, channel and reader are set.
         assert self.pid is not None and self.channel is not None and self.reader is not None
         try:
             wire.send(self.channel.fileno(), request, self.deadline)
-            reply = self.reader.read(self.deadline)
+            reply = self.reader.read(self.deadline, max_bytes=cap)
         except wire.Timeout:
             self.close()
             raise WorkerFailure(Status.TIMEOUT, self._timeout_message()) from None
         except wire.WireError as exc:
             pid = self.pid
-            status = self.sandbox.exit_status(pid) if isinstance(exc, wire.ChannelClosed) else None
+            status, reason = self.sandbox.exit_status(pid) if isinstance(exc, wire.ChannelClosed) else (None, None)
             self.close()
-            reason = describe_status(status, asdict(self.limits)) if isinstance(exc, wire.ChannelClosed) \
-                else f"it sent a malformed reply ({exc})"
-            raise WorkerFailure(Status.CRASHED, f"the student's code crashed the worker process: {reason}"
+            if isinstance(exc, wire.ChannelClosed):
+                text = describe_status(status, {**asdict(self.limits), "cpu_seconds": self.limits.cpu_seconds}, reason)
+            elif isinstance(exc, wire.TooLarge) and reply_elements is not None:
+                text = (f"it sent a reply of more than {cap} bytes, larger than the exercise's answer "
+                        f"({reply_elements} elements) can be; refused before reading it")
+            else:
+                text = f"it sent a malformed reply ({exc})"
+            raise WorkerFailure(Status.CRASHED, f"the student's code crashed the worker process: {text}"
                                 + self.output_text()) from None
         if not isinstance(reply, dict):
             raise ProtocolViolation("the worker sent a reply that is not a mapping")
@@ -355,6 +491,8 @@ class Worker:
         return reply
 
     def _timeout_message(self) -> str:
+        if self.budget_message:
+            return f"time limit exceeded: {self.budget_message}" + self.output_text()
         return (f"time limit exceeded: the exercise's checks may take {self.limits.time_seconds:g} s in all "
                 "(an infinite loop, or a very slow forward or backward?)" + self.output_text())
 
@@ -363,10 +501,9 @@ class Worker:
         if not self.outputs:
             return ""
         parts = []
-        for label, path in zip(("stdout", "stderr"), self.outputs[-1]):
+        for label, fd in zip(("stdout", "stderr"), self.outputs):
             try:
-                with open(path, "rb") as handle:
-                    data = handle.read(OUTPUT_SHOWN + 1)
+                data = os.pread(fd, OUTPUT_SHOWN + 1, 0)
             except OSError:
                 continue
             text = data[:OUTPUT_SHOWN].decode(errors="replace").rstrip()
@@ -424,16 +561,27 @@ class RemoteOp:
         """Start the worker and load the student's file (StudentCodeError when it cannot be)."""
         self.worker.start()
 
+    def output_elements(self, inputs: Sequence[torch.Tensor]) -> int | None:
+        """How many elements the exercise's output has for these inputs (None: not known)."""
+        if self.worker.reply_elements is None:
+            return None
+        try:
+            return int(self.worker.reply_elements(inputs))
+        except Exception:  # noqa: BLE001 - the reference cannot say: the session's byte cap stays
+            return None
+
     def forward(self, inputs: Sequence[torch.Tensor]) -> ForwardRun:
         reply = self.worker.call({"op": "forward", "inputs": [t.detach() for t in inputs],
-                                  "strided": [not t.is_contiguous() for t in inputs]})
+                                  "strided": [not t.is_contiguous() for t in inputs]},
+                                 self.output_elements(inputs))
         output = _tensor(reply.get("output"), self.phase("forward"))
         return ForwardRun(list(inputs), (output,), RemoteRun(int(reply.get("run", -1))), {})
 
     def backward(self, run: ForwardRun, grad_outputs: Sequence[torch.Tensor]) -> list[torch.Tensor | None]:
         (grad_output,) = grad_outputs  # one output
         assert isinstance(run.node, RemoteRun)
-        reply = self.worker.call({"op": "backward", "run": run.node.run_id, "grad_output": grad_output.detach()})
+        reply = self.worker.call({"op": "backward", "run": run.node.run_id, "grad_output": grad_output.detach()},
+                                 sum(t.numel() for t in run.inputs))
         return _tensors(reply.get("grads"), self.phase("backward"), len(self.input_names))
 
     def batched_forward(self, fixed: Sequence[torch.Tensor], layout) -> "RemoteBatchedForward":
@@ -441,7 +589,8 @@ class RemoteOp:
 
     def second_order(self, inputs, upstream, directions) -> list[torch.Tensor]:
         reply = self.worker.call({"op": "second_order", "inputs": [t.detach() for t in inputs],
-                                  "upstream": upstream.detach(), "directions": [d.detach() for d in directions]})
+                                  "upstream": upstream.detach(), "directions": [d.detach() for d in directions]},
+                                 sum(t.numel() for t in inputs) + upstream.numel())
         count = sum(self.worker.differentiable) + 1
         phase = self.phase("backward (differentiated)")
         return [_tensor(g, phase) for g in _tensors(reply.get("grads"), phase, count)]
@@ -460,8 +609,10 @@ class RemoteBatchedForward(BatchedForward):
         return True  # one round trip, whatever the count; the worker picks vmap or a loop
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
+        per_point = self.op.output_elements(self.fixed)
         reply = self.op.worker.call({"op": "forward_batch", "fixed": [t.detach() for t in self.fixed],
-                                     "layout": self.layout, "thetas": batch.detach()})
+                                     "layout": self.layout, "thetas": batch.detach()},
+                                    None if per_point is None else per_point * max(1, batch.shape[0]))
         outputs = _tensor(reply.get("outputs"), self.op.phase("forward"))
         if outputs.dim() < 1 or outputs.shape[0] != batch.shape[0]:
             raise ProtocolViolation(f"{self.op.phase('forward')}: the worker sent outputs of shape {tuple(outputs.shape)} "

@@ -23,6 +23,7 @@ import torch
 MAGIC = b"GCS1"
 MAX_HEADER = 1 << 20
 MAX_DIMS = 8
+COALESCE = 1 << 20  # messages up to this size go out in one write
 DTYPES = {
     "float64": torch.float64, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16,
     "int64": torch.int64, "int32": torch.int32, "int16": torch.int16, "int8": torch.int8, "uint8": torch.uint8,
@@ -35,6 +36,10 @@ class WireError(Exception):
     """The other side sent something that is not a well-formed message within the limits."""
 
 
+class TooLarge(WireError):
+    """A message whose tensors hold more bytes than the receiver allows (checked on the header)."""
+
+
 class ChannelClosed(WireError):
     """The other side closed the channel (for a worker: it exited or was killed)."""
 
@@ -44,6 +49,12 @@ class Timeout(WireError):
 
 
 def encode(message: dict) -> bytes:
+    return b"".join(bytes(chunk) for chunk in encode_chunks(message)[:-1])
+
+
+def encode_chunks(message: dict) -> list:
+    """The message as chunks to write one after the other: the header first, then each tensor's
+    memory as it lies (no copy), so that a receiver can refuse an oversized message on its header."""
     tensors: list[torch.Tensor] = []
 
     def walk(value):
@@ -67,9 +78,11 @@ def encode(message: dict) -> bytes:
         for t, device in zip(plain, (t.device.type for t in tensors))
     ]}
     raw = json.dumps(header, separators=(",", ":")).encode()
-    chunks = [MAGIC, struct.pack(">I", len(raw)), raw]
-    chunks += [ctypes.string_at(t.data_ptr(), t.numel() * t.element_size()) if t.numel() else b"" for t in plain]
-    return b"".join(chunks)
+    chunks: list = [MAGIC + struct.pack(">I", len(raw)) + raw]
+    chunks += [memoryview((ctypes.c_char * (t.numel() * t.element_size())).from_address(t.data_ptr())).cast("B")
+               for t in plain if t.numel()]
+    chunks.append(plain)  # keeps the tensors alive while their memory is written
+    return chunks
 
 
 def _plain(tensor: torch.Tensor) -> torch.Tensor:
@@ -82,9 +95,11 @@ def _plain(tensor: torch.Tensor) -> torch.Tensor:
 
 
 class Reader:
-    """Reads messages from a file descriptor, each within a deadline and a byte cap."""
+    """Reads messages from a file descriptor, each within a deadline and a byte cap. The fd is made
+    non-blocking, so that neither side ever blocks past a deadline in a read or a write."""
 
     def __init__(self, fd: int, max_bytes: int):
+        os.set_blocking(fd, False)
         self.fd = fd
         self.max_bytes = max_bytes
         self._buffer = bytearray()
@@ -95,7 +110,10 @@ class Reader:
             ready, _, _ = select.select([self.fd], [], [], wait)
             if not ready:
                 raise Timeout("no reply before the time limit")
-            chunk = os.read(self.fd, max(1 << 16, min(1 << 24, count - len(self._buffer))))
+            try:
+                chunk = os.read(self.fd, max(1 << 16, min(1 << 24, count - len(self._buffer))))
+            except BlockingIOError:
+                continue
             if not chunk:
                 raise ChannelClosed("the worker closed its channel")
             self._buffer += chunk
@@ -103,7 +121,29 @@ class Reader:
         del self._buffer[:count]
         return data
 
-    def read(self, deadline: float | None = None) -> dict:
+    def _read_into(self, target: bytearray, deadline: float | None) -> None:
+        """Fill `target` (allocated once, at the size the checked header gave) from the buffer and the fd."""
+        view = memoryview(target)
+        have = min(len(self._buffer), len(target))
+        view[:have] = self._buffer[:have]
+        del self._buffer[:have]
+        while have < len(target):
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([self.fd], [], [], wait)
+            if not ready:
+                raise Timeout("no reply before the time limit")
+            try:
+                count = os.readv(self.fd, [view[have:have + (1 << 24)]])
+            except BlockingIOError:
+                continue
+            if not count:
+                raise ChannelClosed("the worker closed its channel")
+            have += count
+
+    def read(self, deadline: float | None = None, max_bytes: int | None = None) -> dict:
+        """One message; `max_bytes` (at most the reader's own cap) bounds its tensors' bytes, checked on
+        the header before anything is allocated."""
+        cap = self.max_bytes if max_bytes is None else min(self.max_bytes, max_bytes)
         if self._read(4, deadline) != MAGIC:
             raise WireError("a message did not start with the expected marker")
         (length,) = struct.unpack(">I", self._read(4, deadline))
@@ -113,10 +153,11 @@ class Reader:
             header = json.loads(self._read(length, deadline))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise WireError(f"a message header is not JSON: {exc}") from None
-        specs = _check_header(header, self.max_bytes)
+        specs = _check_header(header, cap)
         tensors = []
         for dtype, shape, device, nbytes in specs:
-            raw = bytearray(self._read(nbytes, deadline))
+            raw = bytearray(nbytes)
+            self._read_into(raw, deadline)
             if nbytes:
                 tensor = torch.frombuffer(raw, dtype=torch.uint8).view(dtype).reshape(shape)
             else:
@@ -144,7 +185,7 @@ def _check_header(header, max_bytes: int) -> list[tuple[torch.dtype, tuple[int, 
         nbytes = math.prod(shape) * torch.empty((), dtype=dtype).element_size()
         total += nbytes
         if total > max_bytes:
-            raise WireError(f"a message of more than {max_bytes} bytes of tensors")
+            raise TooLarge(f"a message of more than {max_bytes} bytes of tensors")
         specs.append((dtype, tuple(shape), entry["device"], nbytes))
     return specs
 
@@ -167,15 +208,24 @@ def _resolve(value, tensors: list[torch.Tensor]):
 
 
 def send(fd: int, message: dict, deadline: float | None = None) -> None:
-    """Write one message; Timeout when the other side stops reading before the deadline."""
-    data = memoryview(encode(message))
-    while data:
-        wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-        _, ready, _ = select.select([], [fd], [], wait)
-        if not ready:
-            raise Timeout("the worker stopped reading its requests")
-        try:
-            written = os.write(fd, data[:1 << 16])
-        except (BrokenPipeError, ConnectionResetError):
-            raise ChannelClosed("the worker closed its channel") from None
-        data = data[written:]
+    """Write one message; Timeout when the other side stops reading before the deadline (the fd is
+    non-blocking, see Reader)."""
+    chunks = encode_chunks(message)
+    pieces = chunks[:-1]
+    if sum(len(piece) for piece in pieces) <= COALESCE:  # one write: each write wakes the other side
+        pieces = [b"".join(bytes(piece) for piece in pieces)]
+    for chunk in pieces:
+        data = memoryview(chunk)
+        while data:
+            try:
+                written = os.write(fd, data[:1 << 20])
+            except BlockingIOError:
+                written = 0
+            except (BrokenPipeError, ConnectionResetError):
+                raise ChannelClosed("the worker closed its channel") from None
+            data = data[written:]
+            if data:
+                wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+                _, ready, _ = select.select([], [fd], [], wait)
+                if not ready:
+                    raise Timeout("the worker stopped reading its requests")

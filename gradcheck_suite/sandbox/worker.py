@@ -10,6 +10,7 @@ the grader beyond its bytes.
 
 from __future__ import annotations
 
+import base64
 import socket
 from collections import OrderedDict
 from pathlib import Path
@@ -22,6 +23,7 @@ from ..student.failures import ProtocolViolation, StudentCallError
 from ..student.loading import load_student
 from ..student.op import ForwardRun, StudentOp, non_contiguous_copy
 from ..student.styles import Style
+from ..student.support import install_sources
 
 MAX_RUNS = 8  # forward runs kept for later backward calls
 # The student's method behind each request, for messages ("Linear.forward", "affine_forward").
@@ -70,8 +72,8 @@ class Session:
         config = self.config
         path = Path(config["workdir"], config["student_file"])
         try:
-            support = [Path(config["workdir"], entry) for entry in config.get("support", [])]
-            function = load_student(path, self.style, support)
+            install_sources({name: base64.b64decode(text) for name, text in config.get("support", {}).items()})
+            function = load_student(path, self.style)
         except StudentCodeError:
             raise
         except BaseException as exc:  # noqa: BLE001 - sys.exit, pytest.exit... at import

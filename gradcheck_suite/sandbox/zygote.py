@@ -1,25 +1,36 @@
 """The zygote: imports torch once, then forks a fresh worker for each exercise on request.
 
-Started by the grader as ``python -I zygote.py CONTROL_FD`` with a scrubbed environment. It never
-runs student code itself. Requests arrive on a SOCK_SEQPACKET control socket as JSON, with the
-worker's channel and its stdout/stderr files passed as file descriptors:
+Started by the grader as ``python -I zygote.py CONTROL_FD`` with a scrubbed environment, as the
+grader's user; its options are the first message on the control socket. It never runs student
+code itself, ends with the grader (PR_SET_PDEATHSIG: SIGTERM, and its handler kills every worker
+and removes the cgroups), and is the child subreaper of everything it forks. At start it makes the
+submission's cgroups (processes.py), works out what the machine allows by confining a probe worker
+(confinement.py: namespaces as root, else in a user namespace, else none) and reports it. Requests
+arrive on a SOCK_SEQPACKET control socket as JSON, with the worker's channel, its stdout and stderr
+(memfds) and the student's file (a memfd) passed as file descriptors:
 
-    {"op": "spawn", "config": {...}}  + fds (channel, stdout, stderr)  ->  {"spawned": pid}
-    {"op": "kill", "pid": pid}                                         ->  {"killed": pid, "status": ...}
+    {"op": "spawn", "config": {...}}  + fds   ->  {"spawned": pid}
+    {"op": "kill", "pid": pid}                ->  {"killed": pid, "status": ..., "reason": ...}
+    {"op": "settle"}                          ->  {"settled": [pids left]}  (every worker killed, the
+                                                  submission's cgroups emptied, removed and made anew)
 
-and it reports on its own ``{"exited": pid, "status": ...}`` when a worker ends. When the grader
-goes away (the control socket closes), the zygote kills every worker tree and exits.
+and it reports on its own ``{"exited": pid, "status": ..., "reason": ...}`` when a worker ends
+(reason: "memory" when its cgroup hit the memory limit, "cpu" when the zygote killed it for the CPU
+time of its whole process tree). When the grader goes away (the control socket closes), the zygote
+kills every worker, removes the cgroups and exits.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import select
+import signal
 import socket
 import sys
+import sysconfig
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 
 if __name__ == "__main__":  # run as a script under -I: the package is found from this file
@@ -27,10 +38,11 @@ if __name__ == "__main__":  # run as a script under -I: the package is found fro
 
 import torch  # noqa: E402 - after the path is set
 
-from gradcheck_suite.sandbox import confinement, processes, worker  # noqa: E402
+from gradcheck_suite.sandbox import confinement, processes, seccomp, worker  # noqa: E402,F401
 from gradcheck_suite.student.guards import OpTrace  # noqa: E402
 
 POLL_SECONDS = 0.05
+PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def _warm_up() -> None:
@@ -45,77 +57,302 @@ def _warm_up() -> None:
         pass
 
 
-def _spawn(config: dict, fds: list[int], control: socket.socket, roots: processes.CgroupRoots) -> tuple[int, list]:
-    channel_fd, out_fd, err_fd = fds
-    cgroups = roots.make(config["exercise"], int(config["limits"]["processes"]))
-    config["cgroups"] = [str(p) for p in cgroups]
-    pid = os.fork()
-    if pid == 0:  # the worker
-        code = 0
-        try:
-            control.close()
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(devnull, 0)
-            os.dup2(out_fd, 1)
-            os.dup2(err_fd, 2)
-            for fd in (devnull, out_fd, err_fd):
-                os.close(fd)
-            assert isinstance(sys.stdout, io.TextIOWrapper) and isinstance(sys.stderr, io.TextIOWrapper)
-            sys.stdout.reconfigure(line_buffering=True)
-            sys.stderr.reconfigure(line_buffering=True)
-            confinement.confine(config)
-            worker.serve(socket.socket(fileno=channel_fd), config)
-        except BaseException:  # noqa: BLE001 - the worker must never return into the zygote's loop
-            traceback.print_exc()
-            code = 70
-        finally:
+# ----------------------------------------------------------------------------- the worker's view
+
+SYSTEM = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin")
+ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/passwd", "/etc/group",
+       "/etc/nsswitch.conf")
+
+
+def plan_view(mount_base: str, device: str = "cpu") -> dict:
+    """What a worker sees: the Python installation (prefix, stdlib, site-packages), the system's
+    libraries, a few files of /etc, and this package, read-only; not the folder the package sits in
+    (a checkout holds the course and its solutions), nor anything else a .pth file put on sys.path."""
+    wanted = set(SYSTEM + ETC) | {str(PACKAGE)}
+    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
+        wanted.add(prefix)
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        wanted.add(sysconfig.get_path(key))
+    for entry in sys.path:
+        if entry and entry != str(PACKAGE.parent) and any(
+                _under(entry, root) for root in (sys.prefix, sys.base_prefix, "/usr")):
+            wanted.add(entry)
+    wanted = {os.path.abspath(p) for p in wanted if p and os.path.lexists(p)}
+    links = {}
+    sources = set()
+    for path in wanted:
+        real = os.path.realpath(path)
+        if real != path:
+            links[path] = real
+        sources.add(real)
+    mounts = sorted(p for p in sources if not any(p != q and _under(p, q) for q in sources))
+    links = {link: target for link, target in links.items() if not any(_under(link, m) for m in mounts)}
+    if device == "cuda":
+        mounts.append("/sys")
+    return {"mount_base": mount_base, "mounts": mounts, "links": links,
+            "devices": [d for d in os.listdir("/dev") if d.startswith("nvidia")] if device == "cuda" else []}
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def package_masks() -> list[str]:
+    """The package's reference module (and its compiled copies): never visible to a worker."""
+    found = [str(PACKAGE / "references.py")]
+    found += [str(p) for p in (PACKAGE / "__pycache__").glob("references.*")]
+    return found
+
+
+# ----------------------------------------------------------------------------- workers
+
+@dataclass
+class Live:
+    cgroups: processes.WorkerCgroups
+    status_fd: int
+    cpu_seconds: float
+    reason: str | None = None
+    records: dict = field(default_factory=dict)  # what the keeper reported: b"P" init pid, b"W"/b"I" statuses
+
+    def read(self) -> dict:
+        self.records.update(_records(self.status_fd))
+        return self.records
+
+    def status(self, fallback: int | None = None) -> int | None:
+        records = self.read()
+        return records.get(b"W", records.get(b"I", fallback))
+
+
+class Zygote:
+    def __init__(self, control: socket.socket, options: dict):
+        self.control = control
+        self.options = options
+        self.grader = int(options["grader"])
+        self.ceiling = options.get("ceiling") or "full"
+        self.user = options["user"]
+        # a lower ceiling stands for a grader without root: no cgroups it could write to
+        self.cgroups = processes.Cgroups.discover(enabled=self.ceiling == "full")
+        self.workers: dict[int, Live] = {}
+        self.statuses: dict[int, tuple[int | None, str | None]] = {}
+        self.namespaces: str | None = None
+        self.switch_user = False
+        self.probe_held: list[str] = []
+        self.probe_problems: list[str] = []
+
+    def send(self, message: dict) -> None:
+        self.control.send(json.dumps(message).encode())
+
+    # -------------------------------------------------------------- what the machine allows
+    def choose_mode(self) -> None:
+        root = os.geteuid() == 0 and self.ceiling == "full"
+        candidates: list[str | None] = []
+        if self.ceiling == "full":
+            candidates += ["plain"] if os.geteuid() == 0 else []
+        if self.ceiling in ("full", "namespaces"):
+            candidates.append("userns")
+        candidates.append(None)
+        for namespaces in candidates:
+            switch_user = root and namespaces != "userns"
+            held, problem = self._probe(namespaces, switch_user)
+            if held is not None:
+                self.namespaces, self.switch_user, self.probe_held = namespaces, switch_user, held
+                return
+            self.probe_problems.append(f"{namespaces or 'no namespaces'}: {problem}")
+            if switch_user:  # e.g. a user namespace where setuid is refused: try again as the same user
+                held, problem = self._probe(namespaces, False)
+                if held is not None:
+                    self.namespaces, self.switch_user, self.probe_held = namespaces, False, held
+                    return
+        self.namespaces, self.switch_user = None, False
+
+    def _probe(self, namespaces: str | None, switch_user: bool) -> tuple[list[str] | None, str]:
+        limits = {"cpu_seconds": 10, "output_bytes": 1 << 16, "open_files": 64, "processes": 8,
+                  "memory_bytes": 1 << 30}
+        cgroups = self.cgroups.make_worker(1 << 30, 8)
+        config = self._config({"limits": limits, "student_file": "probe.py", "exercise": "probe",
+                               "workdir": self.options["mount_base"]}, namespaces, switch_user, cgroups)
+        out_r, out_w = os.pipe()
+        status_r, status_w = os.pipe()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        zygote = os.getpid()
+        pid = os.fork()
+        if pid == 0:
             try:
-                sys.stdout.flush()
-                sys.stderr.flush()
+                os.close(out_r)
+                os.close(status_r)
+                self.control.close()
+                confinement.keeper(config, {"stdout": out_w, "stderr": devnull}, status_w, zygote, probe=True)
+            except BaseException:  # noqa: BLE001
+                os.write(devnull, b"")
             finally:
-                os._exit(code)
-    for fd in fds:
-        os.close(fd)
-    return pid, cgroups
+                os._exit(70)
+        for fd in (out_w, status_w, devnull):
+            os.close(fd)
+        output = b""
+        while chunk := os.read(out_r, 1 << 16):
+            output += chunk
+        os.close(out_r)
+        os.waitpid(pid, 0)
+        status = _read_status(status_r)
+        processes.kill_cgroups(cgroups.paths)
+        for path in cgroups.paths:
+            processes.remove_tree(path)
+        if status is None or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+            return None, f"the probe worker ended with status {status}"
+        return output.decode(errors="replace").splitlines(), ""
+
+    def _config(self, config: dict, namespaces: str | None, switch_user: bool,
+                cgroups: processes.WorkerCgroups) -> dict:
+        config = dict(config)
+        config.update(namespaces=namespaces, switch_user=switch_user, user=self.user,
+                      cgroups=[str(p) for p in cgroups.paths], cgroup_limits=cgroups.limits)
+        if namespaces is not None:
+            config["view"] = plan_view(self.options["mount_base"], config.get("device", "cpu"))
+            config["masks"] = sorted(set(config.get("masks", [])) | set(package_masks()))
+        return config
+
+    # -------------------------------------------------------------- requests
+    def spawn(self, config: dict, fds: list[int]) -> int:
+        channel_fd, out_fd, err_fd, file_fd = fds
+        limits = config["limits"]
+        cgroups = self.cgroups.make_worker(int(limits.get("memory_bytes") or 0), int(limits["processes"]))
+        config = self._config(config, self.namespaces, self.switch_user, cgroups)
+        status_r, status_w = os.pipe()
+        zygote = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the keeper
+            try:
+                self.control.close()
+                os.close(status_r)
+                for other in list(self.workers.values()):
+                    os.close(other.status_fd)
+                passed = {"channel": channel_fd, "stdout": out_fd, "stderr": err_fd, "file": file_fd}
+                confinement.keeper(config, passed, status_w, zygote)
+            except BaseException:  # noqa: BLE001 - the keeper must never return into the zygote's loop
+                try:
+                    os.write(err_fd, traceback.format_exc().encode())
+                finally:
+                    os._exit(70)
+            os._exit(70)
+        os.close(status_w)
+        for fd in fds:
+            os.close(fd)
+        self.workers[pid] = Live(cgroups, status_r, float(limits["cpu_seconds"]))
+        return pid
+
+    def kill(self, pid: int) -> tuple[int | None, str | None]:
+        live = self.workers.pop(pid, None)
+        if live is None:
+            return self.statuses.pop(pid, (None, None))
+        reason = live.reason or ("memory" if live.cgroups.out_of_memory() else None)
+        init = live.read().get(b"P") if self.namespaces is not None else None
+        reaped = processes.kill_tree(pid, live.cgroups, set(self.workers), self.namespaces is not None, init)
+        status = live.status(reaped.pop(pid, None))
+        os.close(live.status_fd)
+        self._exited(reaped)
+        if pid in self.statuses:
+            status, reason = self.statuses.pop(pid)
+        return status, reason
+
+    def _exited(self, reaped: dict[int, int]) -> None:
+        """Report the workers among `reaped` (reaped while killing another one)."""
+        for other, raw in reaped.items():
+            live = self.workers.get(other)
+            if live is not None and other not in self.statuses:
+                reason = live.reason or ("memory" if live.cgroups.out_of_memory() else None)
+                self.statuses[other] = (live.status(raw), reason)
+                self.send({"exited": other, "status": self.statuses[other][0], "reason": reason})
+
+    def settle(self) -> list[int]:
+        for pid in list(self.workers):
+            self.kill(pid)
+        left = self.cgroups.remove_all()
+        self.cgroups.new_submission()
+        return left
+
+    def watch(self) -> None:
+        """Reap exited keepers (and orphans); stop a worker tree over its CPU time."""
+        reaped = processes.reap()
+        for pid, live in list(self.workers.items()):
+            if live.reason == "cpu" and pid not in reaped and pid not in self.statuses:
+                init = live.read().get(b"P") if self.namespaces is not None else None
+                reaped.update(processes.kill_tree(pid, processes.WorkerCgroups(), set(self.workers) - {pid},
+                                                  self.namespaces is not None, init))
+            elif live.reason is None and pid not in reaped and pid not in self.statuses:
+                used = live.cgroups.cpu_seconds()
+                if used is not None and used > live.cpu_seconds:
+                    live.reason = "cpu"  # killed on the next round
+        self._exited(reaped)
+
+    def run(self) -> None:
+        try:
+            while True:
+                ready, _, _ = select.select([self.control], [], [], POLL_SECONDS)
+                if ready:
+                    data, fds, _, _ = socket.recv_fds(self.control, 1 << 20, 4)
+                    if not data:
+                        break
+                    request = json.loads(data)
+                    if request["op"] == "spawn":
+                        self.send({"spawned": self.spawn(request["config"], fds)})
+                    elif request["op"] == "kill":
+                        status, reason = self.kill(request["pid"])
+                        self.send({"killed": request["pid"], "status": status, "reason": reason})
+                    elif request["op"] == "settle":
+                        self.send({"settled": self.settle(), "cgroups": self.cgroups.describe()})
+                self.watch()
+        finally:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the cleanup is not to be cut short
+            try:
+                for pid in list(self.workers):
+                    self.kill(pid)
+            finally:
+                left = self.cgroups.remove_all()
+                print(f"zygote: every worker gone; processes left in its cgroups: {left}", file=sys.stderr, flush=True)
+
+
+def _records(fd: int) -> dict:
+    """Whatever the keeper wrote to its status pipe so far (non-blocking)."""
+    data = b""
+    os.set_blocking(fd, False)
+    try:
+        while chunk := os.read(fd, 4096):
+            data += chunk
+    except (BlockingIOError, OSError):
+        pass
+    records = {}
+    size = confinement.STATUS.size
+    for offset in range(0, len(data) - size + 1, size):
+        kind, value = confinement.STATUS.unpack_from(data, offset)
+        records[kind] = value
+    return records
+
+
+def _read_status(fd: int, fallback: int | None = None) -> int | None:
+    """The worker's wait status as its init reported it, else the init's, else `fallback`; closes fd."""
+    records = _records(fd)
+    os.close(fd)
+    return records.get(b"W", records.get(b"I", fallback))
+
+
+def _terminate(signum, frame) -> None:
+    raise SystemExit(0)  # through Zygote.run's cleanup: every worker killed, the cgroups removed
 
 
 def main(control_fd: int) -> None:
     control = socket.socket(fileno=control_fd)
+    options = json.loads(control.recv(1 << 16))  # not on the command line, which every process may read
+    signal.signal(signal.SIGTERM, _terminate)
+    confinement.die_with_parent(int(options["grader"]), signal.SIGTERM)  # the grader killed: clean up, exit
     subreaper = processes.become_subreaper()
-    roots = processes.CgroupRoots.discover()
     _warm_up()
-    workers: dict[int, list] = {}
-    statuses: dict[int, int] = {}
-
-    def send(message: dict) -> None:
-        control.send(json.dumps(message).encode())
-
-    levels = roots.levels() + (["orphans re-parented to the grader's zygote"] if subreaper else [])
-    send({"ready": os.getpid(), "levels": levels})
-    try:
-        while True:
-            ready, _, _ = select.select([control], [], [], POLL_SECONDS)
-            if ready:
-                data, fds, _, _ = socket.recv_fds(control, 1 << 20, 3)
-                if not data:
-                    break
-                request = json.loads(data)
-                if request["op"] == "spawn":
-                    pid, cgroups = _spawn(request["config"], fds, control, roots)
-                    workers[pid] = cgroups
-                    send({"spawned": pid})
-                elif request["op"] == "kill":
-                    pid = request["pid"]
-                    cgroups = workers.pop(pid, [])
-                    statuses.update(processes.kill_tree(pid, cgroups, set(workers)))
-                    send({"killed": pid, "status": statuses.pop(pid, None)})
-            for pid, status in processes.reap().items():
-                if pid in workers:
-                    send({"exited": pid, "status": status})
-                    statuses[pid] = status
-    finally:
-        for pid, cgroups in list(workers.items()):
-            processes.kill_tree(pid, cgroups, set())
+    zygote = Zygote(control, options)
+    zygote.choose_mode()
+    zygote.send({"ready": os.getpid(), "namespaces": zygote.namespaces, "switch_user": zygote.switch_user,
+                 "held": zygote.probe_held + (["orphans re-parented to the zygote"] if subreaper else []),
+                 "problems": zygote.probe_problems, "cgroups": zygote.cgroups.describe(),
+                 "seccomp": seccomp.available()})
+    zygote.run()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from typing import Sequence
 
 from ..exercise.names import support_module_name
 
-__all__ = ["files", "install"]
+__all__ = ["files", "install", "install_sources"]
 
 
 class SupportFinder(importlib.abc.MetaPathFinder):
@@ -56,3 +56,42 @@ def files(entries: Sequence[Path]) -> dict[str, bytes]:
             if "__pycache__" not in path.parts and path.suffix not in (".pyc", ".so", ".pyd"):
                 found[str(path.relative_to(entry.parent))] = path.read_bytes()
     return found
+
+
+class _SourceLoader(importlib.abc.Loader):
+    """Runs a support module from its source text (a worker has it in memory, not on disk)."""
+
+    def __init__(self, path: str, source: bytes):
+        self.path, self.source = path, source
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        exec(compile(self.source, self.path, "exec"), module.__dict__)  # noqa: S102 - the course's own module
+
+
+class SourceFinder(importlib.abc.MetaPathFinder):
+    """Finds the support modules in `sources` ({"cs231n/__init__.py": b"...", "helpers.py": b"..."})."""
+
+    def __init__(self, sources: dict[str, bytes]):
+        self.sources = sources
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> ModuleSpec | None:
+        stem = fullname.replace(".", "/")
+        for relative, package in ((f"{stem}/__init__.py", True), (f"{stem}.py", False)):
+            if relative in self.sources:
+                spec = importlib.machinery.ModuleSpec(fullname, _SourceLoader(relative, self.sources[relative]),
+                                                      origin=relative, is_package=package)
+                spec.has_location = True
+                if package:
+                    spec.submodule_search_locations = []
+                return spec
+        return None
+
+
+def install_sources(sources: dict[str, bytes]) -> None:
+    """Make support modules importable from their source text (in a sandboxed worker)."""
+    if sources:
+        sys.meta_path.append(SourceFinder(dict(sources)))
