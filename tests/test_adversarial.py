@@ -69,8 +69,8 @@ EXPECTED_STATUS = {
     "expand_reply": "crashed",
 }
 # Where the worker sees only its read-only view, the solutions are not there to import: the attack
-# falls back to a backward that returns nothing.
-EXPECTED_WITH_VIEW = {"import_reference_solution": "failed"}
+# falls back to a backward that returns (None, None, None), what a stub returns: "not implemented".
+EXPECTED_WITH_VIEW = {"import_reference_solution": "error"}
 # What an attack must not have achieved, beyond scoring 0: text its own feedback must not hold.
 NOT_IN_FEEDBACK = {
     "forked_memory_hoard": ("ALL HELD",),
