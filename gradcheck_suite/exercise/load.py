@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 import torch
 
@@ -28,6 +28,7 @@ from .model import (
     Reference,
 )
 from .names import BATCH, COURSE_FILE, RESERVED_DIMS, did_you_mean, resolve_dotted, support_module_name
+from .params import integer_params, read_params
 from .reader import (
     IDENTIFIER_PATTERN,
     FieldReader,
@@ -117,7 +118,9 @@ def _read_inputs(r: FieldReader, doc: LineDict, default_dtype) -> list[InputSpec
     return inputs
 
 
-def _read_dims(r: FieldReader, doc: LineDict, inputs: list[InputSpec]) -> dict[str, tuple[int, int]]:
+def _read_dims(r: FieldReader, doc: LineDict, inputs: list[InputSpec],
+               sizes: Collection[str] = ()) -> dict[str, tuple[int, int]]:
+    """The dims; `sizes`: integer params, which a shape may name like a dim."""
     raw = doc.get("dims", LineDict())
     dims: dict[str, tuple[int, int]] = {}
     if r.mapping(raw, doc.line_of("dims"), "dims") is None:
@@ -133,7 +136,7 @@ def _read_dims(r: FieldReader, doc: LineDict, inputs: list[InputSpec]) -> dict[s
     rejected = set(raw)  # named under dims but invalid: already reported
     for spec in inputs:
         for s in spec.shape:
-            if isinstance(s, str) and s != BATCH and s not in dims and s not in rejected:
+            if isinstance(s, str) and s != BATCH and s not in dims and s not in rejected and s not in sizes:
                 r.problem(spec.line, f"inputs.{spec.name}.shape",
                           f"dim {s!r} is not declared under dims (declared: {', '.join(dims) or 'none'})"
                           + did_you_mean(s, dims))
@@ -285,7 +288,8 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
     dtype_name = r.field(doc, EXERCISE, "dtype", "")
     device = r.field(doc, EXERCISE, "device", "")
     inputs = _read_inputs(r, doc, FLOAT_DTYPES[dtype_name])
-    dims = _read_dims(r, doc, inputs)
+    params = read_params(r, doc, {i.name for i in inputs})
+    dims = _read_dims(r, doc, inputs, integer_params(params))
 
     batch = doc.get("batch") or LineDict()
     batch_rank, batch_size = (0, 3), (1, 4)
@@ -364,7 +368,7 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
         hint=hint.strip(), edge_cases=tuple(edge_cases), device=device, finite_differences=fd,
         checks=tuple(checks), non_contiguous=non_contiguous, forbid=forbid, allow_imports=allow_imports,
         limits=limits, weights=weights, visibility=visibility, check_visibility=check_visibility,
-        support=course.support,
+        support=course.support, params=tuple(params),
     )
 
 

@@ -337,6 +337,40 @@ INPUT = Mapping(
     },
 )
 
+PARAM_KINDS = ("value", "integers", "floats", "choices", "fields")
+
+
+def _param_fields(nested: bool) -> dict[str, Node]:
+    fields: dict[str, Node] = {
+        "name": Text(pattern=IDENTIFIER, expected_text="an identifier such as stride", example="negative_slope",
+                     description="The keyword (or, for a dict param's field, the key) it is passed as."),
+        "value": Node(example=1e-5, description="A fixed value (a number, string, boolean, list or mapping)."),
+        "integers": ListOf(item=Integer(), min_items=2, example=[1, 3], expected_text="[low, high] with integers low <= high",
+                           description="Drawn uniformly from the integers low..high, both included."),
+        "floats": ListOf(item=Number(), min_items=2, example=[0.01, 0.5], expected_text="[low, high] with numbers low <= high",
+                         description="Drawn uniformly from the interval [low, high]."),
+        "choices": ListOf(item=Node(), min_items=1, example=["train", "test"], expected_text="a non-empty list of values",
+                          description="Drawn from these values."),
+    }
+    if not nested:
+        fields["fields"] = ListOf(item=Mapping(fields=_param_fields(True), required=("name",)), min_items=1,
+                                  example=[{"name": "stride", "integers": [1, 2]}, {"name": "pad", "value": 1}],
+                                  expected_text="a non-empty list of {name, value | integers | floats | choices}",
+                                  description="A dict param (CS231n's conv_param): one entry per key, each fixed or drawn.")
+        fields["positional"] = Boolean(default=False, description=(
+            "Pass it positionally after the tensor inputs, in the order params are declared (CS231n's "
+            "conv_forward_naive(x, w, b, conv_param)), instead of as a keyword argument."))
+    return fields
+
+
+PARAM = Mapping(
+    description=("A non-tensor argument of the student's forward and of the reference: exactly one of value, "
+                 "integers, floats, choices or fields."),
+    required=("name",),
+    example={"name": "negative_slope", "floats": [0.01, 0.5]},
+    fields=_param_fields(False),
+)
+
 EDGE_VALUE = AnyOf(options=(
     Number(), ListOf(item=Node()),
     Mapping(fields={"shape": ListOf(item=Integer(minimum=0)), "fill": Number(), "random": Boolean()}),
@@ -385,6 +419,12 @@ EXERCISE = Mapping(
         "inputs": ListOf(item=INPUT, min_items=1, description="The operation's inputs, in order.",
                          example=[{"name": "x", "shape": ["N", "D"]}, {"name": "w", "shape": ["D", "M"]}],
                          expected_text="a non-empty list of inputs (name, shape, ...)"),
+        "params": ListOf(item=PARAM, description=(
+            "Non-tensor arguments, fixed or drawn anew for every trial, passed to the student's forward and to the "
+            "reference after the tensors; a drawn integer param may size a shape like a dim; shown in failure "
+            "messages and replay strings."),
+            example=[{"name": "negative_slope", "floats": [0.01, 0.5]}],
+            expected_text="a list of {name, value | integers | floats | choices | fields}"),
         "trials": Integer(minimum=1, default=25, description="Random trials per check."),
         "seed": Integer(minimum=0, default=0, description="Run seed for this exercise (replayable)."),
         "tolerance": tolerance("Tolerance for forward and gradients (default: per dtype, as torch.testing)."),

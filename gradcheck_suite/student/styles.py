@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable, cast
 
 import torch
 
+from ..exercise.model import CallParams
 from ..vocabulary import CheckName
 from .failures import ProtocolViolation, Stub, stub_return
 
@@ -128,9 +129,13 @@ def function_adapter(forward: Callable, backward: Callable, style: Style) -> typ
         call, output, gradients = _call_on_tensors, _as_given, _as_given
 
     class Adapter(torch.autograd.Function):
+        takes_call_params = True  # StudentOp passes the exercise's params as one CallParams, last
+
         @staticmethod
         def forward(ctx, *inputs):
-            out, ctx.cache = _out_and_cache(call(forward, inputs), style)
+            params = inputs[-1] if inputs and isinstance(inputs[-1], CallParams) else CallParams()
+            inputs = inputs[:-1] if params else inputs
+            out, ctx.cache = _out_and_cache(call(forward, inputs, *params.args, **params.kwargs), style)
             ctx.like = [t.detach() if t.is_floating_point() else None for t in inputs]
             return output(out, _first_float(inputs))
 
@@ -146,11 +151,11 @@ def function_adapter(forward: Callable, backward: Callable, style: Style) -> typ
     return Adapter
 
 
-def _call_on_tensors(function: Callable, tensors, *rest):
-    return function(*tensors, *rest)
+def _call_on_tensors(function: Callable, tensors, *rest, **params):
+    return function(*tensors, *rest, **params)
 
 
-def _call_on_arrays(function: Callable, tensors, *rest):
+def _call_on_arrays(function: Callable, tensors, *rest, **params):
     """Call a NumPy function with the tensors as arrays. A CPU tensor's array is a view of its
     memory (no copy); another device's is a copy, and what the function changed in it is copied
     back. Either way an array changed in place changes the tensor, where the in-place guards see it."""
@@ -159,7 +164,7 @@ def _call_on_arrays(function: Callable, tensors, *rest):
     arrays = [tensor.detach().numpy() if tensor.device.type == "cpu" else tensor.detach().cpu().numpy()
               for tensor in tensors]
     copies = [None if tensor.device.type == "cpu" else array.copy() for tensor, array in zip(tensors, arrays)]
-    result = function(*arrays, *rest)
+    result = function(*arrays, *rest, **params)
     for tensor, array, copy in zip(tensors, arrays, copies):
         if copy is not None and not np.array_equal(array, copy, equal_nan=array.dtype.kind in "fc"):
             tensor.detach().copy_(torch.from_numpy(array))
