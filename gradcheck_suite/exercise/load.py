@@ -28,7 +28,7 @@ from .model import (
     Reference,
 )
 from .names import BATCH, COURSE_FILE, RESERVED_DIMS, did_you_mean, resolve_dotted, support_module_name
-from .params import integer_params, read_params
+from .params import read_params
 from .reader import (
     IDENTIFIER_PATTERN,
     FieldReader,
@@ -39,6 +39,7 @@ from .reader import (
     short_repr,
 )
 from .schema import CHECK_NAMES, DOMAIN_FIELDS, EDGE_CASE, EXERCISE, INPUT, STUDENT, STYLES, VISIBILITIES
+from .sizes import read_expression, read_sizes, size_names
 from .yaml_source import LineDict, LineList, YamlSyntaxError, load_yaml
 
 
@@ -64,10 +65,14 @@ def _read_domain(r: FieldReader, raw, line, prefix) -> Domain:
     avoid = r.field(domain, DOMAIN_FIELDS, "avoid", prefix, default=[])
     if kind in ("interval", "integers") and (low is None or high is None):
         r.problem(domain.line, f"{prefix}low/high", f"domain {kind!r} needs both low and high")
-    if low is not None and high is not None and low >= high:
+    low_expr = read_expression(r, low, domain.line_of("low"), f"{prefix}low") if isinstance(low, str) else None
+    high_expr = read_expression(r, high, domain.line_of("high"), f"{prefix}high") if isinstance(high, str) else None
+    if isinstance(low, str) or isinstance(high, str):
+        low, high = (None if isinstance(low, str) else low), (None if isinstance(high, str) else high)
+    elif low is not None and high is not None and low >= high:
         r.problem(domain.line_of("high"), f"{prefix}high", f"expected high > low, got low={low}, high={high}")
     return Domain(kind=kind, scale=float(scale), low=low, high=high, avoid=tuple(float(a) for a in avoid),
-                  margin=float(margin), distinct=distinct)
+                  margin=float(margin), distinct=distinct, low_expr=low_expr, high_expr=high_expr)
 
 
 def _read_inputs(r: FieldReader, doc: LineDict, default_dtype) -> list[InputSpec]:
@@ -130,6 +135,8 @@ def _read_dims(r: FieldReader, doc: LineDict, inputs: list[InputSpec],
             r.problem(raw.line_of(key), f"dims.{key}",
                       f"expected an identifier as dim name, other than {' and '.join(RESERVED_DIMS)}")
             continue
+        if isinstance(raw[key], str):
+            continue  # a derived dim (sizes.read_sizes)
         span = read_range(r, raw, key, "dims.", minimum=0)
         if span:
             dims[key] = span
@@ -289,7 +296,8 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
     device = r.field(doc, EXERCISE, "device", "")
     inputs = _read_inputs(r, doc, FLOAT_DTYPES[dtype_name])
     params = read_params(r, doc, {i.name for i in inputs})
-    dims = _read_dims(r, doc, inputs, integer_params(params))
+    dims = _read_dims(r, doc, inputs, size_names(params))
+    derived, constraints = read_sizes(r, doc, dims, params, inputs)
 
     batch = doc.get("batch") or LineDict()
     batch_rank, batch_size = (0, 3), (1, 4)
@@ -368,7 +376,7 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
         hint=hint.strip(), edge_cases=tuple(edge_cases), device=device, finite_differences=fd,
         checks=tuple(checks), non_contiguous=non_contiguous, forbid=forbid, allow_imports=allow_imports,
         limits=limits, weights=weights, visibility=visibility, check_visibility=check_visibility,
-        support=course.support, params=tuple(params),
+        support=course.support, params=tuple(params), derived=derived, constraints=constraints,
     )
 
 

@@ -8,6 +8,8 @@ from typing import Any, Callable
 
 import torch
 
+from .expressions import Expression
+
 FLOAT_DTYPES = {
     "float64": torch.float64,
     "float32": torch.float32,
@@ -33,6 +35,8 @@ class Domain:
     avoid: tuple[float, ...] = ()
     margin: float = 1e-2
     distinct: bool = False
+    low_expr: Expression | None = None  # a bound that names dims (high: C), resolved per trial
+    high_expr: Expression | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,14 @@ class ExerciseSpec:
     student_functions: tuple[str, str] = ("forward", "backward")  # functional and numpy styles
     support: tuple[Path, ...] = ()  # the course's modules the student's file may import (course.yaml)
     params: tuple[ParamSpec, ...] = ()  # non-tensor arguments, fixed or drawn per trial
+    derived: dict[str, Expression] = field(default_factory=dict)  # dims computed from others, in order
+    constraints: tuple[Expression, ...] = ()  # every trial satisfies these
+
+    @property
+    def sized(self) -> bool:
+        """Whether a trial's sizes go beyond its drawn dims (params, derived dims, constraints)."""
+        return bool(self.params or self.derived or self.constraints) or any(
+            i.domain.low_expr is not None or i.domain.high_expr is not None for i in self.inputs)
 
     @property
     def directory(self) -> Path:

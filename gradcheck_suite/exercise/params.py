@@ -86,8 +86,3 @@ def _plain(value):
         return [_plain(v) for v in value]
     return value
 
-
-def integer_params(params: list[ParamSpec]) -> set[str]:
-    """The params that may size a shape: integer ones at the top level."""
-    return {p.name for p in params
-            if p.kind == "integers" or (p.kind == "value" and isinstance(p.value, int) and not isinstance(p.value, bool))}

@@ -304,8 +304,13 @@ DOMAIN_FIELDS = Mapping(
             "normal logits times scale, rows summing to 1 over the last dim; interval: uniform in [low, high] "
             "(default [-scale, scale]); integers: uniform integers with low <= v < high (integer dtypes).")),
         "scale": Number(minimum=0, exclusive=True, default=1.0, description="Spread of real and positive values."),
-        "low": Number(description="Lower bound (interval, integers).", example=-3.0),
-        "high": Number(description="Upper bound (interval, integers).", example=3.0),
+        "low": AnyOf(options=(Number(), Text()), example=-3.0,
+                     expected_text="a number, or an expression of dims and integer params such as 'C - 1'",
+                     description="Lower bound (interval, integers); may be an expression of dims and integer params."),
+        "high": AnyOf(options=(Number(), Text()), example="C",
+                      expected_text="a number, or an expression of dims and integer params such as 'C'",
+                      description=("Upper bound (interval, integers); may be an expression of dims and integer "
+                                   "params, e.g. C for class labels 0 <= y < C.")),
         "avoid": ListOf(item=Number(), example=[0.0], description=(
             "Kinks to keep samples margin away from, e.g. [0.0] for relu; a trial that crosses one anyway is "
             "redrawn, never failed.")),
@@ -407,9 +412,20 @@ EXERCISE = Mapping(
         "device": Text(enum=DEVICES, default="cpu", description=(
             "Where the student's code runs; a cuda exercise on a machine without a GPU is skipped "
             "(0 points, never passed).")),
-        "dims": Mapping(keys=Text(pattern=IDENTIFIER), values=_range("size range", 0, [1, 5]),
-                        example={"N": [1, 6], "D": [1, 5]},
-                        description="Symbolic dims and their [low, high] size ranges (an integer for a fixed size)."),
+        "dims": Mapping(keys=Text(pattern=IDENTIFIER), values=AnyOf(
+                            options=(*_range("size range", 0, [1, 5]).options, Text()),
+                            expected_text=("[low, high] with integers 0 <= low <= high, or an expression of dims "
+                                           "and integer params such as 'd1 * d2'")),
+                        example={"N": [1, 6], "d1": [1, 3], "d2": [1, 3], "D": "d1 * d2"},
+                        description=(
+                            "Symbolic dims and their [low, high] size ranges (an integer for a fixed size), or an "
+                            "expression of other dims and integer params (names, integers, + - * // % and "
+                            "parentheses; a dict param's field as conv_param.stride) for a derived dim.")),
+        "constraints": ListOf(item=Text(), example=["(H + 2 * pad - HH) % stride == 0"],
+                              expected_text="a list of comparisons such as 'H % stride == 0'",
+                              description=(
+                                  "Comparisons of dims and integer params every trial satisfies (trials that "
+                                  "break one are redrawn); a derived dim is also kept >= 0.")),
         "batch": Mapping(description="The shared batch shape that '...' in a shape stands for.",
                          example={"rank": [0, 2]},
                          fields={

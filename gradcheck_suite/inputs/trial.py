@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..exercise.expressions import evaluate_all
 from ..exercise.model import ExerciseSpec, InputSpec
 from ..exercise.names import BATCH
 from .params import flat_items, least_params, parse_value
@@ -20,15 +21,37 @@ class Trial:
     values_seed: int = 0
     params: dict[str, Any] = field(default_factory=dict)  # every param's value (exercises with params:)
     drawn: tuple[tuple[str, Any], ...] = ()  # the drawn ones as name=value, for describe()
+    sizes: dict[str, int] = field(default_factory=dict)  # dims, derived dims and integer params, by name
 
     @classmethod
     def of(cls, spec: ExerciseSpec, dims: dict[str, int], batch: tuple[int, ...], values_seed: int,
            params: dict[str, Any] | None = None) -> "Trial":
-        """A trial of `spec`, its params (by default their least values) recorded for describe()."""
-        if not spec.params:
+        """A trial of `spec`, its params (by default their least values) recorded for describe(), its
+        derived dims worked out."""
+        if not spec.sized:
             return cls(dims, batch, values_seed)
         params = least_params(spec) if params is None else params
-        return cls(dims, batch, values_seed, params, tuple(flat_items(spec, params)))
+        return cls(dims, batch, values_seed, params, tuple(flat_items(spec, params)), sizes_of(spec, dims, params))
+
+    def satisfies(self, spec: ExerciseSpec) -> bool:
+        """Whether every derived dim is a size (>= 0) and every constraint holds."""
+        if not spec.sized:
+            return True
+        if any(self.sizes.get(name, -1) < 0 for name in spec.derived):
+            return False
+        try:
+            return all(c.evaluate(self.sizes) for c in spec.constraints) and all(map(self._bounded, spec.inputs))
+        except (ZeroDivisionError, KeyError):
+            return False
+
+    def _bounded(self, spec_input: InputSpec) -> bool:
+        """A domain whose bound names a dim (high: C) is not empty for this trial."""
+        domain = spec_input.domain
+        if domain.low_expr is None and domain.high_expr is None:
+            return True
+        low = domain.low if domain.low_expr is None else domain.low_expr.evaluate(self.sizes)
+        high = domain.high if domain.high_expr is None else domain.high_expr.evaluate(self.sizes)
+        return low is None or high is None or low < high
 
     def describe(self) -> str:
         parts = [f"{name}={size}" for name, size in self.dims.items()]
@@ -67,7 +90,12 @@ class Trial:
         missing = [name for name in spec.dims if name not in dims]
         if missing:
             raise ValueError(f"missing dims: {', '.join(missing)}")
-        return cls.of(spec, dims, batch, values_seed, params)
+        trial = cls.of(spec, dims, batch, values_seed, params)
+        if not trial.satisfies(spec):
+            broken = [c.text for c in spec.constraints if not _holds(c, trial.sizes)]
+            raise ValueError(f"{text!r} breaks the exercise's constraints: " + (
+                ", ".join(broken) or "a derived dim is negative"))
+        return trial
 
 
 def uses_batch(spec: ExerciseSpec) -> bool:
@@ -80,7 +108,26 @@ def shape_of(spec: InputSpec, trial: Trial) -> tuple[int, ...]:
         if s == BATCH:
             shape.extend(trial.batch)
         elif isinstance(s, str):
-            shape.append(trial.dims[s] if s in trial.dims else int(trial.params[s]))
+            shape.append(trial.sizes[s] if trial.sizes else trial.dims[s])
         else:
             shape.append(s)
     return tuple(shape)
+
+
+def sizes_of(spec: ExerciseSpec, dims: dict[str, int], params: dict[str, Any]) -> dict[str, int]:
+    """Every size a shape or an expression may name: the dims, the integer params (a dict's as
+    name.key) and the derived dims."""
+    sizes = dict(dims)
+    for name, value in params.items():
+        if isinstance(value, dict):
+            sizes.update({f"{name}.{k}": v for k, v in value.items() if isinstance(v, int) and not isinstance(v, bool)})
+        elif isinstance(value, int) and not isinstance(value, bool):
+            sizes[name] = value
+    return evaluate_all(spec.derived, sizes)
+
+
+def _holds(constraint, sizes: dict[str, int]) -> bool:
+    try:
+        return bool(constraint.evaluate(sizes))
+    except (ZeroDivisionError, KeyError):
+        return False
