@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 from .exercise.names import EXERCISE_FILE
-from .exercise.schema import FLOAT_DTYPE_NAMES, STYLES
+from .exercise.schema import FLOAT_DTYPE_NAMES, SCAFFOLD_STYLES
 from .report import formats
 from .report.files import write_json_atomically, write_text_atomically
 from .report.text import plural
@@ -85,7 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("name", help="the exercise's name, an identifier")
     new.add_argument("--reference", required=True, metavar="DOTTED.PATH",
                      help="the differentiable torch function the exercise asks for, e.g. torch.sigmoid")
-    new.add_argument("--style", choices=STYLES, default=STYLES[0], help=f"how students write it (default {STYLES[0]})")
+    new.add_argument("--style", choices=SCAFFOLD_STYLES, default=SCAFFOLD_STYLES[0],
+                     help=f"how students write it (default {SCAFFOLD_STYLES[0]})")
     new.add_argument("--dir", default="exercises", metavar="PARENT", help="where NAME/ is written (default: exercises)")
     tolerances = commands.add_parser("check-tolerances", help="sweep correct solutions over many seeded trials")
     tolerances.add_argument("exercises", nargs="*", default=["exercises"],

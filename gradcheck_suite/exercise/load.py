@@ -290,6 +290,11 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
                           f"only for the autograd_function style; the {student_style} style names its "
                           "functions with forward: and backward:")
             student_functions = tuple(r.field(student, STUDENT, key, "student.") for key in ("forward", "backward"))
+            if student_style == "loss":
+                if "backward" in student:
+                    r.problem(student.line_of("backward"), "student.backward",
+                              "not for the loss style: its one function (forward:) returns (loss, gradients)")
+                student_functions = (student_functions[0], student_functions[0])
     course = read_course(path.parent.parent / COURSE_FILE)
     reference = _read_reference(r, doc, course.root)
     dtype_name = r.field(doc, EXERCISE, "dtype", "")
@@ -330,10 +335,10 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
     if double_backward and student_style != "autograd_function":
         r.problem(doc.line_of("double_backward"), "double_backward",
                   "needs the autograd_function style: " + (
-                      "autograd cannot differentiate a NumPy backward" if student_style == "numpy"
+                      "autograd cannot differentiate a NumPy backward" if student_style in ("numpy", "loss")
                       else "a functional backward is not differentiated through the values it caches"))
-    if student_style == "numpy" and any(i.dtype == torch.bfloat16 for i in inputs):
-        r.problem(doc.line_of("dtype"), "dtype", "the numpy style cannot use bfloat16 (NumPy has no bfloat16)")
+    if student_style in ("numpy", "loss") and any(i.dtype == torch.bfloat16 for i in inputs):
+        r.problem(doc.line_of("dtype"), "dtype", f"the {student_style} style cannot use bfloat16 (NumPy has no bfloat16)")
     non_contiguous = r.field(doc, EXERCISE, "non_contiguous", "")
     checks: list[str] = [CheckName.FORWARD, CheckName.BACKWARD, CheckName.BACKWARD_PROPERTIES,
                          CheckName.FINITE_DIFFERENCES]

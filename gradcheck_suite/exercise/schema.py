@@ -26,8 +26,10 @@ FLOAT_DTYPE_NAMES = ("float64", "float32", "float16", "bfloat16")
 INT_DTYPE_NAMES = ("int64", "int32")
 FD_MODES = ("auto", "full", "projected", "adaptive")
 # How the student's file provides the operation: a torch.autograd.Function subclass, or
-# forward(*inputs) -> (out, cache) / backward(grad_out, cache) -> grads in torch or in NumPy.
-STYLES = ("autograd_function", "functional", "numpy")
+# forward(*inputs) -> (out, cache) / backward(grad_out, cache) -> grads in torch or in NumPy, or
+# one NumPy function returning (loss, gradients), as CS231n's softmax_loss(x, y) -> (loss, dx).
+STYLES = ("autograd_function", "functional", "numpy", "loss")
+SCAFFOLD_STYLES = STYLES[:3]  # the styles `gradcheck-suite new` writes a template for
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 DEVICES = ("cpu", "cuda")
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -265,11 +267,14 @@ STUDENT = Mapping(
         "style": Text(enum=STYLES, default=STYLES[0], description=(
             "autograd_function: a torch.autograd.Function subclass (named by class). functional: "
             "forward(*inputs) -> (out, cache) and backward(grad_out, cache) -> grads on tensors. numpy: the "
-            "same two functions on NumPy arrays.")),
+            "same two functions on NumPy arrays. loss: one function on NumPy arrays returning (loss, gradients) "
+            "(CS231n's softmax_loss(x, y) -> (loss, dx)), named by forward; the gradients are the loss's, one per "
+            "differentiable input (or the one array when there is one).")),
         "class": Text(pattern=IDENTIFIER, expected_text="a class name", example="Linear",
                       description="The torch.autograd.Function subclass (autograd_function style only)."),
         "forward": Text(pattern=IDENTIFIER, expected_text="a function name", default="forward",
-                        example="affine_forward", description="The forward function (functional and numpy styles)."),
+                        example="affine_forward",
+                        description="The forward function (functional and numpy styles), or the loss function (loss style)."),
         "backward": Text(pattern=IDENTIFIER, expected_text="a function name", default="backward",
                          example="affine_backward",
                          description="The backward function (functional and numpy styles)."),
