@@ -29,7 +29,8 @@ def _grade(names: list[str], source: Path, tmp_path: Path) -> dict:
 
 
 def test_the_course_is_complete():
-    assert EXERCISES == ["affine", "conv_naive", "max_pool_naive", "relu", "softmax_loss", "svm_loss"]
+    assert EXERCISES == ["affine", "batchnorm", "conv_naive", "layernorm", "max_pool_naive", "relu", "rnn_step",
+                         "softmax_loss", "svm_loss"]
     for name in EXERCISES:
         bugs = [p for p in VARIANTS if p.parent.name == name and p.name.startswith("bug_")]
         assert len(bugs) >= 3, name

@@ -30,3 +30,16 @@ def conv_forward_naive(x, w, b, conv_param):
 
 def max_pool_forward_naive(x, pool_param):
     return F.max_pool2d(x, (pool_param["pool_height"], pool_param["pool_width"]), pool_param["stride"])
+
+
+def rnn_step_forward(x, prev_h, Wx, Wh, b):
+    return torch.tanh(x @ Wx + prev_h @ Wh + b)
+
+
+def layernorm_forward(x, gamma, beta, ln_param):
+    return F.layer_norm(x, (x.shape[1],), gamma, beta, eps=ln_param.get("eps", 1e-5))
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    """Training mode: normalised with the batch's mean and (biased) variance."""
+    return F.batch_norm(x, None, None, gamma, beta, training=True, eps=bn_param.get("eps", 1e-5))

@@ -96,3 +96,51 @@ def max_pool_backward_naive(dout, cache):
             mask = window == window.max(axis=(2, 3), keepdims=True)
             dx[:, :, i * stride:i * stride + ph, j * stride:j * stride + pw] += mask * dout[:, :, i, j][:, :, None, None]
     return dx
+
+
+def rnn_step_forward(x, prev_h, Wx, Wh, b):
+    next_h = np.tanh(x @ Wx + prev_h @ Wh + b)
+    return next_h, (x, prev_h, Wx, Wh, next_h)
+
+
+def rnn_step_backward(dnext_h, cache):
+    x, prev_h, Wx, Wh, next_h = cache
+    da = dnext_h * (1 - next_h ** 2)
+    return da @ Wx.T, da @ Wh.T, x.T @ da, prev_h.T @ da, da.sum(axis=0)
+
+
+def layernorm_forward(x, gamma, beta, ln_param):
+    eps = ln_param.get("eps", 1e-5)
+    mean = x.mean(axis=1, keepdims=True)
+    inv_std = 1.0 / np.sqrt(x.var(axis=1, keepdims=True) + eps)
+    xhat = (x - mean) * inv_std
+    return gamma * xhat + beta, (xhat, inv_std, gamma)
+
+
+def layernorm_backward(dout, cache):
+    xhat, inv_std, gamma = cache
+    dxhat = dout * gamma
+    dx = (dxhat - dxhat.mean(axis=1, keepdims=True) - xhat * (dxhat * xhat).mean(axis=1, keepdims=True)) * inv_std
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    mode, eps, momentum = bn_param["mode"], bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.9)
+    D = x.shape[1]
+    running_mean = bn_param.get("running_mean", np.zeros(D, dtype=x.dtype))
+    running_var = bn_param.get("running_var", np.zeros(D, dtype=x.dtype))
+    if mode != "train":
+        raise ValueError(f"invalid forward batchnorm mode {mode!r}")
+    mean, var = x.mean(axis=0), x.var(axis=0)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat = (x - mean) * inv_std
+    bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mean
+    bn_param["running_var"] = momentum * running_var + (1 - momentum) * var
+    return gamma * xhat + beta, (xhat, inv_std, gamma)
+
+
+def batchnorm_backward(dout, cache):
+    xhat, inv_std, gamma = cache
+    dxhat = dout * gamma
+    dx = (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).mean(axis=0)) * inv_std
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
