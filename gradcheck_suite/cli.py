@@ -193,9 +193,13 @@ def write_reports(book, args: argparse.Namespace, elapsed: float) -> None:
 
 
 def validate(args: argparse.Namespace) -> int:
-    """Every problem of every exercise file, as path:line: field: expectation; exit 1 if any."""
+    """Every problem of every exercise file, as path:line: field: expectation, including what running
+    its reference on drawn inputs and edge cases shows (instructor.dry_run); exit 1 if any."""
     from .errors import ConfigError
+    from .exercise.course import read_course
     from .exercise.load import load_exercise
+    from .exercise.names import COURSE_FILE
+    from .instructor.dry_run import problems as dry_run
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
@@ -207,6 +211,9 @@ def validate(args: argparse.Namespace) -> int:
     for path in files:
         try:
             spec = load_exercise(path)
+            found = dry_run(spec, read_course(Path(path).parent.parent / COURSE_FILE).root)
+            if found:
+                raise ConfigError(path, found)
         except ConfigError as exc:
             invalid += 1
             print(exc)
