@@ -35,7 +35,7 @@ from pathlib import Path
 import pytest
 
 from .exercise.names import EXERCISE_FILE
-from .exercise.schema import FLOAT_DTYPE_NAMES, STYLES
+from .exercise.schema import FLOAT_DTYPE_NAMES, SCAFFOLD_STYLES
 from .report import formats
 from .report.files import write_json_atomically, write_text_atomically
 from .report.text import plural
@@ -95,7 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("name", help="the exercise's name, an identifier")
     new.add_argument("--reference", required=True, metavar="DOTTED.PATH",
                      help="the differentiable torch function the exercise asks for, e.g. torch.sigmoid")
-    new.add_argument("--style", choices=STYLES, default=STYLES[0], help=f"how students write it (default {STYLES[0]})")
+    new.add_argument("--style", choices=SCAFFOLD_STYLES, default=SCAFFOLD_STYLES[0],
+                     help=f"how students write it (default {SCAFFOLD_STYLES[0]})")
     new.add_argument("--dir", default="exercises", metavar="PARENT", help="where NAME/ is written (default: exercises)")
     tolerances = commands.add_parser("check-tolerances", help="sweep correct solutions over many seeded trials")
     tolerances.add_argument("exercises", nargs="*", default=["exercises"],
@@ -240,9 +241,13 @@ def write_reports(book, args: argparse.Namespace, elapsed: float) -> None:
 
 
 def validate(args: argparse.Namespace) -> int:
-    """Every problem of every exercise file, as path:line: field: expectation; exit 1 if any."""
+    """Every problem of every exercise file, as path:line: field: expectation, including what running
+    its reference on drawn inputs and edge cases shows (instructor.dry_run); exit 1 if any."""
     from .errors import ConfigError
+    from .exercise.course import read_course
     from .exercise.load import load_exercise
+    from .exercise.names import COURSE_FILE
+    from .instructor.dry_run import problems as dry_run
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
@@ -254,6 +259,9 @@ def validate(args: argparse.Namespace) -> int:
     for path in files:
         try:
             spec = load_exercise(path)
+            found = dry_run(spec, read_course(Path(path).parent.parent / COURSE_FILE).root)
+            if found:
+                raise ConfigError(path, found)
         except ConfigError as exc:
             invalid += 1
             print(exc)

@@ -33,9 +33,9 @@ def batch_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> tor
     return F.batch_norm(x, None, None, weight, bias, training=True, momentum=0.0, eps=1e-5)
 
 
-def dropout_with_mask(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Inverted dropout with p = 0.5 and the keep mask given (0/1 integers of x's shape): x * mask / (1 - p)."""
-    p = 0.5
+def dropout_with_mask(x: torch.Tensor, mask: torch.Tensor, p: float = 0.5) -> torch.Tensor:
+    """Inverted dropout with drop probability p and the keep mask given (0/1 integers of x's shape):
+    x * mask / (1 - p)."""
     return x * mask / (1 - p)
 
 

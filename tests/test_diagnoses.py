@@ -12,6 +12,7 @@ import torch
 
 from conftest import REPO_ROOT, SOLUTIONS, VARIANTS, exercise_yaml, parse_label, submit
 from gradcheck_suite.checks.backward import ReferenceGradients, student_gradients
+from gradcheck_suite.checks.subject import for_trial
 from gradcheck_suite.exercise.load import load_exercise, with_overrides
 from gradcheck_suite.exercise.model import Domain, InputSpec, Tolerance
 from gradcheck_suite.grading.options import RunOptions
@@ -420,12 +421,13 @@ def test_no_diagnosis_for_a_correct_gradient(path, dtype, tmp_path):
     spec = with_overrides(spec, dtype) if dtype else spec
     submit(path, spec, tmp_path)
     exercise = prepare(spec, tmp_path)
-    examples = [(make_inputs(spec, trial), trial.values_seed) for trial in seeded_trials(spec, 2, seed=17)]
-    examples += [(edge_case_inputs(spec, case), spec.seed) for case in spec.edge_cases]
-    for tensors, seed in examples:
+    examples = [(make_inputs(spec, trial), trial.values_seed, trial) for trial in seeded_trials(spec, 2, seed=17)]
+    examples += [(edge_case_inputs(spec, case), spec.seed, None) for case in spec.edge_cases]
+    for tensors, seed, trial in examples:
         inputs = list(tensors.values())
-        _, upstream, grads = student_gradients(exercise, inputs, seed)
-        ref = ReferenceGradients(spec, inputs, upstream)
+        bound = for_trial(exercise, trial)  # the trial's params (leaky_relu's slope...) given to both sides
+        _, upstream, grads = student_gradients(bound, inputs, seed)
+        ref = ReferenceGradients(bound.spec, inputs, upstream)
         sizes = diagnoses.dimension_sizes(spec.inputs, inputs)
         differentiable = [(i, s) for i, s in enumerate(spec.inputs) if s.differentiable]
         for position, (index, spec_input) in enumerate(differentiable):

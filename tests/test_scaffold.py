@@ -9,7 +9,7 @@ import torch
 
 from gradcheck_suite.cli import main
 from gradcheck_suite.exercise.load import load_exercise
-from gradcheck_suite.exercise.schema import STYLES
+from gradcheck_suite.exercise.schema import SCAFFOLD_STYLES
 from gradcheck_suite.instructor.scaffold import REPO_ROOT, reference_parameters, schema_modeline
 
 # reference -> the inputs guessed for it: (name, shape)
@@ -21,7 +21,7 @@ REFERENCES = {
 }
 
 
-@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("style", SCAFFOLD_STYLES)
 @pytest.mark.parametrize("reference", sorted(REFERENCES))
 def test_new_exercise_validates_at_once(tmp_path, capsys, reference, style):
     name = reference.rsplit(".", 1)[-1] + "_ex"

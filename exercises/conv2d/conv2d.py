@@ -1,39 +1,36 @@
-"""Exercise conv2d: a 2-d convolution layer (stride 2, padding 1) with a hand-written backward pass."""
+"""Exercise conv2d: a 2-d convolution layer (with a stride and padding) with a hand-written backward pass."""
 
 import torch
-
-STRIDE = 2
-PADDING = 1
 
 
 class Conv2d(torch.autograd.Function):
     """2-d convolution as PyTorch computes it (a cross-correlation: the kernel is not flipped),
-    with stride 2 and zero padding 1 on every side, like ``torch.nn.functional.conv2d(x, weight,
-    bias, stride=2, padding=1)``.
+    with a stride and zero padding on every side (Python ints, the same for rows and columns),
+    like ``torch.nn.functional.conv2d(x, weight, bias, stride=stride, padding=padding)``.
 
     Shapes:
         x:      (N, C_in, H, W)            N images of C_in channels, H rows and W columns
         weight: (C_out, C_in, KH, KW)      one KH x KW kernel per (output, input) channel pair
         bias:   (C_out,)                   added to every position of output channel o
-        out:    (N, C_out, H_out, W_out)   with H_out = (H + 2 * PADDING - KH) // STRIDE + 1
-                                           and  W_out = (W + 2 * PADDING - KW) // STRIDE + 1
+        out:    (N, C_out, H_out, W_out)   with H_out = (H + 2 * padding - KH) // stride + 1
+                                           and  W_out = (W + 2 * padding - KW) // stride + 1
     H and W may differ, and so may KH and KW.
 
-    forward(ctx, x, weight, bias):
-        Let xp be x with PADDING zeros added on all four sides, shape (N, C_in, H + 2, W + 2).
+    forward(ctx, x, weight, bias, stride, padding):
+        Let xp be x with padding zeros added on all four sides.
         Return out with
             out[n, o, h, w] = bias[o]
-                + sum_{i < C_in, a < KH, b < KW} weight[o, i, a, b] * xp[n, i, STRIDE*h + a, STRIDE*w + b].
+                + sum_{i < C_in, a < KH, b < KW} weight[o, i, a, b] * xp[n, i, stride*h + a, stride*w + b].
         Rows and columns of xp that no window reaches do not contribute. Save what backward
-        needs; do not modify x, weight or bias in place.
+        needs (stride and padding as attributes of ctx); do not modify x, weight or bias in place.
 
     backward(ctx, grad_output):
         ``grad_output`` (g) is dL/d(out), shape (N, C_out, H_out, W_out). Return the tuple
-        ``(grad_x, grad_weight, grad_bias)``, each with exactly the shape of its input:
-        (N, C_in, H, W), (C_out, C_in, KH, KW), (C_out,).
-            grad_weight[o, i, a, b] = sum_{n, h, w} g[n, o, h, w] * xp[n, i, STRIDE*h + a, STRIDE*w + b]
+        ``(grad_x, grad_weight, grad_bias, None, None)``, each gradient with exactly the shape of
+        its input: (N, C_in, H, W), (C_out, C_in, KH, KW), (C_out,); None for stride and padding.
+            grad_weight[o, i, a, b] = sum_{n, h, w} g[n, o, h, w] * xp[n, i, stride*h + a, stride*w + b]
             grad_xp[n, i, p, q]     = sum of weight[o, i, a, b] * g[n, o, h, w] over every
-                                      (o, h, w, a, b) with STRIDE*h + a == p and STRIDE*w + b == q
+                                      (o, h, w, a, b) with stride*h + a == p and stride*w + b == q
                                       (windows overlap: add them up)
             grad_x                  = grad_xp without the padded rows and columns
             grad_bias[o]            = sum_{n, h, w} g[n, o, h, w]
@@ -45,9 +42,9 @@ class Conv2d(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias):
+    def forward(ctx, x, weight, bias, stride, padding):
         raise NotImplementedError("Conv2d.forward: return the strided, padded cross-correlation plus bias")
 
     @staticmethod
     def backward(ctx, grad_output):
-        raise NotImplementedError("Conv2d.backward: return (grad_x, grad_weight, grad_bias)")
+        raise NotImplementedError("Conv2d.backward: return (grad_x, grad_weight, grad_bias, None, None)")

@@ -4,29 +4,27 @@ import torch
 
 
 class LeakyReLU(torch.autograd.Function):
-    """Elementwise leaky ReLU with negative slope 0.01:
+    """Elementwise leaky ReLU with a negative slope (a Python float, 0 < negative_slope < 1):
 
-        leaky_relu(x) = x         if x > 0
-                        0.01 * x  otherwise
-
-    The slope is fixed at 0.01 (PyTorch's default negative_slope); forward takes x only.
+        leaky_relu(x) = x                   if x > 0
+                        negative_slope * x  otherwise
 
     Shapes:
         x: any shape, including 0-d (a scalar tensor)
         out: the shape of x
 
-    forward(ctx, x):
+    forward(ctx, x, negative_slope):
         Return leaky_relu(x) elementwise (not torch.nn.functional.leaky_relu, prelu or
-        rrelu). Save what backward needs with ``ctx.save_for_backward``.
-        Do not modify x in place.
+        rrelu). Save what backward needs with ``ctx.save_for_backward`` (tensors) and
+        as an attribute of ctx (the slope, a float). Do not modify x in place.
 
     backward(ctx, grad_output):
-        ``grad_output`` is dL/d(out), with the shape of x. Return dL/dx, with the shape
-        of x:
-            d leaky_relu(x) / dx = 1     where x > 0
-                                   0.01  where x < 0
-        times grad_output, elementwise. At x == 0 PyTorch uses 0.01; the checks do not
-        test exactly 0.
+        ``grad_output`` is dL/d(out), with the shape of x. Return one gradient per
+        forward argument: dL/dx, with the shape of x,
+            d leaky_relu(x) / dx = 1               where x > 0
+                                   negative_slope  where x < 0
+        times grad_output, elementwise, and None for negative_slope (not a tensor). At
+        x == 0 PyTorch uses negative_slope; the checks do not test exactly 0.
 
     Compute the gradient by hand with plain torch operations; do not call
     torch.autograd, ``.backward()`` or torch.func inside backward.
@@ -34,9 +32,9 @@ class LeakyReLU(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x):
-        raise NotImplementedError("LeakyReLU.forward: return x where x > 0, else 0.01 * x")
+    def forward(ctx, x, negative_slope):
+        raise NotImplementedError("LeakyReLU.forward: return x where x > 0, else negative_slope * x")
 
     @staticmethod
     def backward(ctx, grad_output):
-        raise NotImplementedError("LeakyReLU.backward: return dL/dx")
+        raise NotImplementedError("LeakyReLU.backward: return dL/dx, None")

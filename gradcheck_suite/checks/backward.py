@@ -14,7 +14,7 @@ from ..inputs.trial import Trial
 from ..numerics import diagnoses
 from ..numerics import reference_eval as reference
 from ..numerics.tolerances import Closeness, resolve, rounding_allowance, shape_text
-from .subject import ExerciseUnderTest, call_student, dtype_name, indexed_differentiable, on_device
+from .subject import ExerciseUnderTest, call_student, dtype_name, for_trial, indexed_differentiable, on_device
 from .verdicts import CheckFailure
 
 
@@ -175,4 +175,5 @@ def compare_for_all_ones(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], 
 
 
 def check_backward(ex: ExerciseUnderTest, trial: Trial) -> None:
+    ex = for_trial(ex, trial)
     compare_backward(ex, on_device(ex, make_inputs(ex.spec, trial)), trial.values_seed)

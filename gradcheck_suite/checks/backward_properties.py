@@ -9,13 +9,14 @@ from ..inputs.trial import Trial
 from ..numerics.tolerances import Mismatch, compare, resolve
 from ..student.op import non_contiguous_copy
 from .backward import student_gradients
-from .subject import ExerciseUnderTest, call_student, on_device
+from .subject import ExerciseUnderTest, call_student, for_trial, on_device
 from .verdicts import CheckFailure
 
 
 def check_backward_properties(ex: ExerciseUnderTest, trial: Trial) -> None:
     """What gradcheck checks beyond values: linear in grad_output, zero in -> zero out, repeatable,
     and the same answers for non-contiguous inputs."""
+    ex = for_trial(ex, trial)
     spec = ex.spec
     inputs = on_device(ex, make_inputs(spec, trial))
     run, upstream, grads = student_gradients(ex, inputs, trial.values_seed)

@@ -8,12 +8,13 @@ from ..numerics import reference_eval as reference
 from ..numerics.tolerances import FD_DEFAULT_ATOL, FD_DEFAULT_RTOL, compare
 from ..student.op import second_order
 from .backward import student_gradients
-from .subject import ExerciseUnderTest, call_student
+from .subject import ExerciseUnderTest, call_student, for_trial
 from .verdicts import CheckFailure
 
 
 def check_double_backward(ex: ExerciseUnderTest, trial: Trial) -> None:
     """gradgradcheck-style: the student's backward, differentiated by autograd, against the reference's."""
+    ex = for_trial(ex, trial)
     spec = ex.spec
     inputs = [reference.as_reference_dtype(t).to(ex.device) for t in make_inputs(spec, trial).values()]
     # First order must already have the right structure; its output's shape is the reference's.
@@ -23,7 +24,8 @@ def check_double_backward(ex: ExerciseUnderTest, trial: Trial) -> None:
     differentiable = [i for i, s in enumerate(spec.inputs) if s.differentiable]
     assert ex.op is not None  # checks run only on an exercise whose file loaded (run_check)
     actual = call_student(ex.op.second_order, inputs, upstream, directions)
-    expected = second_order(lambda *args: spec.reference.function(*args, **spec.reference.kwargs), inputs,
+    expected = second_order(lambda *args: spec.reference.function(*args, *spec.reference.args, **spec.reference.kwargs),
+                            inputs,
                             [s.differentiable for s in spec.inputs], upstream, directions)
     names = [spec.inputs[i].name for i in differentiable] + ["grad_output"]
     problems, mismatches = [], []

@@ -10,7 +10,7 @@ from ..inputs.tensors import make_inputs
 from ..inputs.trial import Trial
 from ..numerics import reference_eval as reference
 from ..numerics.tolerances import compare, resolve, rounding_allowance, shape_text
-from .subject import ExerciseUnderTest, call_student, dtype_name, on_device
+from .subject import ExerciseUnderTest, call_student, dtype_name, for_trial, on_device
 from .verdicts import CheckFailure
 
 
@@ -44,4 +44,5 @@ def _float_dtype(inputs: Sequence[torch.Tensor], fallback: torch.dtype) -> torch
 
 
 def check_forward(ex: ExerciseUnderTest, trial: Trial) -> None:
+    ex = for_trial(ex, trial)
     compare_forward(ex, on_device(ex, make_inputs(ex.spec, trial)))

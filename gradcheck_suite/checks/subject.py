@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 import torch
 
 from ..exercise.model import ExerciseSpec, InputSpec
+from ..inputs.params import bind_reference, call_params
+from ..inputs.trial import Trial
 from ..student.failures import ProtocolViolation, StudentCallError, located
 from ..student.op import StudentOpLike
 from ..vocabulary import Status
@@ -31,6 +33,15 @@ class ExerciseUnderTest:
     @property
     def device(self) -> torch.device:
         return torch.device(self.spec.device)
+
+
+def for_trial(ex: ExerciseUnderTest, trial: Trial | None) -> ExerciseUnderTest:
+    """The exercise with the trial's params bound to the student's op and the reference (the least
+    values without a trial); the same object for an exercise without params."""
+    if not ex.spec.params:
+        return ex
+    call = call_params(ex.spec, trial.params if trial is not None else {})
+    return replace(ex, spec=bind_reference(ex.spec, call), op=ex.op.with_params(call) if ex.op is not None else None)
 
 
 def call_student(function: Callable, *args):

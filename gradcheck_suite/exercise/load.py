@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 import torch
 
@@ -28,6 +28,7 @@ from .model import (
     Reference,
 )
 from .names import BATCH, COURSE_FILE, RESERVED_DIMS, did_you_mean, resolve_dotted, support_module_name
+from .params import read_params
 from .reader import (
     IDENTIFIER_PATTERN,
     FieldReader,
@@ -38,6 +39,7 @@ from .reader import (
     short_repr,
 )
 from .schema import CHECK_NAMES, DOMAIN_FIELDS, EDGE_CASE, EXERCISE, INPUT, STUDENT, STYLES, VISIBILITIES
+from .sizes import read_expression, read_sizes, size_names
 from .yaml_source import LineDict, LineList, YamlSyntaxError, load_yaml
 
 
@@ -63,10 +65,14 @@ def _read_domain(r: FieldReader, raw, line, prefix) -> Domain:
     avoid = r.field(domain, DOMAIN_FIELDS, "avoid", prefix, default=[])
     if kind in ("interval", "integers") and (low is None or high is None):
         r.problem(domain.line, f"{prefix}low/high", f"domain {kind!r} needs both low and high")
-    if low is not None and high is not None and low >= high:
+    low_expr = read_expression(r, low, domain.line_of("low"), f"{prefix}low") if isinstance(low, str) else None
+    high_expr = read_expression(r, high, domain.line_of("high"), f"{prefix}high") if isinstance(high, str) else None
+    if isinstance(low, str) or isinstance(high, str):
+        low, high = (None if isinstance(low, str) else low), (None if isinstance(high, str) else high)
+    elif low is not None and high is not None and low >= high:
         r.problem(domain.line_of("high"), f"{prefix}high", f"expected high > low, got low={low}, high={high}")
     return Domain(kind=kind, scale=float(scale), low=low, high=high, avoid=tuple(float(a) for a in avoid),
-                  margin=float(margin), distinct=distinct)
+                  margin=float(margin), distinct=distinct, low_expr=low_expr, high_expr=high_expr)
 
 
 def _read_inputs(r: FieldReader, doc: LineDict, default_dtype) -> list[InputSpec]:
@@ -117,7 +123,9 @@ def _read_inputs(r: FieldReader, doc: LineDict, default_dtype) -> list[InputSpec
     return inputs
 
 
-def _read_dims(r: FieldReader, doc: LineDict, inputs: list[InputSpec]) -> dict[str, tuple[int, int]]:
+def _read_dims(r: FieldReader, doc: LineDict, inputs: list[InputSpec],
+               sizes: Collection[str] = ()) -> dict[str, tuple[int, int]]:
+    """The dims; `sizes`: integer params, which a shape may name like a dim."""
     raw = doc.get("dims", LineDict())
     dims: dict[str, tuple[int, int]] = {}
     if r.mapping(raw, doc.line_of("dims"), "dims") is None:
@@ -127,13 +135,15 @@ def _read_dims(r: FieldReader, doc: LineDict, inputs: list[InputSpec]) -> dict[s
             r.problem(raw.line_of(key), f"dims.{key}",
                       f"expected an identifier as dim name, other than {' and '.join(RESERVED_DIMS)}")
             continue
+        if isinstance(raw[key], str):
+            continue  # a derived dim (sizes.read_sizes)
         span = read_range(r, raw, key, "dims.", minimum=0)
         if span:
             dims[key] = span
     rejected = set(raw)  # named under dims but invalid: already reported
     for spec in inputs:
         for s in spec.shape:
-            if isinstance(s, str) and s != BATCH and s not in dims and s not in rejected:
+            if isinstance(s, str) and s != BATCH and s not in dims and s not in rejected and s not in sizes:
                 r.problem(spec.line, f"inputs.{spec.name}.shape",
                           f"dim {s!r} is not declared under dims (declared: {', '.join(dims) or 'none'})"
                           + did_you_mean(s, dims))
@@ -280,12 +290,19 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
                           f"only for the autograd_function style; the {student_style} style names its "
                           "functions with forward: and backward:")
             student_functions = tuple(r.field(student, STUDENT, key, "student.") for key in ("forward", "backward"))
+            if student_style == "loss":
+                if "backward" in student:
+                    r.problem(student.line_of("backward"), "student.backward",
+                              "not for the loss style: its one function (forward:) returns (loss, gradients)")
+                student_functions = (student_functions[0], student_functions[0])
     course = read_course(path.parent.parent / COURSE_FILE)
     reference = _read_reference(r, doc, course.root)
     dtype_name = r.field(doc, EXERCISE, "dtype", "")
     device = r.field(doc, EXERCISE, "device", "")
     inputs = _read_inputs(r, doc, FLOAT_DTYPES[dtype_name])
-    dims = _read_dims(r, doc, inputs)
+    params = read_params(r, doc, {i.name for i in inputs})
+    dims = _read_dims(r, doc, inputs, size_names(params))
+    derived, constraints = read_sizes(r, doc, dims, params, inputs)
 
     batch = doc.get("batch") or LineDict()
     batch_rank, batch_size = (0, 3), (1, 4)
@@ -318,10 +335,10 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
     if double_backward and student_style != "autograd_function":
         r.problem(doc.line_of("double_backward"), "double_backward",
                   "needs the autograd_function style: " + (
-                      "autograd cannot differentiate a NumPy backward" if student_style == "numpy"
+                      "autograd cannot differentiate a NumPy backward" if student_style in ("numpy", "loss")
                       else "a functional backward is not differentiated through the values it caches"))
-    if student_style == "numpy" and any(i.dtype == torch.bfloat16 for i in inputs):
-        r.problem(doc.line_of("dtype"), "dtype", "the numpy style cannot use bfloat16 (NumPy has no bfloat16)")
+    if student_style in ("numpy", "loss") and any(i.dtype == torch.bfloat16 for i in inputs):
+        r.problem(doc.line_of("dtype"), "dtype", f"the {student_style} style cannot use bfloat16 (NumPy has no bfloat16)")
     non_contiguous = r.field(doc, EXERCISE, "non_contiguous", "")
     checks: list[str] = [CheckName.FORWARD, CheckName.BACKWARD, CheckName.BACKWARD_PROPERTIES,
                          CheckName.FINITE_DIFFERENCES]
@@ -364,7 +381,7 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
         hint=hint.strip(), edge_cases=tuple(edge_cases), device=device, finite_differences=fd,
         checks=tuple(checks), non_contiguous=non_contiguous, forbid=forbid, allow_imports=allow_imports,
         limits=limits, weights=weights, visibility=visibility, check_visibility=check_visibility,
-        support=course.support,
+        support=course.support, params=tuple(params), derived=derived, constraints=constraints,
     )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
+
+from .expressions import Expression
 
 FLOAT_DTYPES = {
     "float64": torch.float64,
@@ -33,6 +35,8 @@ class Domain:
     avoid: tuple[float, ...] = ()
     margin: float = 1e-2
     distinct: bool = False
+    low_expr: Expression | None = None  # a bound that names dims (high: C), resolved per trial
+    high_expr: Expression | None = None
 
 
 @dataclass(frozen=True)
@@ -72,10 +76,48 @@ class ExerciseLimits:
 
 
 @dataclass(frozen=True)
+class ParamSpec:
+    """A non-tensor argument: a fixed value, or drawn from integers, floats or choices (or a dict of them)."""
+
+    name: str
+    kind: str  # "value", "integers", "floats", "choices" or "fields"
+    value: Any = None  # the fixed value
+    low: float = 0  # integers and floats, both ends included
+    high: float = 0
+    choices: tuple = ()
+    fields: tuple["ParamSpec", ...] = ()  # a dict param: one entry per key
+    positional: bool = False  # passed after the tensors, in declared order, instead of as a keyword
+    line: int | None = None
+
+    @property
+    def drawn(self) -> bool:
+        return self.kind != "value" and (self.kind != "fields" or any(f.drawn for f in self.fields))
+
+
+@dataclass(frozen=True)
+class CallParams:
+    """The non-tensor arguments of one call: positionals after the tensors, then keywords."""
+
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.args or self.kwargs)
+
+    def to_wire(self) -> dict:
+        return {"args": list(self.args), "kwargs": dict(self.kwargs)}
+
+    @classmethod
+    def from_wire(cls, data) -> "CallParams":
+        return cls(tuple(data["args"]), dict(data["kwargs"])) if data else cls()
+
+
+@dataclass(frozen=True)
 class Reference:
     target: str
     function: Callable
     kwargs: dict
+    args: tuple = ()  # positional params of one trial, after the tensors (see CallParams)
 
 
 @dataclass(frozen=True)
@@ -109,6 +151,15 @@ class ExerciseSpec:
     student_style: str = "autograd_function"
     student_functions: tuple[str, str] = ("forward", "backward")  # functional and numpy styles
     support: tuple[Path, ...] = ()  # the course's modules the student's file may import (course.yaml)
+    params: tuple[ParamSpec, ...] = ()  # non-tensor arguments, fixed or drawn per trial
+    derived: dict[str, Expression] = field(default_factory=dict)  # dims computed from others, in order
+    constraints: tuple[Expression, ...] = ()  # every trial satisfies these
+
+    @property
+    def sized(self) -> bool:
+        """Whether a trial's sizes go beyond its drawn dims (params, derived dims, constraints)."""
+        return bool(self.params or self.derived or self.constraints) or any(
+            i.domain.low_expr is not None or i.domain.high_expr is not None for i in self.inputs)
 
     @property
     def directory(self) -> Path:

@@ -26,8 +26,10 @@ FLOAT_DTYPE_NAMES = ("float64", "float32", "float16", "bfloat16")
 INT_DTYPE_NAMES = ("int64", "int32")
 FD_MODES = ("auto", "full", "projected", "adaptive")
 # How the student's file provides the operation: a torch.autograd.Function subclass, or
-# forward(*inputs) -> (out, cache) / backward(grad_out, cache) -> grads in torch or in NumPy.
-STYLES = ("autograd_function", "functional", "numpy")
+# forward(*inputs) -> (out, cache) / backward(grad_out, cache) -> grads in torch or in NumPy, or
+# one NumPy function returning (loss, gradients), as CS231n's softmax_loss(x, y) -> (loss, dx).
+STYLES = ("autograd_function", "functional", "numpy", "loss")
+SCAFFOLD_STYLES = STYLES[:3]  # the styles `gradcheck-suite new` writes a template for
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 DEVICES = ("cpu", "cuda")
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -265,11 +267,14 @@ STUDENT = Mapping(
         "style": Text(enum=STYLES, default=STYLES[0], description=(
             "autograd_function: a torch.autograd.Function subclass (named by class). functional: "
             "forward(*inputs) -> (out, cache) and backward(grad_out, cache) -> grads on tensors. numpy: the "
-            "same two functions on NumPy arrays.")),
+            "same two functions on NumPy arrays. loss: one function on NumPy arrays returning (loss, gradients) "
+            "(CS231n's softmax_loss(x, y) -> (loss, dx)), named by forward; the gradients are the loss's, one per "
+            "differentiable input (or the one array when there is one).")),
         "class": Text(pattern=IDENTIFIER, expected_text="a class name", example="Linear",
                       description="The torch.autograd.Function subclass (autograd_function style only)."),
         "forward": Text(pattern=IDENTIFIER, expected_text="a function name", default="forward",
-                        example="affine_forward", description="The forward function (functional and numpy styles)."),
+                        example="affine_forward",
+                        description="The forward function (functional and numpy styles), or the loss function (loss style)."),
         "backward": Text(pattern=IDENTIFIER, expected_text="a function name", default="backward",
                          example="affine_backward",
                          description="The backward function (functional and numpy styles)."),
@@ -304,8 +309,13 @@ DOMAIN_FIELDS = Mapping(
             "normal logits times scale, rows summing to 1 over the last dim; interval: uniform in [low, high] "
             "(default [-scale, scale]); integers: uniform integers with low <= v < high (integer dtypes).")),
         "scale": Number(minimum=0, exclusive=True, default=1.0, description="Spread of real and positive values."),
-        "low": Number(description="Lower bound (interval, integers).", example=-3.0),
-        "high": Number(description="Upper bound (interval, integers).", example=3.0),
+        "low": AnyOf(options=(Number(), Text()), example=-3.0,
+                     expected_text="a number, or an expression of dims and integer params such as 'C - 1'",
+                     description="Lower bound (interval, integers); may be an expression of dims and integer params."),
+        "high": AnyOf(options=(Number(), Text()), example="C",
+                      expected_text="a number, or an expression of dims and integer params such as 'C'",
+                      description=("Upper bound (interval, integers); may be an expression of dims and integer "
+                                   "params, e.g. C for class labels 0 <= y < C.")),
         "avoid": ListOf(item=Number(), example=[0.0], description=(
             "Kinks to keep samples margin away from, e.g. [0.0] for relu; a trial that crosses one anyway is "
             "redrawn, never failed.")),
@@ -335,6 +345,40 @@ INPUT = Mapping(
         "differentiable": Boolean(example=False, description="Whether a gradient is expected (default: true for float dtypes)."),
         "tolerance": tolerance("Tolerance for this input's gradient (overrides the exercise's)."),
     },
+)
+
+PARAM_KINDS = ("value", "integers", "floats", "choices", "fields")
+
+
+def _param_fields(nested: bool) -> dict[str, Node]:
+    fields: dict[str, Node] = {
+        "name": Text(pattern=IDENTIFIER, expected_text="an identifier such as stride", example="negative_slope",
+                     description="The keyword (or, for a dict param's field, the key) it is passed as."),
+        "value": Node(example=1e-5, description="A fixed value (a number, string, boolean, list or mapping)."),
+        "integers": ListOf(item=Integer(), min_items=2, example=[1, 3], expected_text="[low, high] with integers low <= high",
+                           description="Drawn uniformly from the integers low..high, both included."),
+        "floats": ListOf(item=Number(), min_items=2, example=[0.01, 0.5], expected_text="[low, high] with numbers low <= high",
+                         description="Drawn uniformly from the interval [low, high]."),
+        "choices": ListOf(item=Node(), min_items=1, example=["train", "test"], expected_text="a non-empty list of values",
+                          description="Drawn from these values."),
+    }
+    if not nested:
+        fields["fields"] = ListOf(item=Mapping(fields=_param_fields(True), required=("name",)), min_items=1,
+                                  example=[{"name": "stride", "integers": [1, 2]}, {"name": "pad", "value": 1}],
+                                  expected_text="a non-empty list of {name, value | integers | floats | choices}",
+                                  description="A dict param (CS231n's conv_param): one entry per key, each fixed or drawn.")
+        fields["positional"] = Boolean(default=False, description=(
+            "Pass it positionally after the tensor inputs, in the order params are declared (CS231n's "
+            "conv_forward_naive(x, w, b, conv_param)), instead of as a keyword argument."))
+    return fields
+
+
+PARAM = Mapping(
+    description=("A non-tensor argument of the student's forward and of the reference: exactly one of value, "
+                 "integers, floats, choices or fields."),
+    required=("name",),
+    example={"name": "negative_slope", "floats": [0.01, 0.5]},
+    fields=_param_fields(False),
 )
 
 EDGE_VALUE = AnyOf(options=(
@@ -373,9 +417,20 @@ EXERCISE = Mapping(
         "device": Text(enum=DEVICES, default="cpu", description=(
             "Where the student's code runs; a cuda exercise on a machine without a GPU is skipped "
             "(0 points, never passed).")),
-        "dims": Mapping(keys=Text(pattern=IDENTIFIER), values=_range("size range", 0, [1, 5]),
-                        example={"N": [1, 6], "D": [1, 5]},
-                        description="Symbolic dims and their [low, high] size ranges (an integer for a fixed size)."),
+        "dims": Mapping(keys=Text(pattern=IDENTIFIER), values=AnyOf(
+                            options=(*_range("size range", 0, [1, 5]).options, Text()),
+                            expected_text=("[low, high] with integers 0 <= low <= high, or an expression of dims "
+                                           "and integer params such as 'd1 * d2'")),
+                        example={"N": [1, 6], "d1": [1, 3], "d2": [1, 3], "D": "d1 * d2"},
+                        description=(
+                            "Symbolic dims and their [low, high] size ranges (an integer for a fixed size), or an "
+                            "expression of other dims and integer params (names, integers, + - * // % and "
+                            "parentheses; a dict param's field as conv_param.stride) for a derived dim.")),
+        "constraints": ListOf(item=Text(), example=["(H + 2 * pad - HH) % stride == 0"],
+                              expected_text="a list of comparisons such as 'H % stride == 0'",
+                              description=(
+                                  "Comparisons of dims and integer params every trial satisfies (trials that "
+                                  "break one are redrawn); a derived dim is also kept >= 0.")),
         "batch": Mapping(description="The shared batch shape that '...' in a shape stands for.",
                          example={"rank": [0, 2]},
                          fields={
@@ -385,6 +440,12 @@ EXERCISE = Mapping(
         "inputs": ListOf(item=INPUT, min_items=1, description="The operation's inputs, in order.",
                          example=[{"name": "x", "shape": ["N", "D"]}, {"name": "w", "shape": ["D", "M"]}],
                          expected_text="a non-empty list of inputs (name, shape, ...)"),
+        "params": ListOf(item=PARAM, description=(
+            "Non-tensor arguments, fixed or drawn anew for every trial, passed to the student's forward and to the "
+            "reference after the tensors; a drawn integer param may size a shape like a dim; shown in failure "
+            "messages and replay strings."),
+            example=[{"name": "negative_slope", "floats": [0.01, 0.5]}],
+            expected_text="a list of {name, value | integers | floats | choices | fields}"),
         "trials": Integer(minimum=1, default=25, description="Random trials per check."),
         "seed": Integer(minimum=0, default=0, description="Run seed for this exercise (replayable)."),
         "tolerance": tolerance("Tolerance for forward and gradients (default: per dtype, as torch.testing)."),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..checks.heatmaps import gradient_differences
-from ..checks.subject import ExerciseUnderTest
+from ..checks.subject import ExerciseUnderTest, for_trial
 from ..checks.verdicts import CheckFailure
 from ..errors import ExerciseBroken
 from ..exercise.model import ExerciseSpec
@@ -20,13 +20,14 @@ def display_trial(spec: ExerciseSpec, seed: int) -> Trial:
     """A large example (every dim and the batch at their largest) to picture a failure on: the
     shrunk example that replays it is often a single element."""
     rank, size = spec.batch_rank[1], spec.batch_size[1]
-    return Trial({name: high for name, (_, high) in spec.dims.items()}, (size,) * rank, seed)
+    return Trial.of(spec, {name: high for name, (_, high) in spec.dims.items()}, (size,) * rank, seed)
 
 
 def failure_heatmaps(exercise: ExerciseUnderTest, seed: int) -> tuple:
     try:
-        inputs = [t.to(exercise.device) for t in make_inputs(exercise.spec, display_trial(exercise.spec, seed)).values()]
-        return tuple(gradient_differences(exercise, inputs, seed))
+        trial = display_trial(exercise.spec, seed)
+        inputs = [t.to(exercise.device) for t in make_inputs(exercise.spec, trial).values()]
+        return tuple(gradient_differences(for_trial(exercise, trial), inputs, seed))
     except (CheckFailure, WorkerFailure, ExerciseBroken, RuntimeError, ValueError):
         return ()  # only a picture: without it the failure still reads in full
 
@@ -55,4 +56,5 @@ def describe_inputs(spec: ExerciseSpec, trial: Trial) -> str:
             parts.append(f"{name} {shape} = {values}")
         else:
             parts.append(f"{name} {shape}")
+    parts.extend(f"{name}={value!r}" for name, value in trial.params.items())
     return "; ".join(parts) + f"  [{trial.describe()}]"

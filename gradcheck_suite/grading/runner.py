@@ -16,6 +16,7 @@ from ..checks.subject import ExerciseUnderTest
 from ..checks.verdicts import CheckFailure, KinkCrossed
 from ..errors import ExerciseBroken, StudentCodeError
 from ..exercise.model import ExerciseSpec
+from ..inputs.params import bind_reference, call_params
 from ..inputs.strategies import seeded_trials
 from ..inputs.tensors import make_inputs
 from ..inputs.trial import Trial
@@ -110,9 +111,11 @@ def family_forbid(spec: ExerciseSpec) -> tuple[str, ...]:
     operators its reference runs, traced once per exercise and reference on a seeded trial."""
     key = (str(spec.path), spec.name, spec.reference.target)
     if key not in _FAMILY_FORBID:
-        inputs = [as_reference_dtype(t) for t in make_inputs(spec, seeded_trials(spec, 1, spec.seed)[0]).values()]
+        trial = seeded_trials(spec, 1, spec.seed)[0]
+        inputs = [as_reference_dtype(t) for t in make_inputs(spec, trial).values()]
+        bound = bind_reference(spec, call_params(spec, trial.params)) if spec.params else spec
         try:
-            traced = traced_operators(lambda: Traced(spec, inputs))
+            traced = traced_operators(lambda: Traced(bound, inputs))
         except Exception:  # noqa: BLE001 - a broken reference is reported by the checks, with its reason
             traced = set()
         _FAMILY_FORBID[key] = tuple(name for name in derived_forbid(traced) if name not in spec.forbid)

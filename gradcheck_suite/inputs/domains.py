@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import torch
 
@@ -29,6 +30,15 @@ def sample(domain: Domain, shape: tuple[int, ...], generator: torch.Generator) -
         assert low is not None and high is not None  # as above
         values = low + (high - low) * torch.rand(shape, generator=generator, dtype=torch.float64)
     return keep_away(values, domain)
+
+
+def resolved(domain: Domain, sizes: dict[str, int]) -> Domain:
+    """The domain with bounds that name dims (high: C) evaluated for one trial's sizes."""
+    if domain.low_expr is None and domain.high_expr is None:
+        return domain
+    low = domain.low if domain.low_expr is None else float(domain.low_expr.evaluate(sizes))
+    high = domain.high if domain.high_expr is None else float(domain.high_expr.evaluate(sizes))
+    return replace(domain, low=low, high=high)
 
 
 def bounds(domain: Domain) -> tuple[float | None, float | None]:

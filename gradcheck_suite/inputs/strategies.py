@@ -7,6 +7,7 @@ import random
 from hypothesis import strategies as st
 
 from ..exercise.model import ExerciseSpec
+from .params import params_strategy, seeded
 from .trial import Trial, uses_batch
 
 
@@ -17,6 +18,9 @@ def trials(spec: ExerciseSpec) -> st.SearchStrategy[Trial]:
         batch = st.lists(st.integers(size_lo, size_hi), min_size=rank_lo, max_size=rank_hi).map(tuple)
     else:
         batch = st.just(())
+    if spec.sized:
+        return st.builds(lambda d, b, v, p: Trial.of(spec, d, b, v, p), dims, batch, st.integers(0, 2**32 - 1),
+                         params_strategy(spec)).filter(lambda t: t.satisfies(spec))
     return st.builds(Trial, dims, batch, st.integers(0, 2**32 - 1))
 
 
@@ -30,5 +34,23 @@ def seeded_trials(spec: ExerciseSpec, count: int, seed: int) -> list[Trial]:
     for _ in range(count):
         dims = {name: rng.randint(lo, hi) for name, (lo, hi) in spec.dims.items()}
         batch = tuple(rng.randint(size_lo, size_hi) for _ in range(rng.randint(rank_lo, rank_hi))) if batched else ()
-        drawn.append(Trial(dims, batch, rng.randrange(2**32)))
+        if spec.sized:  # params drawn after the shapes: other exercises draw as they always did
+            drawn.append(_satisfying(spec, rng, dims, batch))
+        else:
+            drawn.append(Trial(dims, batch, rng.randrange(2**32)))
     return drawn
+
+
+REDRAWS = 1000
+
+
+def _satisfying(spec: ExerciseSpec, rng: random.Random, dims: dict[str, int], batch: tuple[int, ...]) -> Trial:
+    """A trial that satisfies the exercise's constraints: the dims and params redrawn until one does."""
+    for _ in range(REDRAWS):
+        params = {p.name: seeded(p, rng) for p in spec.params}
+        trial = Trial.of(spec, dims, batch, rng.randrange(2**32), params)
+        if trial.satisfies(spec):
+            return trial
+        dims = {name: rng.randint(lo, hi) for name, (lo, hi) in spec.dims.items()}
+    raise ValueError(f"{spec.name}: no trial in {REDRAWS} draws satisfies the constraints "
+                     f"({'; '.join(c.text for c in spec.constraints) or 'derived dims >= 0'})")

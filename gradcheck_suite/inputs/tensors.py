@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 
 from ..exercise.model import Domain, EdgeCase, ExerciseSpec
-from .domains import keep_away, sample
-from .trial import Trial, shape_of
+from .domains import keep_away, resolved, sample
+from .params import least_params
+from .trial import Trial, shape_of, sizes_of
 
 
 def generator_for(seed: int, stream: int) -> torch.Generator:
@@ -17,7 +18,8 @@ def generator_for(seed: int, stream: int) -> torch.Generator:
 def make_inputs(spec: ExerciseSpec, trial: Trial) -> dict[str, torch.Tensor]:
     """The trial's inputs in the exercise's dtypes, on the CPU (callers move them to the device)."""
     return {
-        i.name: sample(i.domain, shape_of(i, trial), generator_for(trial.values_seed, index)).to(i.dtype)
+        i.name: sample(resolved(i.domain, trial.sizes), shape_of(i, trial),
+                       generator_for(trial.values_seed, index)).to(i.dtype)
         for index, i in enumerate(spec.inputs)
     }
 
@@ -30,13 +32,28 @@ def edge_case_inputs(spec: ExerciseSpec, case: EdgeCase) -> dict[str, torch.Tens
         if isinstance(value, dict):
             shape = tuple(value["shape"])
             if value.get("random"):
-                tensor = sample(i.domain, shape, generator_for(spec.seed, 7919 + index))
+                domain = resolved(i.domain, edge_case_sizes(spec, case))
+                tensor = sample(domain, shape, generator_for(spec.seed, 7919 + index))
             else:
                 tensor = torch.full(shape, float(value["fill"]), dtype=torch.float64)
         else:
             tensor = torch.tensor(value, dtype=torch.float64)
         tensors[i.name] = tensor.to(i.dtype)
     return tensors
+
+
+def edge_case_sizes(spec: ExerciseSpec, case: EdgeCase) -> dict[str, int]:
+    """The dims an edge case's literal shapes give (x: {shape: [4, 3]} for x of shape [N, C]: N=4,
+    C=3), for domain bounds that name a dim; params at their least values."""
+    if not any(i.domain.low_expr or i.domain.high_expr for i in spec.inputs):
+        return {}
+    dims: dict[str, int] = {}
+    for i in spec.inputs:
+        value = case.inputs[i.name]
+        shape = tuple(value["shape"]) if isinstance(value, dict) else tuple(torch.tensor(value).shape)
+        if "..." not in i.shape and len(shape) == len(i.shape):
+            dims.update({s: n for s, n in zip(i.shape, shape) if isinstance(s, str)})
+    return sizes_of(spec, dims, least_params(spec))
 
 
 _UPSTREAM_DOMAIN = Domain(avoid=(0.0, 1.0, -1.0), margin=0.2)

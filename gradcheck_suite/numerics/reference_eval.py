@@ -25,7 +25,7 @@ def call_reference(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> torch.
     target = spec.reference.target
     shapes = ", ".join(f"{i.name} {tuple(t.shape)}" for i, t in zip(spec.inputs, inputs))
     try:
-        output = spec.reference.function(*inputs, **spec.reference.kwargs)
+        output = spec.reference.function(*inputs, *spec.reference.args, **spec.reference.kwargs)
     except Exception as exc:  # noqa: BLE001 - whatever the instructor's function raises
         raise ExerciseBroken(f"the reference {target} raised {type(exc).__name__}: {exc} (on {shapes})") from None
     if not isinstance(output, torch.Tensor):

@@ -28,7 +28,7 @@ from ..errors import IsolationUnavailable, StudentCodeError
 from ..numerics.central_differences import BatchedForward
 from ..sandbox import levels, wire
 from ..student.failures import ProtocolViolation, StudentCallError
-from ..student.op import ForwardRun
+from ..student.op import CallParams, ForwardRun
 from ..student.styles import Style
 from ..vocabulary import Status
 from .processes import cgroup_members, describe_status, kill_cgroups, remove_tree, sessions_members
@@ -549,6 +549,19 @@ class RemoteOp:
         self.worker = worker
         self.name = worker.name
         self.input_names = worker.input_names
+        self.params = CallParams()
+
+    def with_params(self, params: CallParams) -> "RemoteOp":
+        """The same worker, every forward request carrying `params`."""
+        bound = RemoteOp(self.worker)
+        bound.params = params
+        return bound
+
+    def _request(self, request: dict) -> dict:
+        """A request that runs the student's forward, with the params when there are any."""
+        if self.params:
+            request["params"] = self.params.to_wire()
+        return request
 
     def phase(self, method: str) -> str:
         return self.worker.style.phase(method)
@@ -571,8 +584,8 @@ class RemoteOp:
             return None
 
     def forward(self, inputs: Sequence[torch.Tensor]) -> ForwardRun:
-        reply = self.worker.call({"op": "forward", "inputs": [t.detach() for t in inputs],
-                                  "strided": [not t.is_contiguous() for t in inputs]},
+        reply = self.worker.call(self._request({"op": "forward", "inputs": [t.detach() for t in inputs],
+                                                "strided": [not t.is_contiguous() for t in inputs]}),
                                  self.output_elements(inputs))
         output = _tensor(reply.get("output"), self.phase("forward"))
         return ForwardRun(list(inputs), (output,), RemoteRun(int(reply.get("run", -1))), {})
@@ -588,8 +601,9 @@ class RemoteOp:
         return RemoteBatchedForward(self, list(fixed), [(i, list(shape)) for i, shape in layout])
 
     def second_order(self, inputs, upstream, directions) -> list[torch.Tensor]:
-        reply = self.worker.call({"op": "second_order", "inputs": [t.detach() for t in inputs],
-                                  "upstream": upstream.detach(), "directions": [d.detach() for d in directions]},
+        reply = self.worker.call(self._request({"op": "second_order", "inputs": [t.detach() for t in inputs],
+                                                "upstream": upstream.detach(),
+                                                "directions": [d.detach() for d in directions]}),
                                  sum(t.numel() for t in inputs) + upstream.numel())
         count = sum(self.worker.differentiable) + 1
         phase = self.phase("backward (differentiated)")
@@ -610,8 +624,8 @@ class RemoteBatchedForward(BatchedForward):
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
         per_point = self.op.output_elements(self.fixed)
-        reply = self.op.worker.call({"op": "forward_batch", "fixed": [t.detach() for t in self.fixed],
-                                     "layout": self.layout, "thetas": batch.detach()},
+        reply = self.op.worker.call(self.op._request({"op": "forward_batch", "fixed": [t.detach() for t in self.fixed],
+                                                      "layout": self.layout, "thetas": batch.detach()}),
                                     None if per_point is None else per_point * max(1, batch.shape[0]))
         outputs = _tensor(reply.get("outputs"), self.op.phase("forward"))
         if outputs.dim() < 1 or outputs.shape[0] != batch.shape[0]:

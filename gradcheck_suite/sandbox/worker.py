@@ -21,7 +21,7 @@ from ..errors import StudentCodeError
 from ..sandbox import wire
 from ..student.failures import ProtocolViolation, StudentCallError
 from ..student.loading import load_student
-from ..student.op import ForwardRun, StudentOp, non_contiguous_copy
+from ..student.op import CallParams, ForwardRun, StudentOp, non_contiguous_copy
 from ..student.styles import Style
 from ..student.support import install_sources
 
@@ -46,10 +46,11 @@ class Session:
             return self.load()
         if self.op is None:
             raise ProtocolViolation("the student's file is not loaded")
+        op = self.op.with_params(CallParams.from_wire(request["params"])) if request.get("params") else self.op
         if kind == "forward":
             inputs = [non_contiguous_copy(t) if strided else t
                       for t, strided in zip(request["inputs"], request["strided"])]
-            run = self.op.forward(inputs)
+            run = op.forward(inputs)
             self.next_run += 1
             self.runs[self.next_run] = run
             while len(self.runs) > MAX_RUNS:
@@ -62,10 +63,10 @@ class Session:
             return {"grads": self.op.backward(earlier, [request["grad_output"]])}
         if kind == "forward_batch":
             layout = [(index, torch.Size(shape)) for index, shape in request["layout"]]
-            batched = self.op.batched_forward(request["fixed"], layout)
+            batched = op.batched_forward(request["fixed"], layout)
             return {"outputs": batched(request["thetas"]).detach()}
         if kind == "second_order":
-            return {"grads": self.op.second_order(request["inputs"], request["upstream"], request["directions"])}
+            return {"grads": op.second_order(request["inputs"], request["upstream"], request["directions"])}
         raise ProtocolViolation(f"unknown request {kind!r}")
 
     def load(self) -> dict:

@@ -14,7 +14,7 @@ import torch
 
 from ..errors import StudentCodeError
 from .failures import located
-from .styles import AUTOGRAD_FUNCTION, Style, function_adapter
+from .styles import AUTOGRAD_FUNCTION, LOSS, Style, function_adapter, loss_adapter
 from .support import install as install_support
 
 
@@ -26,6 +26,8 @@ def load_student(path: Path, style: Style, support: Sequence[Path] = ()) -> type
     if style.kind == AUTOGRAD_FUNCTION:
         return load_function(path, style.name)  # the class name (Style.name of this style)
     module = load_module(path)
+    if style.kind == LOSS:
+        return loss_adapter(student_function(module, path, style.functions[0], style), style)
     forward, backward = (student_function(module, path, name, style) for name in style.functions)
     return function_adapter(forward, backward, style)
 
@@ -37,14 +39,18 @@ def student_function(module: ModuleType, path: Path, name: str, style: Style) ->
         classes = public_names(module, is_function_class)
         text = f"{path.name} defines no function {name!r}" + (f" (it defines: {', '.join(functions)})" if functions else "")
         if classes:
-            text += (f"; this exercise asks for two functions, {style.signatures()}, "
+            text += (f"; this exercise asks for {_what(style)}, {style.signatures()}, "
                      f"not a torch.autograd.Function class ({', '.join(classes)})")
         raise StudentCodeError(text)
     if isinstance(value, type) or not callable(value):
         kind = "a class" if isinstance(value, type) else type(value).__name__
         raise StudentCodeError(f"{name} in {path.name} must be a function, not {kind}: this exercise asks for "
-                               f"two functions, {style.signatures()}")
+                               f"{_what(style)}, {style.signatures()}")
     return value
+
+
+def _what(style: Style) -> str:
+    return "one function" if style.kind == LOSS else "two functions"
 
 
 def is_function_class(value) -> bool:

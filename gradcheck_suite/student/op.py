@@ -5,12 +5,15 @@ sandboxed worker, by ``sandbox.supervisor.RemoteOp``."""
 
 from __future__ import annotations
 
+import copy
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Sequence, cast
 
 import torch
 
+from ..exercise.model import CallParams  # re-exported: the sandbox binds params through student/
 from ..numerics.central_differences import BatchedForward
 from ..numerics.reference_eval import project
 from .failures import ProtocolViolation, Stub, StudentCallError, located, stub_return
@@ -18,6 +21,8 @@ from .guards import CallWatch, InputSnapshot, OpTrace, guards_switched_off
 
 if TYPE_CHECKING:
     from .styles import Style
+
+__all__ = ["CallParams", "ForwardRun", "StudentOp", "StudentOpLike", "non_contiguous_copy", "second_order"]
 
 
 class _PlainContext:
@@ -72,6 +77,9 @@ class StudentOpLike(Protocol):
     def load(self) -> None:
         """Make the op ready to call (a worker loads the student's file); StudentCodeError if it cannot."""
 
+    def with_params(self, params: CallParams) -> "StudentOpLike":
+        """The same op, its forward given these non-tensor arguments after the tensors."""
+
     def forward(self, inputs: Sequence[torch.Tensor]) -> ForwardRun:
         """The student's forward on `inputs`, recorded for a later backward."""
 
@@ -108,6 +116,27 @@ class StudentOp:
         self.name = function.__name__
         self._new_style = function.setup_context is not torch.autograd.Function.setup_context
         self._batched: BatchedForward | None = None
+        self.params = CallParams()
+
+    def with_params(self, params: CallParams) -> "StudentOp":
+        """A view of this op whose every forward also gets `params` (its notes are shared)."""
+        bound = copy.copy(self)
+        bound.params, bound._batched = params, None
+        return bound
+
+    def _with_params(self, tensors: Sequence, ctx: object = None) -> tuple:
+        """The tensors and the params, all positional as Function.apply needs them (it passes no
+        keyword arguments to forward): keywords bound by the student's forward's signature, or,
+        for the function styles' adapter, the params as one value that it unpacks. Fresh copies,
+        so that a forward writing into a dict (batchnorm's running means) changes no other call's."""
+        if not self.params:
+            return tuple(tensors)
+        fresh = copy.deepcopy(self.params)
+        if getattr(self.function, "takes_call_params", False):
+            return (*tensors, fresh)
+        lead = () if self._new_style else (ctx,)
+        bound = inspect.signature(self.function.forward).bind(*lead, *tensors, *fresh.args, **fresh.kwargs)
+        return tuple(bound.args[len(lead):])
 
     def phase(self, method: str) -> str:
         """How messages name a call of the student's code: 'Linear.forward', 'affine_backward'."""
@@ -122,7 +151,7 @@ class StudentOp:
         switched_off: list[str] = []
         try:
             with watch, trace:
-                output = self.function.apply(*leaves)
+                output = self.function.apply(*self._with_params(leaves))
                 switched_off = guards_switched_off(watch, trace)
         except ProtocolViolation:
             raise
@@ -248,8 +277,9 @@ class StudentOp:
         """The student's forward as a plain function of tensors (no autograd graph, vmap-able)."""
         try:
             if self._new_style:
-                return self.function.forward(*inputs)
-            return self.function.forward(_PlainContext(tuple(self.differentiable)), *inputs)
+                return self.function.forward(*self._with_params(inputs))
+            ctx = _PlainContext(tuple(self.differentiable))
+            return self.function.forward(ctx, *self._with_params(inputs, ctx))
         except ProtocolViolation:
             raise
         except Exception as exc:  # noqa: BLE001 - named as the forward's own error, in every style
@@ -283,8 +313,11 @@ class StudentOp:
     def second_order(self, inputs: Sequence[torch.Tensor], upstream: torch.Tensor,
                      directions: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         """Second derivatives of <upstream, f(x)> through the student's backward (see second_order)."""
+        def apply(*tensors):
+            return self.function.apply(*self._with_params(tensors))
+
         try:
-            return second_order(self.function.apply, inputs, self.differentiable, upstream, directions)
+            return second_order(apply, inputs, self.differentiable, upstream, directions)
         except Exception as exc:  # noqa: BLE001
             raise StudentCallError(self.phase("backward (differentiated)"), exc, located(exc, self.path)) from None
 

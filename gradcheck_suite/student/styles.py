@@ -5,6 +5,8 @@
 - ``functional``: two functions, ``forward(*inputs) -> (out, cache)`` and
   ``backward(grad_out, cache) -> grads`` (one per input, None allowed), on torch tensors (CS231n style).
 - ``numpy``: the same two functions on NumPy arrays; the harness converts tensors in and arrays out.
+- ``loss``: one function on NumPy arrays, ``loss(*inputs) -> (loss, gradients)`` (CS231n's
+  ``softmax_loss(x, y) -> (loss, dx)``): the loss and its gradients, one per differentiable input.
 
 The two function styles are wrapped in a ``torch.autograd.Function`` (``function_adapter``) that
 keeps the cache on ctx, so that ``StudentOp``, every check, finite differences, the in-place guards
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Callable, cast
 
 import torch
 
+from ..exercise.model import CallParams
 from ..vocabulary import CheckName
 from .failures import ProtocolViolation, Stub, stub_return
 
@@ -25,7 +28,8 @@ if TYPE_CHECKING:
     from ..exercise.model import ExerciseSpec
 
 
-AUTOGRAD_FUNCTION, FUNCTIONAL, NUMPY = "autograd_function", "functional", "numpy"
+AUTOGRAD_FUNCTION, FUNCTIONAL, NUMPY, LOSS = "autograd_function", "functional", "numpy", "loss"
+ON_ARRAYS = (NUMPY, LOSS)
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ class Style:
     def entries(self) -> tuple[str, ...]:
         """The top-level names of the student's file this exercise grades: its class, or its two
         functions (a file may serve several exercises, each with its own)."""
-        return (self.name,) if self.kind == AUTOGRAD_FUNCTION else tuple(self.functions)
+        return (self.name,) if self.kind == AUTOGRAD_FUNCTION else tuple(dict.fromkeys(self.functions))
 
     @property
     def backward_name(self) -> str:
@@ -74,12 +78,12 @@ class Style:
     @property
     def value_noun(self) -> str:
         """What the student's forward and backward return."""
-        return "NumPy array" if self.kind == NUMPY else "tensor"
+        return "NumPy array" if self.kind in ON_ARRAYS else "tensor"
 
     @property
     def computes_with_torch(self) -> bool:
         """Whether the student's forward runs torch operators (that the operator trace must see)."""
-        return self.kind != NUMPY
+        return self.kind not in ON_ARRAYS
 
     def phase(self, method: str) -> str:
         """'Linear.forward'; for the function styles the function itself: 'affine_forward', and
@@ -93,13 +97,15 @@ class Style:
     def signatures(self) -> str:
         """The two functions this style asks for, as a student reads them."""
         forward, backward = self.functions
+        if self.kind == LOSS:
+            return f"{forward}(*inputs) -> (loss, gradients), on NumPy arrays"
         arrays = "arrays" if self.kind == NUMPY else "tensors"
         return f"{forward}(*inputs) -> (out, cache) and {backward}(dout, cache) -> gradients, on {arrays}"
 
 
 def unsupported(spec: ExerciseSpec) -> str | None:
     """Why an exercise cannot be graded in its style: a problem of the exercise, not of the student."""
-    if spec.student_style != NUMPY:
+    if spec.student_style not in ON_ARRAYS:
         return None
     if importlib.util.find_spec("numpy") is None:
         return f"{spec.name} uses the numpy style, and NumPy is not installed here (pip install numpy)"
@@ -128,9 +134,13 @@ def function_adapter(forward: Callable, backward: Callable, style: Style) -> typ
         call, output, gradients = _call_on_tensors, _as_given, _as_given
 
     class Adapter(torch.autograd.Function):
+        takes_call_params = True  # StudentOp passes the exercise's params as one CallParams, last
+
         @staticmethod
         def forward(ctx, *inputs):
-            out, ctx.cache = _out_and_cache(call(forward, inputs), style)
+            params = inputs[-1] if inputs and isinstance(inputs[-1], CallParams) else CallParams()
+            inputs = inputs[:-1] if params else inputs
+            out, ctx.cache = _out_and_cache(call(forward, inputs, *params.args, **params.kwargs), style)
             ctx.like = [t.detach() if t.is_floating_point() else None for t in inputs]
             return output(out, _first_float(inputs))
 
@@ -146,11 +156,69 @@ def function_adapter(forward: Callable, backward: Callable, style: Style) -> typ
     return Adapter
 
 
-def _call_on_tensors(function: Callable, tensors, *rest):
-    return function(*tensors, *rest)
+def loss_adapter(function: Callable, style: Style) -> type[torch.autograd.Function]:
+    """A Function whose forward calls the student's loss function on NumPy arrays and returns its
+    loss, keeping its gradients for backward, which scales them by the upstream gradient (a
+    scalar): so the loss is checked against the reference's value and the gradients against
+    autograd's gradient of the reference, with every check as for the other styles."""
+
+    class Adapter(torch.autograd.Function):
+        takes_call_params = True  # as function_adapter's
+
+        @staticmethod
+        def forward(ctx, *inputs):
+            params = inputs[-1] if inputs and isinstance(inputs[-1], CallParams) else CallParams()
+            inputs = inputs[:-1] if params else inputs
+            result = _call_on_arrays(function, inputs, *params.args, **params.kwargs)
+            loss, grads = _loss_and_gradients(result, style)
+            like = [t.detach() if t.is_floating_point() else None for t in inputs]
+            ctx.grads = _spread(grads, tuple(ctx.needs_input_grad[:len(inputs)]), like, style)
+            first = _first_float(inputs)
+            if isinstance(loss, (int, float)) and not isinstance(loss, bool):
+                return torch.tensor(float(loss), dtype=first.dtype, device=first.device)
+            return _to_tensor(loss, first)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            # A gradient that is no tensor is passed on as it is, for StudentOp to name.
+            return tuple(g * grad_output if isinstance(g, torch.Tensor) else g for g in ctx.grads)
+
+    Adapter.__name__ = Adapter.__qualname__ = style.name
+    return Adapter
 
 
-def _call_on_arrays(function: Callable, tensors, *rest):
+def _loss_and_gradients(result, style: Style) -> tuple:
+    if result is None:
+        raise Stub("None")
+    if isinstance(result, (tuple, list)) and len(result) == 2:
+        if result[0] is None:
+            raise Stub("(None, None)" if result[1] is None else "(None, gradients)")
+        return tuple(result)
+    what = f"a {type(result).__name__} of {len(result)} values" if isinstance(result, (tuple, list)) \
+        else type(result).__name__
+    raise ProtocolViolation(f"{style.phase('forward')} returned {what}, expected a pair (loss, gradients)")
+
+
+def _spread(grads, wanted: tuple[bool, ...], like: list, style: Style) -> tuple:
+    """The loss function's gradients as one entry per input (None where none is wanted): one array
+    for the one differentiable input, or a tuple with one per differentiable input."""
+    positions = [i for i, w in enumerate(wanted) if w]
+    given = grads if isinstance(grads, tuple) else (grads,)
+    if len(given) != len(positions):
+        raise ProtocolViolation(f"{style.phase('forward')} returned {len(given)} gradient"
+                                f"{'s' if len(given) != 1 else ''}, expected {len(positions)}: one per "
+                                "differentiable input, in order")
+    spread: list = [None] * len(wanted)
+    for position, grad in zip(positions, given):
+        spread[position] = _to_tensor(grad, like[position])
+    return tuple(spread)
+
+
+def _call_on_tensors(function: Callable, tensors, *rest, **params):
+    return function(*tensors, *rest, **params)
+
+
+def _call_on_arrays(function: Callable, tensors, *rest, **params):
     """Call a NumPy function with the tensors as arrays. A CPU tensor's array is a view of its
     memory (no copy); another device's is a copy, and what the function changed in it is copied
     back. Either way an array changed in place changes the tensor, where the in-place guards see it."""
@@ -159,7 +227,7 @@ def _call_on_arrays(function: Callable, tensors, *rest):
     arrays = [tensor.detach().numpy() if tensor.device.type == "cpu" else tensor.detach().cpu().numpy()
               for tensor in tensors]
     copies = [None if tensor.device.type == "cpu" else array.copy() for tensor, array in zip(tensors, arrays)]
-    result = function(*arrays, *rest)
+    result = function(*arrays, *rest, **params)
     for tensor, array, copy in zip(tensors, arrays, copies):
         if copy is not None and not np.array_equal(array, copy, equal_nan=array.dtype.kind in "fc"):
             tensor.detach().copy_(torch.from_numpy(array))

@@ -3,40 +3,39 @@
 
 import torch
 
-STRIDE = 2
-PADDING = 1
-
 
 class Conv2d(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, weight, bias):
+    def forward(ctx, x, weight, bias, stride, padding):
+        ctx.stride, ctx.padding = stride, padding
         _, _, h, w = x.shape
         _, _, kh, kw = weight.shape
-        h_out = (h + 2 * PADDING - kh) // STRIDE + 1
-        w_out = (w + 2 * PADDING - kw) // STRIDE + 1
-        xp = torch.nn.functional.pad(x, (PADDING, PADDING, PADDING, PADDING))
+        h_out = (h + 2 * padding - kh) // stride + 1
+        w_out = (w + 2 * padding - kw) // stride + 1
+        xp = torch.nn.functional.pad(x, (padding, padding, padding, padding))
         out = bias[:, None, None]
         for a in range(kh):
             for b in range(kw):
-                taps = xp[:, :, a:a + STRIDE * (h_out - 1) + 1:STRIDE, b:b + STRIDE * (w_out - 1) + 1:STRIDE]
+                taps = xp[:, :, a:a + stride * (h_out - 1) + 1:stride, b:b + stride * (w_out - 1) + 1:stride]
                 out = out + torch.einsum("oi,nihw->nohw", weight[:, :, a, b], taps)
         ctx.save_for_backward(x, weight)
         return out
 
     @staticmethod
     def backward(ctx, grad_output):
+        stride, padding = ctx.stride, ctx.padding
         x, weight = ctx.saved_tensors
         _, _, kh, kw = weight.shape
         _, _, h_out, w_out = grad_output.shape
-        xp = torch.nn.functional.pad(x, (PADDING, PADDING, PADDING, PADDING))
+        xp = torch.nn.functional.pad(x, (padding, padding, padding, padding))
         grad_xp = torch.zeros_like(xp)
         grad_weight = torch.zeros_like(weight)
         for a in range(kh):
             for b in range(kw):
-                rows = slice(a, a + STRIDE * (h_out - 1) + 1, STRIDE)
-                columns = slice(b, b + STRIDE * (w_out - 1) + 1, STRIDE)
+                rows = slice(a, a + stride * (h_out - 1) + 1, stride)
+                columns = slice(b, b + stride * (w_out - 1) + 1, stride)
                 grad_xp[:, :, rows, columns] += torch.einsum("oi,nohw->nihw", weight[:, :, a, b], grad_output)
                 grad_weight[:, :, a, b] = torch.einsum("nohw,nihw->oi", grad_output, xp[:, :, rows, columns])
-        grad_x = grad_xp[:, :, PADDING:PADDING + x.shape[2], PADDING:PADDING + x.shape[3]]
+        grad_x = grad_xp[:, :, padding:padding + x.shape[2], padding:padding + x.shape[3]]
         grad_bias = grad_output.sum(dim=(0, 2, 3))
-        return grad_x, grad_weight, grad_bias
+        return grad_x, grad_weight, grad_bias, None, None

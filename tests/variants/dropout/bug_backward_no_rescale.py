@@ -4,14 +4,13 @@ import torch
 
 
 class Dropout(torch.autograd.Function):
-    p = 0.5
-
     @staticmethod
-    def forward(ctx, x, mask):
+    def forward(ctx, x, mask, p):
+        ctx.p = p
         ctx.save_for_backward(mask)
-        return x * mask.to(x.dtype) / (1 - Dropout.p)
+        return x * mask.to(x.dtype) / (1 - p)
 
     @staticmethod
     def backward(ctx, grad_output):
         (mask,) = ctx.saved_tensors
-        return grad_output * mask.to(grad_output.dtype), None
+        return grad_output * mask.to(grad_output.dtype), None, None

@@ -7,14 +7,13 @@ import torch
 
 
 class Dropout(torch.autograd.Function):
-    p = 0.5
-
     @staticmethod
-    def forward(ctx, x, mask):
+    def forward(ctx, x, mask, p):
+        ctx.p = p
         ctx.save_for_backward(mask)
-        return x * mask.to(x.dtype) / (1 - Dropout.p)
+        return x * mask.to(x.dtype) / (1 - p)
 
     @staticmethod
     def backward(ctx, grad_output):
         (mask,) = ctx.saved_tensors
-        return mask.to(grad_output.dtype) / (1 - Dropout.p), None
+        return mask.to(grad_output.dtype) / (1 - ctx.p), None, None

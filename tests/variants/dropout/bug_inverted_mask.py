@@ -4,15 +4,14 @@ import torch
 
 
 class Dropout(torch.autograd.Function):
-    p = 0.5
-
     @staticmethod
-    def forward(ctx, x, mask):
+    def forward(ctx, x, mask, p):
+        ctx.p = p
         ctx.save_for_backward(mask)
-        return x * mask.to(x.dtype) / (1 - Dropout.p)
+        return x * mask.to(x.dtype) / (1 - p)
 
     @staticmethod
     def backward(ctx, grad_output):
         (mask,) = ctx.saved_tensors
         dropped = (1 - mask).to(grad_output.dtype)
-        return grad_output * dropped / (1 - Dropout.p), None
+        return grad_output * dropped / (1 - ctx.p), None, None

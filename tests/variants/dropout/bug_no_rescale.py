@@ -7,10 +7,9 @@ import torch
 
 
 class Dropout(torch.autograd.Function):
-    p = 0.5
-
     @staticmethod
-    def forward(ctx, x, mask):
+    def forward(ctx, x, mask, p):
+        ctx.p = p
         keep = mask.to(x.dtype)
         ctx.save_for_backward(keep)
         return x * keep
@@ -18,4 +17,4 @@ class Dropout(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_output):
         (keep,) = ctx.saved_tensors
-        return grad_output * keep, None
+        return grad_output * keep, None, None

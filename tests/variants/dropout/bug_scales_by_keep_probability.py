@@ -4,15 +4,14 @@ import torch
 
 
 class Dropout(torch.autograd.Function):
-    p = 0.5
-
     @staticmethod
-    def forward(ctx, x, mask):
-        scale = mask.to(x.dtype) * (1 - Dropout.p)
+    def forward(ctx, x, mask, p):
+        ctx.p = p
+        scale = mask.to(x.dtype) * (1 - p)
         ctx.save_for_backward(scale)
         return x * scale
 
     @staticmethod
     def backward(ctx, grad_output):
         (scale,) = ctx.saved_tensors
-        return grad_output * scale, None
+        return grad_output * scale, None, None

@@ -4,15 +4,14 @@ import torch
 
 
 class Dropout(torch.autograd.Function):
-    p = 0.5
-
     @staticmethod
-    def forward(ctx, x, mask):
+    def forward(ctx, x, mask, p):
+        ctx.p = p
         dropped = mask == 0
         ctx.save_for_backward(dropped)
-        return (x / (1 - Dropout.p)).masked_fill(dropped, 0.0)
+        return (x / (1 - p)).masked_fill(dropped, 0.0)
 
     @staticmethod
     def backward(ctx, grad_output):
         (dropped,) = ctx.saved_tensors
-        return (grad_output / (1 - Dropout.p)).masked_fill(dropped, 0.0), None
+        return (grad_output / (1 - ctx.p)).masked_fill(dropped, 0.0), None, None

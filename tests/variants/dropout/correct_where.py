@@ -4,15 +4,14 @@ import torch
 
 
 class Dropout(torch.autograd.Function):
-    p = 0.5
-
     @staticmethod
-    def forward(ctx, x, mask):
+    def forward(ctx, x, mask, p):
+        ctx.p = p
         keep = mask.bool()
         ctx.save_for_backward(keep)
-        return torch.where(keep, x / (1 - Dropout.p), torch.zeros_like(x))
+        return torch.where(keep, x / (1 - p), torch.zeros_like(x))
 
     @staticmethod
     def backward(ctx, grad_output):
         (keep,) = ctx.saved_tensors
-        return torch.where(keep, grad_output / (1 - Dropout.p), torch.zeros_like(grad_output)), None
+        return torch.where(keep, grad_output / (1 - ctx.p), torch.zeros_like(grad_output)), None, None

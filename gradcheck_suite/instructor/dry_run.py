@@ -1,0 +1,75 @@
+"""`validate`'s dry run: the reference on drawn inputs and on every edge case, and every forbid
+name looked up, so that a mistake of the exercise is one `file:line: field: expectation` line
+before any student meets it (never a traceback, never a student's failure)."""
+
+from __future__ import annotations
+
+import torch
+
+from ..errors import ConfigProblem, ExerciseBroken
+from ..exercise.model import ExerciseSpec
+from ..exercise.names import resolve_dotted
+from ..exercise.yaml_source import LineDict, YamlSyntaxError, load_yaml
+from ..inputs.params import bind_reference, call_params
+from ..inputs.strategies import seeded_trials
+from ..inputs.tensors import edge_case_inputs, make_inputs
+from ..inputs.trial import Trial
+from ..numerics import reference_eval as reference
+
+DRAWS = 3  # trials besides the smallest one
+
+
+def problems(spec: ExerciseSpec, course_root=None) -> list[ConfigProblem]:
+    """What running the exercise's reference shows to be wrong with the exercise file."""
+    try:
+        doc = load_yaml(spec.path)
+    except (OSError, YamlSyntaxError):
+        doc = LineDict()
+    lines = doc if isinstance(doc, LineDict) else LineDict()
+    found = _forbid_problems(spec, lines, course_root)
+    trials = [Trial.of(spec, {name: low for name, (low, _) in spec.dims.items()},
+                       (spec.batch_size[0],) * spec.batch_rank[0], spec.seed)]
+    try:
+        trials += seeded_trials(spec, DRAWS, spec.seed)
+    except ValueError as exc:  # no draw satisfies the constraints
+        return found + [ConfigProblem(lines.line_of("constraints"), "constraints", str(exc))]
+    for trial in trials:
+        if not trial.satisfies(spec):
+            continue
+        problem = _run(spec, make_inputs(spec, trial), trial.params, f"on the trial {trial.describe()}")
+        if problem:
+            found.append(ConfigProblem(lines.line_of("reference"), "reference", problem))
+            break
+    for index, case in enumerate(spec.edge_cases):
+        try:
+            inputs = edge_case_inputs(spec, case)
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+            found.append(ConfigProblem(case.line, f"edge_cases[{index}]", f"cannot build its inputs: {exc}"))
+            continue
+        problem = _run(spec, inputs, {}, f"on edge case '{case.name}'")
+        if problem:
+            found.append(ConfigProblem(case.line, f"edge_cases[{index}]", problem))
+    return found
+
+
+def _run(spec: ExerciseSpec, tensors: dict[str, torch.Tensor], params: dict, where: str) -> str | None:
+    bound = bind_reference(spec, call_params(spec, params)) if spec.params else spec
+    inputs = [reference.as_reference_dtype(t) for t in tensors.values()]
+    try:
+        traced = reference.Traced(bound, inputs)
+        traced.vjp(torch.ones_like(traced.output, dtype=torch.float64))
+    except ExerciseBroken as exc:
+        return f"expected a reference that runs on the exercise's inputs {where}: {exc.detail}"
+    return None
+
+
+def _forbid_problems(spec: ExerciseSpec, lines: LineDict, course_root) -> list[ConfigProblem]:
+    found = []
+    for name in spec.forbid:
+        try:
+            resolve_dotted(name, course_root)
+        except ValueError as exc:
+            if "has no attribute" in str(exc):  # the module is there: the name is misspelt
+                found.append(ConfigProblem(lines.line_of("forbid"), "forbid", f"expected a function that exists: "
+                                                                              f"{name}: {exc}"))
+    return found

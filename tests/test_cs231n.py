@@ -1,0 +1,55 @@
+"""The CS231n example course (examples/cs231n/): CS231n's own signatures (NumPy, conv_param and
+pool_param dicts passed positionally, (loss, dx) losses, one layers.py for every exercise); the
+solutions pass every check, each variant gets the verdict its label promises."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO_ROOT, parse_label
+from gradcheck_suite.exercise.load import load_exercise
+from gradcheck_suite.grading.runner import grade_submission
+
+COURSE = REPO_ROOT / "examples" / "cs231n"
+EXERCISES = sorted(p.parent.name for p in COURSE.glob("*/exercise.yaml"))
+VARIANTS = sorted((COURSE / "variants").glob("*/*.py"))
+FAILING = ("failed", "error")
+
+
+def _grade(names: list[str], source: Path, tmp_path: Path) -> dict:
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    shutil.copy(source, folder / "layers.py")
+    specs = [load_exercise(COURSE / name / "exercise.yaml") for name in names]
+    book = grade_submission(specs, folder)
+    return {name: {str(c.check): (str(c.status), c.message) for c in e.checks} for name, e in book.exercises.items()}
+
+
+def test_the_course_is_complete():
+    assert EXERCISES == ["affine", "batchnorm", "conv_naive", "layernorm", "max_pool_naive", "relu", "rnn_step",
+                         "softmax_loss", "svm_loss"]
+    for name in EXERCISES:
+        bugs = [p for p in VARIANTS if p.parent.name == name and p.name.startswith("bug_")]
+        assert len(bugs) >= 3, name
+
+
+def test_the_solutions_pass_every_check(tmp_path):
+    graded = _grade(EXERCISES, COURSE / "solutions" / "layers.py", tmp_path)
+    failing = {(n, c): r for n, checks in graded.items() for c, r in checks.items() if r[0] != "passed"}
+    assert not failing, failing
+
+
+@pytest.mark.parametrize("path", VARIANTS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_variant(path, tmp_path):
+    name, label = path.parent.name, parse_label(path)
+    results = _grade([name], path, tmp_path)[name]
+    if label.correct:
+        assert {s for s, _ in results.values()} == {"passed"}, results
+        return
+    caught = {c: results[c] for c in label.checks if results[c][0] in FAILING}
+    assert caught, f"none of {label.checks} failed: {label.text}\n{results}"
+    for input_name in label.inputs:
+        assert any(f"'{input_name}'" in message for status, message in caught.values() if status == "failed"), caught

@@ -1,0 +1,54 @@
+"""`validate` runs the reference on drawn inputs and on every edge case, and looks up every forbid
+name: a mistake of the exercise is one `file:line: field: expectation` line, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from gradcheck_suite.cli import main
+
+HEAD = "name: e\nstudent: {file: e.py, class: E}\n"
+
+CASES = {
+    "kwargs the reference cannot take": (
+        HEAD + "reference: {function: torch.sigmoid, kwargs: {dim: 1}}\ninputs:\n  - {name: x, shape: [N]}\n"
+               "dims: {N: [1, 3]}\n",
+        "e/exercise.yaml:3: reference: expected a reference that runs on the exercise's inputs on the trial "
+        "N=1,values=0: the reference torch.sigmoid raised TypeError"),
+    "an integer bound above the dim it indexes": (
+        HEAD + "reference: torch.nn.functional.embedding\ndims: {N: [4, 6], V: [5, 5], D: [1, 2]}\ninputs:\n"
+               "  - {name: idx, shape: [N], dtype: int64, domain: {kind: integers, low: 0, high: 7}}\n"
+               "  - {name: weight, shape: [V, D]}\n",
+        "e/exercise.yaml:3: reference: expected a reference that runs on the exercise's inputs on the trial"),
+    "a misspelt forbid entry": (
+        HEAD + "reference: torch.sigmoid\ninputs:\n  - {name: x, shape: [N]}\ndims: {N: [1, 3]}\n"
+               "forbid: [torch.nn.functional.sigmod]\n",
+        "e/exercise.yaml:7: forbid: expected a function that exists: torch.nn.functional.sigmod: module "
+        "'torch.nn.functional' has no attribute 'sigmod'; did you mean 'sigmoid'?"),
+    "an edge case of the wrong shape": (
+        HEAD + "reference: torch.matmul\ninputs:\n  - {name: a, shape: [N, K]}\n  - {name: b, shape: [K, M]}\n"
+               "dims: {N: [1, 3], K: [1, 3], M: [1, 3]}\nedge_cases:\n  - name: mismatched\n    inputs:\n"
+               "      a: [[1.0, 2.0]]\n      b: [[1.0, 2.0, 3.0]]\n",
+        "e/exercise.yaml:9: edge_cases[0]: expected a reference that runs on the exercise's inputs on edge case "
+        "'mismatched': the reference torch.matmul raised RuntimeError"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_broken_exercise_is_one_line(tmp_path, monkeypatch, capsys, case):
+    text, expected = CASES[case]
+    (tmp_path / "e").mkdir()
+    (tmp_path / "e" / "exercise.yaml").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "e"]) == 1
+    out = capsys.readouterr().out
+    assert expected in out, out
+    assert "Traceback" not in out and out.count("\n") == 2, out  # one problem line, then the count
+
+
+def test_the_sample_course_and_the_cs231n_course_have_no_such_problem(capsys, monkeypatch):
+    from conftest import REPO_ROOT
+
+    monkeypatch.chdir(REPO_ROOT)
+    assert main(["validate", "exercises", "examples/cs231n"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("41 of 41 exercise files valid")
