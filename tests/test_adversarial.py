@@ -303,6 +303,7 @@ def _check_graded(name: str, result, level: str | None = None) -> dict:
     return report
 
 
+@pytest.mark.heavy  # the CLI as root, once per report attack; .ci/run runs it after the suite
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="the grader as root")
 def test_attacks_on_the_report_with_the_grader_as_root(tmp_path):
     for marker in MARKERS:
@@ -344,6 +345,7 @@ LEVEL_ROWS = {
 }
 
 
+@pytest.mark.heavy  # a grading session per level; .ci/run runs it after the suite
 @pytest.mark.parametrize("level", sorted(LEVEL_ROWS))
 def test_lower_levels_match_the_threat_table(level, tmp_path):
     prefix = _without_root(level)

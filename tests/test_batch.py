@@ -15,7 +15,9 @@ import pytest
 from conftest import EXERCISES, REPO_ROOT, VARIANTS, copy_solutions
 from gradcheck_suite.grading.seeds import fingerprint
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux")
+# heavy: a class of 50 graded twice (about a minute); .ci/run runs it after the suite
+pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux"),
+              pytest.mark.heavy]
 
 ADVERSARIAL = REPO_ROOT / "tests" / "adversarial"
 # kind: (file replaced, with what, expected relu points, expected linear points, status)

@@ -118,6 +118,7 @@ def test_pytest_keeps_the_points_and_fails(case, tmp_path):
     assert CASES[case][1] in done.stdout, done.stdout[-3000:]
 
 
+@pytest.mark.heavy  # a CLI run per case; .ci/run runs these after the suite
 @pytest.mark.parametrize("case", CASES)
 def test_grade_keeps_the_points_exits_2_and_tells_the_instructor(case, tmp_path):
     course = _course(tmp_path / "course", case)
@@ -134,6 +135,7 @@ def test_grade_keeps_the_points_exits_2_and_tells_the_instructor(case, tmp_path)
     assert CASES[case][1] in relu["ungradable"], "the full JSON keeps the reason for the instructor"
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("case", CASES)
 def test_run_autograder_keeps_the_points_exits_non_zero_and_says_so(case, tmp_path):
     root = tmp_path / "autograder"
