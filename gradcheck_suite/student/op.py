@@ -9,7 +9,7 @@ import copy
 import inspect
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, Sequence, cast
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, cast
 
 import torch
 
@@ -147,19 +147,7 @@ class StudentOp:
         # detach() keeps the caller's strides (clone() would make strided views contiguous).
         leaves = [t.detach().requires_grad_(d) for t, d in zip(inputs, self.differentiable)]
         snapshot = InputSnapshot(dict(zip(self.input_names, leaves)))
-        watch, trace = CallWatch(self.forbid, autograd=True), OpTrace(self.forbid)
-        switched_off: list[str] = []
-        try:
-            with watch, trace:
-                output = self.function.apply(*self._with_params(leaves))
-                switched_off = guards_switched_off(watch, trace)
-        except ProtocolViolation:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            if switched_off:  # leaving the guards' context then fails: the student took them away
-                self._check_calls("forward", watch, trace, switched_off)
-            raise StudentCallError(self.phase("forward"), exc, located(exc, self.path)) from None
-        self._check_calls("forward", watch, trace, switched_off)
+        output, watch, trace = self._guarded("forward", lambda: self.function.apply(*self._with_params(leaves)))
         if watch.violations:
             raise ProtocolViolation(
                 f"{self.phase('forward')} used autograd ({'; '.join(watch.violations)}): autograd is not allowed "
@@ -204,19 +192,8 @@ class StudentOp:
         watched = dict(zip(self.input_names, run.inputs))
         watched["grad_output"] = given
         snapshot = InputSnapshot(watched, copies={**run.input_values, "grad_output": grad_output.detach()})
-        spy, trace = CallWatch(self.forbid, autograd=True), OpTrace(self.forbid)
-        switched_off: list[str] = []
-        try:
-            with torch.no_grad(), spy, trace:
-                grads = self.function.backward(run.node, given)
-                switched_off = guards_switched_off(spy, trace)
-        except ProtocolViolation:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            if switched_off:  # leaving the guards' context then fails: the student took them away
-                self._check_calls("backward", spy, trace, switched_off)
-            raise StudentCallError(self.phase("backward"), exc, located(exc, self.path)) from None
-        self._check_calls("backward", spy, trace, switched_off)
+        with torch.no_grad():  # as the autograd engine calls a backward
+            grads, spy, _ = self._guarded("backward", lambda: self.function.backward(run.node, given))
         if spy.violations:
             raise ProtocolViolation(
                 f"{self.phase('backward')} used autograd ({'; '.join(spy.violations)}) to get its answer; "
@@ -228,6 +205,25 @@ class StudentOp:
         if returned is not None:
             raise StudentCallError(self.phase("backward"), Stub(returned), "")
         return self._normalise(grads)
+
+    def _guarded(self, method: str, call: Callable[[], Any]) -> tuple[Any, CallWatch, OpTrace]:
+        """`call()` (the student's forward or backward) under the torch-function watch and the
+        operator trace: an error it raises is the student's, located in their file; a forbidden call
+        or a guard taken off its stack is a ProtocolViolation."""
+        watch, trace = CallWatch(self.forbid, autograd=True), OpTrace(self.forbid)
+        switched_off: list[str] = []
+        try:
+            with watch, trace:
+                result = call()
+                switched_off = guards_switched_off(watch, trace)
+        except ProtocolViolation:
+            raise
+        except Exception as exc:  # noqa: BLE001 - anything the student's code raises
+            if switched_off:  # leaving the guards' context then fails: the student took them away
+                self._check_calls(method, watch, trace, switched_off)
+            raise StudentCallError(self.phase(method), exc, located(exc, self.path)) from None
+        self._check_calls(method, watch, trace, switched_off)
+        return result, watch, trace
 
     def _changed_in_backward(self, changed: list[str]) -> str:
         """Why a backward may not change what it was given. (The function styles give the student's
