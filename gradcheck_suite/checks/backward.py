@@ -13,7 +13,7 @@ from ..inputs.tensors import make_inputs, upstream_gradient
 from ..inputs.trial import Trial
 from ..numerics import diagnoses
 from ..numerics import reference_eval as reference
-from ..numerics.tolerances import Closeness, resolve, rounding_allowance, shape_text
+from ..numerics.tolerances import Closeness, Mismatch, resolve, rounding_allowance, shape_text
 from .subject import ExerciseUnderTest, call_student, dtype_name, for_trial, indexed_differentiable, on_device
 from .verdicts import CheckFailure
 
@@ -135,18 +135,26 @@ def compare_backward(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], seed
     ref = ReferenceGradients(spec, inputs, upstream, traced)
     problems, mismatches = [], []
     for position, (index, spec_input) in enumerate(indexed_differentiable(spec)):
-        grad = grads[index]
-        tol = ref.closeness(position, spec_input, grad.dtype)
-        mismatch = tol.mismatch(grad, ref.expected[position])
-        if mismatch:
-            mismatches.append(mismatch)
-            problems.append(f"gradient for '{spec_input.name}' {shape_text(grad)} differs from torch.autograd on the "
-                            f"reference: {mismatch.describe()}"
-                            + cause_lines(ref.likely_causes(position, spec_input, tol, grad)))
+        found = _value_problem(spec_input, position, ref, grads[index], diagnose=True)
+        if found:
+            problems.append(found[0])
+            mismatches.append(found[1])
     if problems:
         raise CheckFailure("\n".join(problems), mismatches=mismatches)
     compare_for_all_ones(ex, inputs, computed[0])
     return computed
+
+
+def _value_problem(spec_input: InputSpec, position: int, ref: ReferenceGradients, grad: torch.Tensor,
+                   diagnose: bool = False) -> tuple[str, Mismatch] | None:
+    """One gradient against the reference's, element by element; with `diagnose`, the likely cause."""
+    tol = ref.closeness(position, spec_input, grad.dtype)
+    mismatch = tol.mismatch(grad, ref.expected[position])
+    if mismatch is None:
+        return None
+    causes = cause_lines(ref.likely_causes(position, spec_input, tol, grad)) if diagnose else ""
+    return (f"gradient for '{spec_input.name}' {shape_text(grad)} differs from torch.autograd on the "
+            f"reference: {mismatch.describe()}" + causes, mismatch)
 
 
 def compare_for_all_ones(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], run) -> None:
@@ -164,11 +172,10 @@ def compare_for_all_ones(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], 
         if problem:
             problems.append(problem)
             continue
-        mismatch = ref.closeness(position, spec_input, grad.dtype).mismatch(grad, ref.expected[position])
-        if mismatch:
-            mismatches.append(mismatch)
-            problems.append(f"gradient for '{spec_input.name}' {shape_text(grad)} differs from torch.autograd on the "
-                            f"reference: {mismatch.describe()}")
+        found = _value_problem(spec_input, position, ref, grad)
+        if found:
+            problems.append(found[0])
+            mismatches.append(found[1])
     if problems:
         raise CheckFailure("with an all-ones grad_output (the one loss.backward() passes): " + "\n".join(problems),
                            mismatches=mismatches)
