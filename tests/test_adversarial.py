@@ -16,6 +16,7 @@ A grader without root is stood for by dropping every capability and capping the 
 from __future__ import annotations
 
 import hashlib
+import fcntl
 import json
 import os
 import re
@@ -45,6 +46,25 @@ TRIALS = 3
 MARKERS = ("/tmp/gradcheck-adversarial-daemon-alive", "/tmp/gradcheck-adversarial-pickle-ran",
            "/tmp/gradcheck-adversarial-forger-alive", "/tmp/gradcheck-adversarial-remounted",
            "/tmp/gradcheck-adversarial-proc-root")
+
+
+@pytest.fixture
+def markers_to_ourselves():
+    """The attack markers are fixed paths in the machine's /tmp, and at the lower isolation levels an
+    attack may write its marker while it runs: tests that look for markers take turns (a lock shared
+    by every xdist worker), so one test never sees another's attack at work."""
+    lock = os.open("/tmp/gradcheck-adversarial-markers.lock", os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for marker in MARKERS:
+            Path(marker).unlink(missing_ok=True)
+        yield
+    finally:
+        os.close(lock)  # closing releases the lock
+
+
+def markers_left() -> list[str]:
+    return [m for m in MARKERS if Path(m).exists()]
 SECRET = "GRADCHECK_ADVERSARIAL_SECRET"  # in the grader's environment, for grader_secrets_in_feedback
 # The status the attacked exercise gets, where one mechanism is what stops the attack.
 EXPECTED_STATUS = {
@@ -192,7 +212,7 @@ def test_attack_scores_zero_and_the_honest_exercise_full(attack, sandbox, tmp_pa
         assert not [p for p in folder.iterdir() if p.is_dir()], f"a worker's cgroup folder is left in {folder}"
     assert sandbox._zygote.poll() is None, "the zygote was killed"
     time.sleep(0.3)  # a surviving daemon would write within this time
-    assert not any(Path(m).exists() for m in MARKERS)
+    assert markers_left() == []
     assert fingerprint(EXERCISES, SOLUTIONS, REPO_ROOT / "gradcheck_suite") == protected
 
 
@@ -305,9 +325,7 @@ def _check_graded(name: str, result, level: str | None = None) -> dict:
 
 @pytest.mark.heavy  # the CLI as root, once per report attack; .ci/run runs it after the suite
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="the grader as root")
-def test_attacks_on_the_report_with_the_grader_as_root(tmp_path):
-    for marker in MARKERS:
-        Path(marker).unlink(missing_ok=True)
+def test_attacks_on_the_report_with_the_grader_as_root(tmp_path, markers_to_ourselves):
     protected = fingerprint(EXERCISES, SOLUTIONS, REPO_ROOT / "gradcheck_suite")
     results = _run_attacks(tmp_path, REPORT_ATTACKS)
     for name, result in results.items():
@@ -315,7 +333,7 @@ def test_attacks_on_the_report_with_the_grader_as_root(tmp_path):
         assert SECRET_VALUE not in json.dumps(report), f"{name}: the grader's environment reached the feedback"
         courses = fingerprint(result[4] / "course")
         assert not any("vandalised" in Path(p).read_text() for p in courses), name
-    assert not any(Path(m).exists() for m in MARKERS)
+    assert markers_left() == []
     assert fingerprint(EXERCISES, SOLUTIONS, REPO_ROOT / "gradcheck_suite") == protected
 
 
@@ -347,10 +365,8 @@ LEVEL_ROWS = {
 
 @pytest.mark.heavy  # a grading session per level; .ci/run runs it after the suite
 @pytest.mark.parametrize("level", sorted(LEVEL_ROWS))
-def test_lower_levels_match_the_threat_table(level, tmp_path):
+def test_lower_levels_match_the_threat_table(level, tmp_path, markers_to_ourselves):
     prefix = _without_root(level)
-    for marker in MARKERS:
-        Path(marker).unlink(missing_ok=True)
     results = _run_attacks(tmp_path, LEVEL_ROWS[level], ["--isolation-ceiling", level], prefix)
     for name, outcome in LEVEL_ROWS[level].items():
         report = _check_graded(name, results[name], level=level)
@@ -363,7 +379,7 @@ def test_lower_levels_match_the_threat_table(level, tmp_path):
     for marker in MARKERS:
         Path(marker).unlink(missing_ok=True)
     time.sleep(0.5)
-    assert not any(Path(m).exists() for m in MARKERS)
+    assert markers_left() == []
 
 
 @pytest.mark.parametrize("front, ceiling, required", [("grade", "namespaces", "full"), ("grade", "processes", "namespaces"),
