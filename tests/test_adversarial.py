@@ -15,8 +15,8 @@ A grader without root is stood for by dropping every capability and capping the 
 
 from __future__ import annotations
 
-import hashlib
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -35,7 +35,7 @@ from gradcheck_suite.grading.options import RunOptions
 from gradcheck_suite.grading.runner import prepare, run_check
 from gradcheck_suite.sandbox.processes import cgroup_members
 from gradcheck_suite.sandbox.staging import Submission
-from gradcheck_suite.sandbox.supervisor import Sandbox, WorkerLimits
+from gradcheck_suite.sandbox.supervisor import WITHOUT_FILTER, Sandbox, WorkerLimits
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux")
 
@@ -380,6 +380,26 @@ def test_lower_levels_match_the_threat_table(level, tmp_path, markers_to_ourselv
         Path(marker).unlink(missing_ok=True)
     time.sleep(0.5)
     assert markers_left() == []
+
+
+@pytest.mark.heavy  # a grading session without the filter; .ci/run runs it after the suite
+def test_without_the_filter_a_forged_report_earns_full_marks(tmp_path, markers_to_ourselves, monkeypatch):
+    """The defence switched off: at the `processes` level (not root, no user namespaces) and without
+    the seccomp filter (a machine without libseccomp), the forger calls setsid, kills the zygote,
+    outlives grading and rewrites the report with full marks, as the threat table's row 1 says. With
+    the filter, test_lower_levels_match_the_threat_table shows the report stays the grader's."""
+    monkeypatch.setenv(WITHOUT_FILTER, "1")
+    name = "forge_report_after_grading"
+    code, output, at_exit, later, _ = _run_attacks(tmp_path, [name], ["--isolation-ceiling", "processes"],
+                                                   _without_root("processes"))[name]
+    assert code == 0 and later is not None, output[-3000:]
+    assert re.search(r"sigmoid\s+[a-z]+\s+0 / 10", output), f"the grader itself gave the attack points\n{output[-3000:]}"
+    assert "missing pid namespace, mount namespace, network namespace, seccomp filter" in output
+    digest = re.search(r"report: report\.json sha256 ([0-9a-f]{64})", output)
+    assert digest and hashlib.sha256(later).hexdigest() != digest.group(1), "the report on disk is the grader's"
+    forged = json.loads(later)
+    assert forged["score"] == forged["max_score"] > 0, "the forger did not rewrite the report"
+    assert all(e["status"] == "passed" for e in forged["exercises"])
 
 
 @pytest.mark.parametrize("front, ceiling, required", [("grade", "namespaces", "full"), ("grade", "processes", "namespaces"),

@@ -196,6 +196,8 @@ def _worker(config: dict, fds: dict, held: list[str], probe: bool) -> None:
     sys.argv = [config["student_file"]]
     sys.dont_write_bytecode = True
     try:
+        if not config.get("seccomp", True):
+            raise OSError("switched off by the grader's environment")
         unknown = seccomp.install(os.getpid())
         held.append("seccomp filter" + (f" ({len(unknown)} calls unknown here)" if unknown else ""))
     except OSError as exc:

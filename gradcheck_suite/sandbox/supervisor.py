@@ -43,6 +43,12 @@ REPLY_SLACK = 4
 REPLY_FLOOR_ELEMENTS = 1 << 17
 
 
+# Set to 1 in the grader's environment, the workers go without the seccomp filter: a machine without
+# libseccomp, for the tests that show what the filter stops (the threat table's `processes` row).
+# What held is reported as always, so --require-isolation above `processes` refuses such a run.
+WITHOUT_FILTER = "GRADCHECK_SUITE_WITHOUT_SECCOMP_FILTER"
+
+
 @dataclass(frozen=True)
 class WorkerLimits:
     """Per exercise. Wall clock and CPU time cover every check of the exercise together."""
@@ -130,7 +136,8 @@ class Sandbox:
     def _launch(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         log = open(self.root / "zygote.log", "wb")
-        options = {"grader": os.getpid(), "user": self.user, "ceiling": self.ceiling, "mount_base": str(self.root)}
+        options = {"grader": os.getpid(), "user": self.user, "ceiling": self.ceiling, "mount_base": str(self.root),
+                   "seccomp": os.environ.get(WITHOUT_FILTER) != "1"}
         try:
             self._zygote = subprocess.Popen(
                 [sys.executable, "-I", str(ZYGOTE), str(theirs.fileno())],

@@ -204,7 +204,7 @@ class Zygote:
     def _config(self, config: dict, namespaces: str | None, switch_user: bool,
                 cgroups: processes.WorkerCgroups) -> dict:
         config = dict(config)
-        config.update(namespaces=namespaces, switch_user=switch_user, user=self.user,
+        config.update(namespaces=namespaces, switch_user=switch_user, user=self.user, seccomp=self.options.get("seccomp", True),
                       cgroups=[str(p) for p in cgroups.paths], cgroup_limits=cgroups.limits)
         if namespaces is not None:
             config["view"] = plan_view(self.options["mount_base"], config.get("device", "cpu"))
