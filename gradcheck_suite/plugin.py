@@ -302,7 +302,15 @@ class CheckItem(_GradeItem):
             message = result.message.replace("\n", "\n  ")
             if result.grader_error:
                 message += "\n  for your course staff: " + result.grader_error.replace("\n", "\n  ")
-            raise GradeFailure(f"{node.spec.name}::{self.check} {result.status}: {message}")
+            failure = GradeFailure(f"{node.spec.name}::{self.check} {result.status}: {message}")
+            if self.config.getoption("usepdb", False) and not result.not_implemented and not result.grader_error:
+                from .grading.debugging import student_traceback
+
+                # pytest's --pdb opens its post-mortem on the innermost frame: the student's
+                where = student_traceback(node.exercise(), self.check, result.trial)
+                if where is not None:
+                    raise failure.with_traceback(where)
+            raise failure
 
     def reportinfo(self):
         return self.path, None, f"{self.parent.spec.name}::{self.check}"

@@ -49,7 +49,9 @@ def call_student(function: Callable, *args):
     try:
         return function(*args)
     except StudentCallError as exc:
-        raise CheckFailure(exc.describe(), status=Status.ERROR, not_implemented=exc.not_implemented) from None
+        failure = CheckFailure(exc.describe(), status=Status.ERROR, not_implemented=exc.not_implemented)
+        failure.student_error = exc.original
+        raise failure from None
     except ProtocolViolation as exc:
         raise CheckFailure(str(exc)) from None
 
@@ -57,8 +59,10 @@ def call_student(function: Callable, *args):
 def student_raised(ex: ExerciseUnderTest, method: str, exc: BaseException) -> CheckFailure:
     """The verdict for an exception from the student's code reached outside call_student."""
     assert ex.op is not None  # checks run only on an exercise whose file loaded (run_check)
-    return CheckFailure(StudentCallError(f"{ex.op.name}.{method}", exc, located(exc, ex.student_path)).describe(),
-                        status=Status.ERROR, not_implemented=isinstance(exc, NotImplementedError))
+    failure = CheckFailure(StudentCallError(f"{ex.op.name}.{method}", exc, located(exc, ex.student_path)).describe(),
+                           status=Status.ERROR, not_implemented=isinstance(exc, NotImplementedError))
+    failure.student_error = exc
+    return failure
 
 
 def on_device(ex: ExerciseUnderTest, tensors: dict[str, torch.Tensor]) -> list[torch.Tensor]:

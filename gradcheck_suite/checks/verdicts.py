@@ -25,6 +25,7 @@ class CheckFailure(Exception):
         self.not_implemented = not_implemented
         self.mismatches: tuple[Mismatch, ...] = tuple(mismatches)
         self.trial: Trial | None = None
+        self.student_error: BaseException | None = None  # what the student's code raised, for a debugger
 
 
 class KinkCrossed(Exception):

@@ -11,6 +11,7 @@ from ..inputs.tensors import make_inputs
 from ..inputs.trial import Trial
 from ..numerics.tolerances import shape_text
 from ..sandbox.supervisor import WorkerFailure
+from .debugging import breakpoints_off
 from .options import RunOptions
 
 SMALL_TENSOR = 12
@@ -27,7 +28,8 @@ def failure_heatmaps(exercise: ExerciseUnderTest, seed: int) -> tuple:
     try:
         trial = display_trial(exercise.spec, seed)
         inputs = [t.to(exercise.device) for t in make_inputs(exercise.spec, trial).values()]
-        return tuple(gradient_differences(for_trial(exercise, trial), inputs, seed))
+        with breakpoints_off():  # the grader's own calls: a student's breakpoint() stops in the check's only
+            return tuple(gradient_differences(for_trial(exercise, trial), inputs, seed))
     except (CheckFailure, WorkerFailure, ExerciseBroken, RuntimeError, ValueError):
         return ()  # only a picture: without it the failure still reads in full
 
