@@ -44,6 +44,7 @@ def feedback(exercise: ExerciseUnderTest, check: str, failure: CheckFailure, opt
     if spec.hint:
         lines.append(f"  hint: {spec.hint}")
     if failure.trial is not None and options.replay_command is not None:
+        lines.append(f"  the example [{failure.trial.describe()}]: {failure.trial.explain()}; this runs it alone:")
         lines.append(f"  replay: {options.replay_command(spec, check, failure.trial.describe())}")
     return "\n".join(lines)
 
@@ -53,7 +54,10 @@ def describe_inputs(spec: ExerciseSpec, trial: Trial) -> str:
     parts = []
     for name, tensor in tensors.items():
         shape = shape_text(tensor)
-        if tensor.numel() <= SMALL_TENSOR:
+        if tensor.dim() == 0:
+            value = tensor.item()
+            parts.append(f"{name} (a scalar, shape ()) = {round(value, 4) if isinstance(value, float) else value}")
+        elif tensor.numel() <= SMALL_TENSOR:
             values = [round(v, 4) if isinstance(v, float) else v for v in tensor.reshape(-1).tolist()]
             parts.append(f"{name} {shape} = {values}")
         else:

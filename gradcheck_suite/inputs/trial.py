@@ -61,6 +61,18 @@ class Trial:
         parts.append(f"values={self.values_seed}")
         return ",".join(parts)
 
+    def explain(self) -> str:
+        """describe() in words, for a student reading it for the first time."""
+        parts = []
+        if self.dims:
+            parts.append(", ".join(f"{name}={size}" for name, size in self.dims.items()) + " the sizes drawn")
+        if self.drawn:
+            parts.append(", ".join(f"{name}={value}" for name, value in self.drawn) + " the parameters drawn")
+        if self.batch:
+            parts.append("batch=" + "x".join(str(b) for b in self.batch) + " the extra leading (batch) dimensions")
+        parts.append(f"values={self.values_seed} the seed every value is drawn from")
+        return "; ".join(parts)
+
     @classmethod
     def parse(cls, text: str, spec: ExerciseSpec) -> "Trial":
         """Inverse of describe(); raises ValueError naming the part it cannot read."""
