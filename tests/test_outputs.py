@@ -187,3 +187,39 @@ def test_report_files_are_readable_as_any_new_file_is(tmp_path):
         os.umask(old)
     assert (tmp_path / "results.json").stat().st_mode & 0o777 == 0o644
     assert not list(tmp_path.glob(".results.json.*")), "no temporary file left behind"
+
+
+def _relu_with_cases(tmp_path, cases: str, check_visibility: str = "") -> dict:
+    """relu graded with bug_mask_at_zero (relu'(0) = 1: only the kink's edge cases fail), its
+    edge cases replaced by `cases`; the Gradescope report's edge_cases test."""
+    course = tmp_path / "course"
+    shutil.copytree(EXERCISES / "relu", course / "relu", ignore=shutil.ignore_patterns("*.py"))
+    yaml = course / "relu" / "exercise.yaml"
+    text = yaml.read_text()
+    yaml.write_text(text[:text.index("edge_cases:")] + WEIGHTS + check_visibility + cases)
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    shutil.copyfile(VARIANTS / "relu" / "bug_mask_at_zero.py", submission / "relu.py")
+    book = grade_submission([load_exercise(yaml)], submission, options=RunOptions(trials=5))
+    report = formats.gradescope(book, execution_time=1.0)
+    validate_gradescope(report)
+    return next(t for t in report["tests"] if t["tags"] == ["relu", "edge_cases"])
+
+
+def test_a_visible_edge_case_shows_its_failure_where_the_check_is_hidden(tmp_path):
+    cases = ("edge_cases:\n"
+             "  - name: a zero among negatives\n    visibility: hidden\n    inputs:\n      x: [-1.0, 0.0, -2.0]\n"
+             "  - name: exactly at the kink\n    visibility: visible\n    inputs:\n      x: [-1.5, 0.0, 2.0, 0.0]\n")
+    test = _relu_with_cases(tmp_path, cases, "check_visibility: {edge_cases: hidden}\n")
+    # the visible case runs first and its failure is shown in full, though the check is hidden
+    assert test["status"] == "failed" and test["visibility"] == "visible", test
+    assert "edge case 'exactly at the kink'" in test["output"] and formats.HIDDEN_MESSAGE not in test["output"]
+
+
+def test_a_hidden_edge_case_hides_its_failure_where_the_check_is_visible(tmp_path):
+    cases = ("edge_cases:\n"
+             "  - name: secret zeros\n    visibility: hidden\n    inputs:\n      x: [0.0, 0.0, 3.0]\n"
+             "  - name: no zero at all\n    inputs:\n      x: [-1.5, 0.5, 2.0]\n")
+    test = _relu_with_cases(tmp_path, cases)
+    assert test["status"] == "failed" and test["visibility"] == "hidden", test
+    assert "secret zeros" not in test["output"] and "[0.0, 0.0, 3.0]" not in test["output"]

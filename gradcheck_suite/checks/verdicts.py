@@ -26,6 +26,7 @@ class CheckFailure(Exception):
         self.mismatches: tuple[Mismatch, ...] = tuple(mismatches)
         self.trial: Trial | None = None
         self.student_error: BaseException | None = None  # what the student's code raised, for a debugger
+        self.visibility: str | None = None  # the failing item's own (an edge case's), where it has one
 
 
 class KinkCrossed(Exception):

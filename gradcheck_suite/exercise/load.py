@@ -210,7 +210,8 @@ def _read_edge_cases(r: FieldReader, doc: LineDict, inputs: list[InputSpec]) -> 
                 r.problem(values.line_of(key), f"{prefix}inputs.{key}",
                           "expected a number, a nested list of numbers, or {shape: [...], fill: number} "
                           f"or {{shape: [...], random: true}}, got {short_repr(value)}")
-        cases.append(EdgeCase(name, dict(values), entry.line))
+        visibility = r.field(entry, EDGE_CASE, "visibility", prefix, default=None)
+        cases.append(EdgeCase(name, dict(values), entry.line, visibility))
     return cases
 
 

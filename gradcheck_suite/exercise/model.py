@@ -55,6 +55,7 @@ class EdgeCase:
     name: str
     inputs: dict[str, Any]
     line: int | None = None
+    visibility: str | None = None  # None: the edge_cases check's own
 
 
 @dataclass(frozen=True)

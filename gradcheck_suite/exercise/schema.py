@@ -394,6 +394,9 @@ EDGE_CASE = Mapping(
             "A value for every input: a number, a nested list, {shape: [...], fill: number} or "
             "{shape: [...], random: true}."),
             example={"x": [[1000.0, -1000.0]]}),
+        "visibility": Text(enum=VISIBILITIES, example="hidden", description=(
+            "Who sees this case's failure (default: the edge_cases check's visibility). Visible cases run "
+            "first; a visible case's failure is shown in full even when others are hidden.")),
     },
     required=("inputs",),
 )

@@ -225,8 +225,8 @@ def run_check(exercise: ExerciseUnderTest, check: str, options: RunOptions = Run
             search(exercise, check, seed, options.trials or spec.trials)
     except CheckFailure as failure:
         heatmaps = failure_heatmaps(exercise, seed) if check == CheckName.BACKWARD and failure.status == Status.FAILED else ()
-        return result(failure.status, feedback(exercise, check, failure, options), failure.trial,
-                      failure.not_implemented, heatmaps)
+        return replace(result(failure.status, feedback(exercise, check, failure, options), failure.trial,
+                              failure.not_implemented, heatmaps), visibility=failure.visibility)
     except WorkerFailure as failure:
         return result(failure.status, failure.message)
     except ExerciseBroken as broken:

@@ -24,14 +24,14 @@ UNGRADABLE_EXERCISE = ("This exercise could not be graded because of a problem i
 
 
 def shown_message(exercise: ExerciseResult, result: CheckResult, gradescope: bool = False) -> str:
-    visibility = exercise.visibility_of(result.check)
+    visibility = exercise.result_visibility(result)
     if visibility == "visible" or (gradescope and visibility != "hidden"):
         return result.message
     return HIDDEN_MESSAGE if result.status != Status.PASSED else ""
 
 
 def _public(exercise: ExerciseResult, result: CheckResult) -> bool:
-    return exercise.visibility_of(result.check) == "visible"
+    return exercise.result_visibility(result) == "visible"
 
 
 def summary_sentence(book: GradeBook) -> str:
@@ -71,7 +71,7 @@ def gradescope(book: GradeBook, execution_time: float, stdout_visibility: str = 
                     "max_score": round(exercise.check_max_score(result.check), 4),
                     "status": "passed" if result.status == Status.PASSED else "failed",
                     "output": _md_block(result.status, message), "output_format": "md",
-                    "visibility": exercise.visibility_of(result.check), "tags": [exercise.name, result.check]})
+                    "visibility": exercise.result_visibility(result), "tags": [exercise.name, result.check]})
         else:
             lines = [f"- **{r.check}**: {r.status}" for r in exercise.checks]
             details = [_md_block(r.status, shown_message(exercise, r, gradescope=True), r.check)
@@ -236,7 +236,7 @@ def html(book: GradeBook) -> str:
             message = shown_message(exercise, result)
             parts.append(f"<h2>{_escape(exercise.name)}::{_escape(result.check)}: "
                          f"<span class='{result.status}'>{result.status}</span></h2><pre>{_escape(message)}</pre>")
-            if result.heatmaps and exercise.visibility_of(result.check) == "visible":
+            if result.heatmaps and exercise.result_visibility(result) == "visible":
                 parts.append("<p>|your gradient − reference| on a large example, element by element:</p>")
                 parts.append(_heat_scale())
                 parts += [_heatmap_svg(h) for h in result.heatmaps]

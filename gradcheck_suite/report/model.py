@@ -22,6 +22,7 @@ class CheckResult:
     not_implemented: bool = False  # the student's code still raises NotImplementedError
     heatmaps: tuple = ()  # for a failed backward: |student - reference| per input (checks.gradient_differences)
     grader_error: str | None = None  # the check could not run through no fault of the student: why, for the instructor
+    visibility: str | None = None  # the failing item's (an edge case's own), over the check's visibility
 
 
 @dataclass
@@ -61,6 +62,10 @@ class ExerciseResult:
 
     def visibility_of(self, check: str) -> str:
         return self.check_visibility.get(check, self.visibility)
+
+    def result_visibility(self, result: CheckResult) -> str:
+        """Who sees this result: its failing item's visibility where it has one, else its check's."""
+        return result.visibility or self.visibility_of(result.check)
 
     @property
     def complete(self) -> bool:
@@ -110,7 +115,7 @@ class ExerciseResult:
                 continue
             entry.update(score=self.check_score(result), max_score=self.check_max_score(result.check),
                          seed=result.seed, replay=result.trial, duration=round(result.duration, 4),
-                         visibility=self.visibility_of(result.check), not_implemented=result.not_implemented)
+                         visibility=self.result_visibility(result), not_implemented=result.not_implemented)
             if result.heatmaps:
                 entry["heatmaps"] = list(result.heatmaps)
             if result.grader_error:
