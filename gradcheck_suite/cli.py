@@ -5,7 +5,7 @@
     gradcheck-suite grade [EXERCISES ...] --submission DIR [--json PATH] [--gradescope PATH]
                           [--junit PATH] [--markdown PATH] [--fail-under POINTS] [--time-limit SECONDS]
                           [--manifest PATH]
-    gradcheck-suite release SRC DEST [--force] [--trials N]
+    gradcheck-suite release SRC DEST [--force] [--trials N] [--wheel [FILE]]
     gradcheck-suite build-autograder SRC --platform gradescope|github-classroom|prairielearn --out PATH [--force]
     gradcheck-suite new NAME --reference DOTTED.PATH [--style autograd_function|functional|numpy] [--dir PARENT]
     gradcheck-suite check-tolerances [EXERCISES ...] --solutions DIR [--trials N] [--seed S] [--dtype DTYPE ...]
@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     release.add_argument("dest", help="where the students' version goes (missing or empty, unless --force)")
     release.add_argument("--force", action="store_true", help="replace what DEST holds")
     release.add_argument("--trials", type=int, metavar="N", help="override every exercise's number of trials")
+    release.add_argument("--wheel", nargs="?", const="", metavar="FILE",
+                         help="also ship gradcheck-suite's wheel beside DEST/requirements.txt: FILE, or (without "
+                              "FILE) one built from the installed source")
     _build_autograder_parser(commands)
     new = commands.add_parser("new", help="scaffold an exercise (YAML and solution template) from a reference")
     new.add_argument("name", help="the exercise's name, an identifier")
@@ -337,10 +340,13 @@ def release(args: argparse.Namespace) -> int:
 
     if args.trials is not None and args.trials < 1:
         return _misuse("release", f"--trials {args.trials}: expected an integer >= 1")
+    from .errors import BundleError
+
+    wheel = False if args.wheel is None else Path(args.wheel) if args.wheel else True
     try:
         released = run_release(Path(args.src), Path(args.dest), force=args.force,
-                               options=RunOptions(trials=args.trials))
-    except ReleaseMisuse as exc:
+                               options=RunOptions(trials=args.trials), wheel=wheel)
+    except (ReleaseMisuse, BundleError) as exc:
         return _misuse("release", str(exc))
     return 0 if released else 1
 

@@ -40,7 +40,7 @@ from ..grading.manifest import MANIFEST_FILE, manifest_json
 from ..grading.options import RunOptions
 from ..grading.seeds import fingerprint, new_secret, read_secret
 from ..report.text import plural
-from .environment import REQUIREMENTS_FILE, build_wheel, requirements_text
+from .environment import REQUIREMENTS_FILE, build_wheel, check_wheel, requirements_text
 from .release import CACHES, check_paths, find_regions, install, release
 
 __all__ = ["PLATFORMS", "SECRET_FILE", "build_autograder", "solution_lines", "leaks"]
@@ -81,10 +81,13 @@ def build_autograder(src: Path, out: Path, platform: str, *, force: bool = False
     src, out = Path(src), Path(out)
     layout = LAYOUTS[platform]
     folders = check_paths(src, out, force)
+    if wheel is not None:
+        check_wheel(wheel)
     secret = read_secret(secret_file) if secret_file is not None and layout.hidden else None
     with tempfile.TemporaryDirectory(prefix="gradcheck-bundle-") as tmp:
         released = Path(tmp) / "released"
-        if not release(src, released, options=options, echo=lambda line: _echo_release(line, echo)):
+        if not release(src, released, options=options, echo=lambda line: _echo_release(line, echo),
+                       requirements=False):
             echo(f"build-autograder refused: the release checks failed; {out} was not touched")
             return False
         stage = Path(tmp) / "bundle"
@@ -169,9 +172,10 @@ def _zip(root: Path, target: Path) -> None:
 def solution_lines(src: Path, released: Path) -> dict[str, str]:
     """Each line inside a SOLUTION region of `src` (stripped; blank and comment lines left out) that
     students are not given anyway, and the file it is from. Given anyway: the lines of the released
-    course (`released`) and of gradcheck-suite's own source, which every student installs."""
-    given = _lines_under(released) | _lines_under(PACKAGE)
-    found: dict[str, str] = {}
+    stubs (in `released`, the release of `src`) and of gradcheck-suite's own source, which every
+    student installs. Other released files do not count as given: a course file that copies a
+    solution is the leak this scan is for."""
+    solutions: dict[Path, tuple[list[str], list]] = {}
     for path in sorted(src.rglob("*.py")):
         if any(path.match(pattern) for pattern in CACHES):
             continue
@@ -180,6 +184,15 @@ def solution_lines(src: Path, released: Path) -> dict[str, str]:
             regions = find_regions(lines, "SOLUTION", str(path))
         except MarkerError:  # the release checks refuse these before any scan
             continue
+        if regions:
+            solutions[path] = (lines, regions)
+    given = _lines_under(PACKAGE)
+    for path in solutions:
+        stub = released / path.relative_to(src)
+        if stub.is_file():
+            given |= {line.strip() for line in stub.read_text(encoding="utf-8").splitlines()}
+    found: dict[str, str] = {}
+    for path, (lines, regions) in solutions.items():
         for region in regions:
             for line in lines[region.begin:region.end - 1]:
                 code = line.strip()
@@ -217,6 +230,7 @@ def _unpacked(where: str, data: bytes) -> Iterator[tuple[str, bytes]]:
 
 
 def _lines_under(root: Path) -> set[str]:
+    """The stripped lines of every text file under `root`."""
     lines: set[str] = set()
     for path in root.rglob("*"):
         if path.is_file() and not any(path.match(pattern) for pattern in CACHES):

@@ -19,7 +19,7 @@ from pathlib import Path
 from .. import __version__
 from ..errors import BundleError
 
-__all__ = ["CPU_TORCH_INDEX", "REQUIREMENTS_FILE", "build_wheel", "requirements_text", "torch_requirement",
+__all__ = ["CPU_TORCH_INDEX", "REQUIREMENTS_FILE", "build_wheel", "check_wheel", "requirements_text", "torch_requirement",
            "wheel_name"]
 
 CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"  # PyTorch's index of CPU-only builds
@@ -66,13 +66,18 @@ def project_root() -> Path:
     return root
 
 
+def check_wheel(given: Path) -> None:
+    """BundleError unless `given` is a wheel of gradcheck-suite."""
+    if not given.is_file() or not given.name.startswith("gradcheck_suite-") or given.suffix != ".whl":
+        raise BundleError(f"--wheel {given}: expected a gradcheck_suite-<version>-py3-none-any.whl file")
+
+
 def build_wheel(dest: Path, given: Path | None = None) -> Path:
     """This gradcheck-suite's wheel in `dest`: a copy of `given`, else built from the installed source
     (a clean copy of it, offline: `pip wheel --no-deps --no-build-isolation`)."""
     dest.mkdir(parents=True, exist_ok=True)
     if given is not None:
-        if not given.is_file() or not given.name.startswith("gradcheck_suite-") or given.suffix != ".whl":
-            raise BundleError(f"--wheel {given}: expected a gradcheck_suite-<version>-py3-none-any.whl file")
+        check_wheel(given)
         return Path(shutil.copy2(given, dest / given.name))
     root = project_root()
     with tempfile.TemporaryDirectory(prefix="gradcheck-wheel-") as tmp:
