@@ -19,8 +19,8 @@ from pathlib import Path
 from .. import __version__
 from ..errors import BundleError
 
-__all__ = ["CPU_TORCH_INDEX", "REQUIREMENTS_FILE", "build_wheel", "check_wheel", "requirements_text", "torch_requirement",
-           "wheel_name"]
+__all__ = ["CPU_TORCH_INDEX", "REQUIREMENTS_FILE", "build_wheel", "check_wheel", "requirements_text",
+           "torch_requirement", "wheel_name"]
 
 CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"  # PyTorch's index of CPU-only builds
 REQUIREMENTS_FILE = "requirements.txt"
