@@ -226,6 +226,14 @@ def test_the_manifest_completes_a_grade_book_and_names_what_is_wrong(tmp_path):
         read_manifest(path)
 
 
+def test_grade_refuses_a_manifest_it_cannot_read_before_grading(tmp_path, capsys):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "manifest.json").write_text('{"exercises": [{"name": "relu"}]}')
+    assert main(["grade", str(EXERCISES / "relu"), "--submission", str(tmp_path / "sub"),
+                 "--manifest", str(tmp_path / "manifest.json")]) == 2
+    assert "manifest.json: exercises[0].folder: expected a string, got None" in capsys.readouterr().err
+
+
 def test_the_examples_are_the_templates_build_autograder_ships():
     templates = PACKAGE / "instructor" / "platforms"
     pairs = {"gradescope/setup.sh": "gradescope/setup.sh", "gradescope/run_autograder": "gradescope/run_autograder",
