@@ -234,14 +234,14 @@ def test_grade_refuses_a_manifest_it_cannot_read_before_grading(tmp_path, capsys
     assert "manifest.json: exercises[0].folder: expected a string, got None" in capsys.readouterr().err
 
 
-def test_the_examples_are_the_templates_build_autograder_ships():
+def test_the_examples_are_links_to_the_scripts_build_autograder_ships():
     templates = PACKAGE / "instructor" / "platforms"
-    pairs = {"gradescope/setup.sh": "gradescope/setup.sh", "gradescope/run_autograder": "gradescope/run_autograder",
-             "prairielearn/run.sh": "prairielearn/run.sh", "prairielearn/Dockerfile": "prairielearn/Dockerfile",
-             "github-classroom/classroom.yml": "github-classroom/classroom.yml"}
-    assert sorted(str(p.relative_to(templates)) for p in templates.rglob("*") if p.is_file()) == sorted(pairs)
-    for template, example in pairs.items():
-        assert (templates / template).read_text() == (REPO_ROOT / "examples" / example).read_text(), example
+    shipped = sorted(str(p.relative_to(templates)) for p in templates.rglob("*") if p.is_file())
+    assert shipped == ["github-classroom/classroom.yml", "gradescope/run_autograder", "gradescope/setup.sh",
+                       "prairielearn/Dockerfile", "prairielearn/run.sh"]
+    for name in shipped:
+        example = REPO_ROOT / "examples" / name
+        assert example.is_symlink() and example.resolve() == (templates / name).resolve(), name
 
 
 # ----------------------------------------------------------------------------- heavy: each platform, run as it runs
@@ -262,9 +262,13 @@ def bundles(tmp_path_factory) -> dict[str, Path]:
     return built
 
 
-def _student_files(case: str) -> dict[str, Path]:
-    folder = EXERCISES if case == "stubs" else SOLUTIONS  # a broken exercise: an honest submission loses nothing else
-    return {f"{name}.py": folder / name / f"{name}.py" for name in COURSE}
+def _submit(folder: Path, case: str, nested: bool = False) -> None:
+    """The student's files in `folder`: flat, as uploaded, or `nested` in <name>/ as in a repository."""
+    source = EXERCISES if case == "stubs" else SOLUTIONS  # a broken exercise: an honest submission loses nothing else
+    for name in COURSE:
+        target = folder / name if nested else folder
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / name / f"{name}.py", target / f"{name}.py")
 
 
 def _break(course: Path, case: str) -> None:
@@ -294,9 +298,7 @@ def test_gradescope_runs_the_bundle_as_it_runs_an_autograder(bundles, tmp_path, 
     with zipfile.ZipFile(bundles["gradescope"] / "autograder.zip") as archive:
         archive.extractall(root / "source")
     _break(root / "source" / "exercises", case)
-    (root / "submission").mkdir()
-    for name, source in _student_files(case).items():
-        shutil.copyfile(source, root / "submission" / name)
+    _submit(root / "submission", case)
     done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=_env(AUTOGRADER_ROOT=str(root)),
                           capture_output=True, text=True, timeout=600)
     report = json.loads((root / "results" / "results.json").read_text())
@@ -327,9 +329,7 @@ def test_prairielearn_runs_the_bundle_as_its_external_grader_does(bundles, tmp_p
     root = tmp_path / "grade"
     shutil.copytree(bundles["prairielearn"] / "tests", root / "tests")
     _break(root / "tests" / "exercises", case)
-    (root / "student").mkdir()
-    for name, source in _student_files(case).items():
-        shutil.copyfile(source, root / "student" / name)
+    _submit(root / "student", case)
     done = subprocess.run(["bash", str(root / "tests" / "run.sh")], env=_env(PL_GRADE_ROOT=str(root)),
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, "PrairieLearn reads results.json after a zero exit; gradable: false tells staff"
@@ -364,8 +364,7 @@ def test_github_classroom_runs_the_template_repository_workflow(bundles, tmp_pat
     repo = tmp_path / "repo"
     shutil.copytree(bundles["github-classroom"], repo)
     _break(repo / "exercises", case)
-    for name, source in _student_files(case).items():
-        shutil.copyfile(source, repo / "exercises" / name[:-3] / name)
+    _submit(repo / "exercises", case, nested=True)
     workflow = yaml.safe_load((repo / ".github" / "workflows" / "classroom.yml").read_text())
     runs = [step["run"] for step in workflow["jobs"]["grade"]["steps"] if "run" in step]
     assert runs[0] == "pip install -r requirements.txt"
