@@ -44,6 +44,7 @@ from .report.files import write_json_atomically, write_text_atomically
 from .report.text import plural
 
 LEVELS = ("processes", "namespaces", "full")  # sandbox.levels.LEVELS, without importing torch at start
+PLATFORMS = ("gradescope", "github-classroom", "prairielearn")  # instructor.bundle.PLATFORMS, likewise
 
 
 def _misuse(command: str, message: str) -> int:
@@ -124,7 +125,7 @@ def _build_autograder_parser(commands) -> None:
     bundle = commands.add_parser("build-autograder", help="check a course source folder and write a platform's "
                                                           "autograder bundle (no solutions, a secret seed)")
     bundle.add_argument("src", help="the instructor's course folder, as for release")
-    bundle.add_argument("--platform", required=True, choices=("gradescope", "github-classroom", "prairielearn"))
+    bundle.add_argument("--platform", required=True, choices=PLATFORMS)
     bundle.add_argument("--out", required=True, metavar="PATH", help="where the bundle goes (missing or empty, "
                                                                       "unless --force)")
     bundle.add_argument("--force", action="store_true", help="replace what PATH holds")
@@ -334,14 +335,13 @@ def validate(args: argparse.Namespace) -> int:
 
 def release(args: argparse.Namespace) -> int:
     """Refuse (1) unless every exercise's files, solution and stub pass the release checks."""
+    from .errors import BundleError
     from .grading.options import RunOptions
     from .instructor.release import ReleaseMisuse
     from .instructor.release import release as run_release
 
     if args.trials is not None and args.trials < 1:
         return _misuse("release", f"--trials {args.trials}: expected an integer >= 1")
-    from .errors import BundleError
-
     wheel = False if args.wheel is None else Path(args.wheel) if args.wheel else True
     try:
         released = run_release(Path(args.src), Path(args.dest), force=args.force,

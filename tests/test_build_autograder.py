@@ -29,8 +29,10 @@ from test_outputs import validate_gradescope
 from test_release import region_code
 
 from conftest import EXERCISES, REPO_ROOT, SOLUTIONS
+from gradcheck_suite import cli
 from gradcheck_suite.cli import main
 from gradcheck_suite.grading.manifest import ManifestError, complete, read_manifest
+from gradcheck_suite.instructor import bundle
 from gradcheck_suite.instructor.environment import requirements_text, torch_requirement
 from gradcheck_suite.report.model import GradeBook
 
@@ -133,6 +135,7 @@ def test_a_course_file_copying_a_solution_refuses_the_build(tmp_path, capsys):
 
 
 def test_misuse_exits_2_and_writes_nothing(tmp_path, capsys):
+    assert cli.PLATFORMS == bundle.PLATFORMS and sorted(bundle.LAYOUTS) == sorted(bundle.PLATFORMS), "the CLI names every platform"
     src = make_source(tmp_path / "src", ["relu"])
     assert main(["build-autograder", str(src), "--platform", "gradescope", "--out", str(src / "bundle")]) == 2
     assert "must be outside" in capsys.readouterr().err

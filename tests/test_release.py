@@ -259,6 +259,12 @@ def test_release_wheel_ships_the_wheel_requirements_txt_installs(tmp_path, capsy
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"Would install gradcheck-suite-{wheel_name().split('-')[1]}" in done.stdout
 
+    given = tmp_path / "gradcheck_suite-9.9.9-py3-none-any.whl"  # a wheel the instructor has: named as it is
+    given.write_bytes((dest / wheel_name()).read_bytes())
+    assert main(["release", str(src), str(tmp_path / "given"), *TRIALS, "--wheel", str(given)]) == 0
+    assert "./gradcheck_suite-9.9.9-py3-none-any.whl" in (tmp_path / "given" / "requirements.txt").read_text()
+    assert (tmp_path / "given" / given.name).read_bytes() == given.read_bytes()
+
     own = make_course(tmp_path / "own", ["relu"])
     (own / "requirements.txt").write_text("torch==2.13.0\n")  # the instructor's own: released as it is
     assert main(["release", str(own), str(tmp_path / "own_students"), *TRIALS]) == 0

@@ -408,11 +408,12 @@ def release(src: Path, dest: Path, force: bool = False, options: RunOptions = Ru
                  + (", and the course files" if shared else "") + f"; {dest} was not touched")
             return False
         stage = Path(tmp) / "course"
+        shipped = None
         if wheel is not False:
             shipped = build_wheel(stage, wheel if isinstance(wheel, Path) else None).name
             echo(f"environment: {shipped} beside {REQUIREMENTS_FILE}")
         if requirements and not (src / REQUIREMENTS_FILE).exists():
-            (stage / REQUIREMENTS_FILE).write_text(requirements_text(), encoding="utf-8")
+            (stage / REQUIREMENTS_FILE).write_text(requirements_text(wheel=shipped), encoding="utf-8")
         install(stage, dest)
     echo(f"released {plural(len(reports), 'exercise')} from {src} to {dest}")
     return True
