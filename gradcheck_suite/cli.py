@@ -4,7 +4,9 @@
     gradcheck-suite batch SUBMISSIONS_ROOT --out DIR [--jobs N] [--force]
     gradcheck-suite grade [EXERCISES ...] --submission DIR [--json PATH] [--gradescope PATH]
                           [--junit PATH] [--markdown PATH] [--fail-under POINTS] [--time-limit SECONDS]
-    gradcheck-suite release SRC DEST [--force] [--trials N]
+                          [--manifest PATH]
+    gradcheck-suite release SRC DEST [--force] [--trials N] [--wheel [FILE]]
+    gradcheck-suite build-autograder SRC --platform gradescope|github-classroom|prairielearn --out PATH [--force]
     gradcheck-suite new NAME --reference DOTTED.PATH [--style autograd_function|functional|numpy] [--dir PARENT]
     gradcheck-suite check-tolerances [EXERCISES ...] --solutions DIR [--trials N] [--seed S] [--dtype DTYPE ...]
 
@@ -17,9 +19,10 @@ is misused. Under GitHub Actions it also appends the Markdown summary to $GITHUB
 prints the points annotation GitHub Classroom reads.
 
 `release` writes the students' version of an instructor's course folder after checking it (see
-release.py); `new` scaffolds an exercise from a reference function (scaffold.py);
+release.py); `build-autograder` checks it the same way and writes a grading platform's bundle
+(instructor/bundle.py); `new` scaffolds an exercise from a reference function (scaffold.py);
 `check-tolerances` sweeps correct solutions over many seeded trials (tolerance_check.py). Their
-exit status: 0 done; 1 release refused, or a check failed on a correct solution; 2 misuse (and,
+exit status: 0 done; 1 release or build refused, or a check failed on a correct solution; 2 misuse (and,
 for check-tolerances, an invalid exercise file, as for grade).
 """
 
@@ -41,6 +44,7 @@ from .report.files import write_json_atomically, write_text_atomically
 from .report.text import plural
 
 LEVELS = ("processes", "namespaces", "full")  # sandbox.levels.LEVELS, without importing torch at start
+PLATFORMS = ("gradescope", "github-classroom", "prairielearn")  # instructor.bundle.PLATFORMS, likewise
 
 
 def _misuse(command: str, message: str) -> int:
@@ -72,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--secret-seed-file", metavar="PATH",
                        help="draw the trials from the secret in PATH (default: $GRADCHECK_SECRET_SEED, else a new "
                             "one, recorded in --json) instead of the public seeds students run locally")
+    grade.add_argument("--manifest", metavar="PATH",
+                       help="the manifest.json of an autograder bundle: every exercise it lists is reported, one "
+                            "that cannot be read as an error keeping the manifest's points in the maximum")
     batch = commands.add_parser("batch", help="grade every submission folder under a root, in parallel")
     batch.add_argument("root", help="a folder holding one folder per submission")
     batch.add_argument("--exercises", nargs="+", default=["exercises"], metavar="PATH",
@@ -91,6 +98,10 @@ def _parser() -> argparse.ArgumentParser:
     release.add_argument("dest", help="where the students' version goes (missing or empty, unless --force)")
     release.add_argument("--force", action="store_true", help="replace what DEST holds")
     release.add_argument("--trials", type=int, metavar="N", help="override every exercise's number of trials")
+    release.add_argument("--wheel", nargs="?", const="", metavar="FILE",
+                         help="also ship gradcheck-suite's wheel beside DEST/requirements.txt: FILE, or (without "
+                              "FILE) one built from the installed source")
+    _build_autograder_parser(commands)
     new = commands.add_parser("new", help="scaffold an exercise (YAML and solution template) from a reference")
     new.add_argument("name", help="the exercise's name, an identifier")
     new.add_argument("--reference", required=True, metavar="DOTTED.PATH",
@@ -108,6 +119,42 @@ def _parser() -> argparse.ArgumentParser:
     tolerances.add_argument("--dtype", action="append", default=[], choices=FLOAT_DTYPE_NAMES,
                             help="also sweep in this dtype (repeatable); the exercise's own dtype always runs")
     return parser
+
+
+def _build_autograder_parser(commands) -> None:
+    bundle = commands.add_parser("build-autograder", help="check a course source folder and write a platform's "
+                                                          "autograder bundle (no solutions, a secret seed)")
+    bundle.add_argument("src", help="the instructor's course folder, as for release")
+    bundle.add_argument("--platform", required=True, choices=PLATFORMS)
+    bundle.add_argument("--out", required=True, metavar="PATH", help="where the bundle goes (missing or empty, "
+                                                                      "unless --force)")
+    bundle.add_argument("--force", action="store_true", help="replace what PATH holds")
+    bundle.add_argument("--trials", type=int, metavar="N", help="override every exercise's trials in the checks")
+    bundle.add_argument("--wheel", metavar="FILE", help="ship this gradcheck-suite wheel (default: build one from "
+                                                        "the installed source)")
+    bundle.add_argument("--secret-seed-file", metavar="PATH",
+                        help="keep the secret of an earlier build (default: a new one, in the bundle's secret-seed)")
+
+
+def build_autograder(args: argparse.Namespace) -> int:
+    """Refuse (1) unless the release checks pass and no solution line is in the bundle."""
+    from .errors import GradcheckSuiteError, ReleaseMisuse
+    from .grading.options import RunOptions
+    from .instructor.bundle import build_autograder as build
+
+    command = "build-autograder"
+    if args.trials is not None and args.trials < 1:
+        return _misuse(command, f"--trials {args.trials}: expected an integer >= 1")
+    try:
+        built = build(Path(args.src), Path(args.out), args.platform, force=args.force,
+                      options=RunOptions(trials=args.trials), wheel=Path(args.wheel) if args.wheel else None,
+                      secret_file=Path(args.secret_seed_file) if args.secret_seed_file else None)
+    except ReleaseMisuse as exc:
+        return _misuse(command, str(exc))
+    except GradcheckSuiteError as exc:  # the environment cannot be pinned, the secret cannot be read
+        print(f"gradcheck-suite {command}: {exc}", file=sys.stderr)
+        return 1
+    return 0 if built else 1
 
 
 def _isolation_options(command: argparse.ArgumentParser) -> None:
@@ -197,12 +244,27 @@ def grade(args: argparse.Namespace) -> int:
         options.append(f"--submission-time-limit={args.submission_time_limit}")
     if args.trials is not None:
         options.append(f"--trials={args.trials}")
+    manifest = None
+    if args.manifest:
+        from .grading.manifest import ManifestError, read_manifest
+
+        try:
+            manifest = read_manifest(args.manifest)
+        except ManifestError as exc:
+            return _misuse("grade", str(exc))
     collector = _BookCollector()
     started = time.monotonic()
     code = pytest.main(options + list(args.exercises), plugins=[collector])
     elapsed = time.monotonic() - started
     book = collector.book
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or book is None or not book.exercises:
+    completed = [pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED]
+    if manifest is not None:  # every exercise of the manifest is reported, even when none could be collected
+        from .grading.manifest import complete
+        from .report.model import GradeBook
+
+        completed.append(pytest.ExitCode.NO_TESTS_COLLECTED)
+        book = complete(book or GradeBook(), manifest) if code in completed else book
+    if code not in completed or book is None or not book.exercises:
         return 2
     book.run["submission"] = Path(args.submission).resolve().name
     write_reports(book, args, elapsed)
@@ -273,16 +335,18 @@ def validate(args: argparse.Namespace) -> int:
 
 def release(args: argparse.Namespace) -> int:
     """Refuse (1) unless every exercise's files, solution and stub pass the release checks."""
+    from .errors import BundleError
     from .grading.options import RunOptions
     from .instructor.release import ReleaseMisuse
     from .instructor.release import release as run_release
 
     if args.trials is not None and args.trials < 1:
         return _misuse("release", f"--trials {args.trials}: expected an integer >= 1")
+    wheel = False if args.wheel is None else Path(args.wheel) if args.wheel else True
     try:
         released = run_release(Path(args.src), Path(args.dest), force=args.force,
-                               options=RunOptions(trials=args.trials))
-    except ReleaseMisuse as exc:
+                               options=RunOptions(trials=args.trials), wheel=wheel)
+    except (ReleaseMisuse, BundleError) as exc:
         return _misuse("release", str(exc))
     return 0 if released else 1
 
@@ -342,7 +406,7 @@ def check_tolerances(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"grade": grade, "batch": batch, "validate": validate, "release": release, "new": new,
-            "check-tolerances": check_tolerances}
+            "check-tolerances": check_tolerances, "build-autograder": build_autograder}
 
 
 def main(argv: list[str] | None = None) -> int:

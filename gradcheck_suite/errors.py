@@ -45,6 +45,11 @@ class ReleaseMisuse(GradcheckSuiteError):
     """The command cannot start (SRC or DEST unusable): nothing was checked or written."""
 
 
+class BundleError(GradcheckSuiteError):
+    """An autograder bundle or a course's environment cannot be built: no source to build the wheel
+    of gradcheck-suite from, a failed build, or a solution line found in what would be shipped."""
+
+
 class MarkerError(GradcheckSuiteError):
     """Unbalanced, nested, unterminated or malformed markers; one `file:line: problem` per item."""
 

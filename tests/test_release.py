@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from conftest import EXERCISES, SOLUTIONS
 from gradcheck_suite.cli import main
 from gradcheck_suite.exercise.load import load_exercise
 from gradcheck_suite.grading.runner import grade_submission
+from gradcheck_suite.instructor.environment import torch_requirement, wheel_name
 from gradcheck_suite.instructor.release import MarkerError, find_regions, rewrite_modeline, stub_source
 
 TRIALS = ["--trials", "3"]
@@ -103,6 +106,10 @@ def test_release_writes_stubs_and_keeps_every_solution_line_out(tmp_path, capsys
     after = modeline.match((dest / "linear" / "exercise.yaml").read_text())[1]
     assert after != before
     assert os.path.normpath(dest / "linear" / after) == os.path.normpath(src / "linear" / before)
+
+    requirements = (dest / "requirements.txt").read_text().splitlines()
+    assert torch_requirement() in requirements and f"./{wheel_name()}" in requirements
+    assert not list(dest.glob("*.whl")), "the wheel only with --wheel"
 
     assert main(["validate", str(dest)]) == 0
     specs = [load_exercise(dest / name / "exercise.yaml") for name in ("linear", "sigmoid")]
@@ -236,6 +243,32 @@ def test_release_misuse_exits_2_and_writes_nothing(tmp_path, capsys):
     assert main(["release", str(full), str(tmp_path / "d")]) == 2
     assert "no <exercise>/exercise.yaml" in capsys.readouterr().err
     assert sorted(os.listdir(tmp_path)) == ["full", "src"]
+
+
+def test_release_wheel_ships_the_wheel_requirements_txt_installs(tmp_path, capsys):
+    """--wheel builds gradcheck-suite's wheel beside requirements.txt; pip, run in DEST as a student
+    runs it, takes the wheel and accepts the torch installed here (offline: --no-index, --dry-run)."""
+    src = make_course(tmp_path / "src", ["relu"])
+    dest = tmp_path / "students"
+    assert main(["release", str(src), str(dest), *TRIALS, "--wheel"]) == 0
+    assert f"environment: {wheel_name()} beside requirements.txt" in capsys.readouterr().out
+    assert (dest / wheel_name()).is_file()
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--no-deps",
+                           "--disable-pip-version-check", "-r", "requirements.txt"],
+                          cwd=dest, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Would install gradcheck-suite-{wheel_name().split('-')[1]}" in done.stdout
+
+    given = tmp_path / "gradcheck_suite-9.9.9-py3-none-any.whl"  # a wheel the instructor has: named as it is
+    given.write_bytes((dest / wheel_name()).read_bytes())
+    assert main(["release", str(src), str(tmp_path / "given"), *TRIALS, "--wheel", str(given)]) == 0
+    assert "./gradcheck_suite-9.9.9-py3-none-any.whl" in (tmp_path / "given" / "requirements.txt").read_text()
+    assert (tmp_path / "given" / given.name).read_bytes() == given.read_bytes()
+
+    own = make_course(tmp_path / "own", ["relu"])
+    (own / "requirements.txt").write_text("torch==2.13.0\n")  # the instructor's own: released as it is
+    assert main(["release", str(own), str(tmp_path / "own_students"), *TRIALS]) == 0
+    assert (tmp_path / "own_students" / "requirements.txt").read_text() == "torch==2.13.0\n"
 
 
 def test_markers_and_modelines_unit():

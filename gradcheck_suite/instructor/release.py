@@ -8,7 +8,8 @@ In the YAML files, `# BEGIN HIDDEN` / `# END HIDDEN` regions are for the autogra
 The release is built in a temporary folder and checked there: every exercise file validates (as
 the instructor wrote it and without its hidden regions), the markers are well formed, the
 solution passes every check, the released stub compiles and scores nothing. Only then is the
-result moved to DEST, so that a refused release leaves DEST as it was.
+result moved to DEST, so that a refused release leaves DEST as it was. DEST also gets the
+requirements.txt students install from (environment.py) and, with --wheel, the wheel it names.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ..grading.runner import grade_submission, skip_reason
 from ..report.model import ExerciseResult
 from ..report.text import plural
 from ..vocabulary import Status
+from .environment import REQUIREMENTS_FILE, build_wheel, check_wheel, requirements_text
 
 CACHES = ("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
 _MARKER = re.compile(r"^(?P<indent>[ \t]*)#+\s*(?P<edge>BEGIN|END)\s+(?P<kind>SOLUTION|HIDDEN)\b(?P<rest>.*?)\s*$",
@@ -383,11 +385,17 @@ def install(stage: Path, dest: Path) -> None:
 
 
 def release(src: Path, dest: Path, force: bool = False, options: RunOptions = RunOptions(),
-            echo: Callable[[str], None] = print) -> bool:
+            echo: Callable[[str], None] = print, requirements: bool = True, wheel: Path | bool = False) -> bool:
     """Check and write the student version of `src` to `dest`; False (DEST untouched) when refused.
-    ReleaseMisuse when the paths cannot be used."""
+    ReleaseMisuse when the paths cannot be used.
+
+    With `requirements`, DEST also gets the requirements.txt students install from (CPU torch in the
+    range checked here, and this gradcheck-suite's wheel), unless SRC has its own; with `wheel`
+    (True: built from the installed source, or a wheel file), the wheel itself beside it."""
     src, dest = Path(src), Path(dest)
     folders = check_paths(src, dest, force)
+    if isinstance(wheel, Path):
+        check_wheel(wheel)
     with tempfile.TemporaryDirectory(prefix="gradcheck-release-") as tmp:
         course = _Release(src, Path(tmp) / "course", dest, options)
         shared = course.stage_course_files(folders)
@@ -399,6 +407,13 @@ def release(src: Path, dest: Path, force: bool = False, options: RunOptions = Ru
             echo(f"release refused: {len(refused)} of {plural(len(reports), 'exercise')} {'has' if len(refused) == 1 else 'have'} problems"
                  + (", and the course files" if shared else "") + f"; {dest} was not touched")
             return False
-        install(Path(tmp) / "course", dest)
+        stage = Path(tmp) / "course"
+        shipped = None
+        if wheel is not False:
+            shipped = build_wheel(stage, wheel if isinstance(wheel, Path) else None).name
+            echo(f"environment: {shipped} beside {REQUIREMENTS_FILE}")
+        if requirements and not (src / REQUIREMENTS_FILE).exists():
+            (stage / REQUIREMENTS_FILE).write_text(requirements_text(wheel=shipped), encoding="utf-8")
+        install(stage, dest)
     echo(f"released {plural(len(reports), 'exercise')} from {src} to {dest}")
     return True

@@ -41,13 +41,20 @@ def summary_sentence(book: GradeBook) -> str:
     hidden = len(results) - len(public)
     failing = [c for c in public if c.status != Status.PASSED]
     score = f"Score: {points_text(book.score)} / {points_text(book.max_score)}."
+    ungradable = sorted(book.ungradable)
+    # An exercise that could not be graded never reads as "all passed": its checks did not run.
+    unrun = "" if not ungradable else (
+        f" {', '.join(ungradable)} could not be graded (a problem in the exercise, not in your code); "
+        f"{'its' if len(ungradable) == 1 else 'their'} points still count in the total.")
+    everything = "All checks that ran passed" if ungradable else "All checks passed"
     if hidden:
-        verdict = ("All public checks passed" if not failing else f"{len(failing)} of {len(public)} public checks did not pass")
+        verdict = (everything.replace("checks", "public checks", 1) if not failing
+                   else f"{len(failing)} of {len(public)} public checks did not pass")
         counted = "1 hidden check also counts" if hidden == 1 else f"{hidden} hidden checks also count"
-        return f"{score} {verdict}; {counted} toward the score."
+        return f"{score} {verdict}; {counted} toward the score.{unrun}"
     if not failing:
-        return f"{score} All checks passed."
-    return f"{score} {len(failing)} of {len(public)} checks did not pass."
+        return f"{score} {everything}.{unrun}"
+    return f"{score} {len(failing)} of {len(public)} checks did not pass.{unrun}"
 
 
 # ----------------------------------------------------------------------------- Gradescope
