@@ -90,9 +90,13 @@ def build_wheel(dest: Path, given: Path | None = None) -> Path:
                 source.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(root / part, source / part)
         built = Path(tmp) / "wheel"
-        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                               "--disable-pip-version-check", "-q", "-w", str(built), str(source)],
-                              capture_output=True, text=True)
+        command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "-q", "-w",
+                   str(built), str(source)]
+        # Offline with this environment's setuptools where it is recent enough; else pip fetches it
+        # (a Python 3.12 virtual environment has no setuptools at all).
+        done = subprocess.run(command[:5] + ["--no-build-isolation"] + command[5:], capture_output=True, text=True)
+        if done.returncode != 0:
+            done = subprocess.run(command, capture_output=True, text=True)
         wheels = sorted(built.glob("gradcheck_suite-*.whl"))
         if done.returncode != 0 or len(wheels) != 1:
             raise BundleError(f"building the wheel of {root} failed (pip wheel exit {done.returncode}):\n"
