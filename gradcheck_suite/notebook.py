@@ -18,6 +18,7 @@ apply. Helpers defined in other cells are not scanned.
 
 from __future__ import annotations
 
+import html
 import inspect
 import linecache
 import os
@@ -32,6 +33,7 @@ from .exercise.model import ExerciseSpec
 from .exercise.names import EXERCISE_FILE
 from .grading.options import RunOptions
 from .grading.runner import grade_prepared, prepare_loaded
+from .inputs.trial import Trial
 from .report import formats
 from .report.model import GradeBook
 from .report.text import summary_lines
@@ -73,7 +75,7 @@ class NotebookResult:
     def _repr_html_(self) -> str:
         """What Jupyter shows: the grade table and each failure, as the HTML report shows them."""
         name = next(iter(self.book.exercises), "")
-        notes = "".join(f"<p class='note'>note: {formats._escape(note)}</p>" for note in self.notes)
+        notes = "".join(f"<p class='note'>note: {html.escape(note)}</p>" for note in self.notes)
         return formats.html_fragment(self.book, f"gradcheck-suite: {name}", level=3) + notes
 
 
@@ -83,6 +85,12 @@ def check(exercise: str | os.PathLike, *objects: Any, trials: int | None = None,
     exercise folder or its exercise.yaml. `trials` / `seed` override the exercise's; `replay` runs
     every check on one example, as a failure's replay line gives it."""
     spec = load_exercise(_exercise_file(Path(exercise)))
+    if replay is not None:
+        try:
+            Trial.parse(replay, spec)
+        except ValueError as exc:
+            raise ConfigError(spec.path, [ConfigProblem(None, "replay", f"{replay!r}: {exc} (expected an example as "
+                                                                         "a failure's replay line gives it)")]) from None
     style = Style.of(spec)
     module = _namespace(spec, style, objects)
     entries = [getattr(module, name) for name in style.entries if hasattr(module, name)]

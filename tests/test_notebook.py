@@ -115,26 +115,25 @@ def test_check_applies_the_source_rules_to_the_cell_and_says_when_it_cannot(tmp_
     assert "note: the source rules" in unknown._repr_html_()
 
 
-def test_check_names_a_missing_exercise(tmp_path):
+def test_check_names_a_missing_exercise_and_a_bad_replay(tmp_path):
     with pytest.raises(ConfigError, match="no exercise.yaml here"):
         notebook.check(tmp_path, object)
+    correct = _module(SOLUTIONS / "linear" / "linear.py", "_nb_linear_replay").Linear
+    with pytest.raises(ConfigError, match="replay: 'N=2,Q=1': unknown dim 'Q'"):
+        notebook.check(EXERCISES / "linear", correct, replay="N=2,Q=1")
+    replayed = notebook.check(EXERCISES / "linear", correct, replay="N=2,D_in=1,D_out=1,values=0")
+    assert replayed.passed
 
 
 # ----------------------------------------------------------------------------- a real notebook, executed
 
-def _execute(nb, cwd: Path) -> None:
+def _execute(nb, cwd: Path, monkeypatch) -> None:
     pytest.importorskip("nbclient", reason="the dev extra installs nbclient and ipykernel")
     from nbclient import NotebookClient
 
-    env_path = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env_path]))  # the kernel's import path
-    try:
-        NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
-    finally:
-        if env_path is None:
-            os.environ.pop("PYTHONPATH")
-        else:
-            os.environ["PYTHONPATH"] = env_path
+    # the kernel imports this checkout's gradcheck_suite
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
 
 
 def _verdict_html(nb) -> str:
@@ -148,9 +147,9 @@ def _read_notebook():
     return nbformat.read(str(LINEAR_NOTEBOOK), as_version=4)
 
 
-def test_a_students_notebook_runs_and_shows_its_verdict():
+def test_a_students_notebook_runs_and_shows_its_verdict(monkeypatch):
     nb = _read_notebook()
-    _execute(nb, REPO_ROOT)
+    _execute(nb, REPO_ROOT, monkeypatch)
     html = _verdict_html(nb)
     assert '<td>linear</td><td class="passed">passed</td>' in html and "10 / 10" in html
     # the plotting cell (not tagged) ran in the notebook: its figure is there
@@ -158,10 +157,10 @@ def test_a_students_notebook_runs_and_shows_its_verdict():
 
 
 @pytest.mark.heavy  # a second kernel (about 15 s)
-def test_a_buggy_notebook_shows_the_failure():
+def test_a_buggy_notebook_shows_the_failure(monkeypatch):
     nb = _read_notebook()
     nb["cells"][CLASS_CELL]["source"] = BUGGY.read_text()
-    _execute(nb, REPO_ROOT)
+    _execute(nb, REPO_ROOT, monkeypatch)
     html = _verdict_html(nb)
     assert '<td>linear</td><td class="failed">failed</td>' in html and "0 / 10" in html
     assert "linear::backward" in html and 'class="heatmap"' in html
