@@ -3,7 +3,7 @@
 Only the cells tagged `gradcheck` are kept when any cell carries that tag (so the instructor's
 data-loading and plotting cells stay out), else every code cell. What only IPython understands is
 taken out: a cell magic (a cell starting with `%%`) drops its whole cell; a line magic (`%...`), a
-shell line (`!...`) and their assigned forms (`files = !ls`) become `pass`, so an indented block
+shell line (`!...`), their assigned forms (`files = !ls`) and help requests (`torch.erf?`) become `pass`, so an indented block
 around one stays valid Python. Each cell is preceded by a comment naming its number, so that a
 line in an error message can be found in the notebook. Plain JSON parsing: nbformat is not needed.
 """
@@ -23,7 +23,8 @@ __all__ = ["NOTEBOOK_SUFFIX", "TAG", "notebook_source", "source_of_cells", "writ
 
 NOTEBOOK_SUFFIX = ".ipynb"
 TAG = "gradcheck"
-_IPYTHON_LINE = re.compile(r"^(?P<indent>\s*)(?:[%!]|[A-Za-z_][\w.,\s]*=\s*[%!])")
+# a magic or shell line, its assigned form (`files = !ls`), or a help request (`?torch.erf`, `torch.erf??`)
+_IPYTHON_LINE = re.compile(r"^(?P<indent>\s*)(?:[%!?]|[A-Za-z_][\w.,\s]*=\s*[%!]|[\w.]+\?{1,2}\s*$)")
 
 
 def notebook_source(path: Path) -> str:
