@@ -102,10 +102,10 @@ def _already_graded(target: Path) -> bool:
 class Progress:
     """A one-line progress bar with throughput and ETA on a terminal; a line per item otherwise."""
 
-    def __init__(self, total: int, stream=sys.stderr):
+    def __init__(self, total: int, stream=None):
         self.total = total
         self.done = 0
-        self.stream = stream
+        self.stream = stream or sys.stderr  # looked up when used, not when this module was imported
         self.started = time.monotonic()
         self.tty = stream.isatty()
 
@@ -128,8 +128,10 @@ class Progress:
 
 
 def run_batch(specs: list[ExerciseSpec], root: Path, out: Path, jobs: int = 1, force: bool = False,
-              options: BatchOptions = BatchOptions(), stream=sys.stderr) -> Path:
-    """Grade every submission under `root` that is not graded yet; returns the path of grades.csv."""
+              options: BatchOptions = BatchOptions(), stream=None) -> Path:
+    """Grade every submission under `root` that is not graded yet; returns the path of grades.csv.
+    `stream`: where progress goes (default: sys.stderr as it is at the call)."""
+    stream = stream or sys.stderr
     folders = submissions_in(root)
     reports = out / "submissions"
     reports.mkdir(parents=True, exist_ok=True)
