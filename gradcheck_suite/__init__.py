@@ -4,6 +4,9 @@ The supported API, importable from here::
 
     from gradcheck_suite import check_function, load_exercise, GradeBook, Status
 
+and, in a notebook, ``from gradcheck_suite import notebook; notebook.check("exercises/linear", Linear)``
+(the submodule, imported when named).
+
 Importing the package imports nothing heavy: each name is loaded from its module (and torch with
 it) when first used, so that the pytest plugin costs nothing in projects that never grade.
 """

@@ -4,7 +4,9 @@ Every folder directly under SUBMISSIONS_ROOT is one student's submission. N job 
 them in parallel, each with its own sandbox (one zygote, a worker per exercise, as in autograder
 mode). Each submission's grades are written to DIR/submissions/<name>.json as soon as it is done,
 so an interrupted batch continues where it stopped (`--force` regrades everything); grades.csv is
-rebuilt from those files at the end. A submission whose code crashes or hangs costs at most its
+rebuilt from those files at the end, and so is class.html (report.class_page: pass rates, the
+score distribution, the most common failures, a link per student to DIR/submissions/<name>.html,
+each student's own HTML report, written beside the JSON). A submission whose code crashes or hangs costs at most its
 exercises' time limits and never stops the batch.
 """
 
@@ -27,8 +29,10 @@ from .exercise.model import ExerciseSpec
 from .grading.options import RunOptions
 from .grading.runner import grade_submission
 from .grading.seeds import fingerprint, new_secret, read_secret
+from .report import formats
+from .report.class_page import ClassExercise, class_html, student_link
 from .report.files import write_json_atomically, write_text_atomically
-from .report.model import STATUSES
+from .report.model import STATUSES, GradeBook
 from .report.text import points_text
 from .sandbox.supervisor import Sandbox, WorkerLimits
 from .vocabulary import Status
@@ -71,9 +75,16 @@ def _grade_one(spec_paths: list[str], folder: str, target: str, trials: int | No
         _SANDBOX.settle()  # every process of this submission gone, its cgroups removed, before its report
     book.isolation = _SANDBOX.isolation_report()
     book.run["secret_fingerprint"] = fingerprint(secret)
-    report = {"submission": Path(folder).name, "duration": round(time.monotonic() - started, 2),
-              **book.to_full_json()}
-    write_json_atomically(Path(target), report)
+    return write_submission(Path(target), Path(folder).name, book, time.monotonic() - started)
+
+
+def write_submission(target: Path, name: str, book: GradeBook, duration: float) -> dict:
+    """A submission's JSON report at `target` (DIR/submissions/<name>.json), as class.html reads
+    it, and its HTML report beside it; returns the JSON's data."""
+    book.run["submission"] = name
+    report = {"submission": name, "duration": round(duration, 2), **book.to_full_json()}
+    write_json_atomically(target, report)
+    write_text_atomically(target.with_suffix(".html"), formats.html(book))
     return report
 
 
@@ -91,10 +102,10 @@ def _already_graded(target: Path) -> bool:
 class Progress:
     """A one-line progress bar with throughput and ETA on a terminal; a line per item otherwise."""
 
-    def __init__(self, total: int, stream=sys.stderr):
+    def __init__(self, total: int, stream=None):
         self.total = total
         self.done = 0
-        self.stream = stream
+        self.stream = stream or sys.stderr  # looked up when used, not when this module was imported
         self.started = time.monotonic()
         self.tty = stream.isatty()
 
@@ -117,8 +128,10 @@ class Progress:
 
 
 def run_batch(specs: list[ExerciseSpec], root: Path, out: Path, jobs: int = 1, force: bool = False,
-              options: BatchOptions = BatchOptions(), stream=sys.stderr) -> Path:
-    """Grade every submission under `root` that is not graded yet; returns the path of grades.csv."""
+              options: BatchOptions = BatchOptions(), stream=None) -> Path:
+    """Grade every submission under `root` that is not graded yet; returns the path of grades.csv.
+    `stream`: where progress goes (default: sys.stderr as it is at the call)."""
+    stream = stream or sys.stderr
     folders = submissions_in(root)
     reports = out / "submissions"
     reports.mkdir(parents=True, exist_ok=True)
@@ -151,7 +164,29 @@ def run_batch(specs: list[ExerciseSpec], root: Path, out: Path, jobs: int = 1, f
                 progress.advance(label)
     target = out / "grades.csv"
     write_text_atomically(target, grades_csv(specs, folders, reports))
+    write_text_atomically(out / CLASS_PAGE, class_page(specs, folders, reports))
     return target
+
+
+CLASS_PAGE = "class.html"
+
+
+def class_page(specs: list[ExerciseSpec], folders: list[Path], reports: Path) -> str:
+    """class.html from the submissions' reports in `reports` (DIR/submissions), linking to each
+    student's HTML report where one was written."""
+    graded = {folder.name: read_report(reports, folder.name) for folder in folders}
+    links = {name: student_link(name, reports.name) for name in graded
+             if (reports / f"{name}.html").is_file()}
+    return class_html([ClassExercise(spec.name, spec.title, spec.points) for spec in specs], graded, links)
+
+
+def read_report(reports: Path, name: str) -> dict | None:
+    """A submission's JSON report, or None when it was not graded (missing or unreadable)."""
+    try:
+        report = json.loads((reports / f"{name}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) and "exercises" in report else None
 
 
 def _batch_secret(out: Path) -> str:
@@ -176,9 +211,8 @@ def grades_csv(specs: list[ExerciseSpec], folders: list[Path], reports: Path) ->
     maximum = sum(spec.points for spec in specs)
     writer.writerow(["(points)", *[f"{spec.points:g}" for spec in specs], f"{maximum:g}", f"{maximum:g}", ""])
     for folder in folders:
-        try:
-            report = json.loads((reports / f"{folder.name}.json").read_text())
-        except (OSError, ValueError):
+        report = read_report(reports, folder.name)
+        if report is None:
             writer.writerow([folder.name, *[""] * len(names), "", f"{maximum:g}", "not graded"])
             continue
         by_name = {e["name"]: e for e in report["exercises"]}

@@ -58,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     grade = commands.add_parser("grade", help="grade a submission in autograder mode")
     grade.add_argument("exercises", nargs="*", default=["exercises"],
                        help="exercise folders or exercise.yaml files (default: exercises)")
-    grade.add_argument("--submission", required=True, metavar="DIR", help="the folder of the student's files")
+    grade.add_argument("--submission", required=True, metavar="DIR",
+                       help="the folder of the student's files, or a Jupyter notebook (.ipynb) that makes them")
     grade.add_argument("--json", metavar="PATH", help="write the grades as JSON to PATH (every detail)")
     grade.add_argument("--gradescope", metavar="PATH", help="write Gradescope's results.json to PATH")
     grade.add_argument("--junit", metavar="PATH", help="write JUnit XML to PATH")
@@ -224,10 +225,41 @@ def grade(args: argparse.Namespace) -> int:
     for path in args.exercises:
         if not Path(path).exists():
             return _misuse("grade", f"{path}: no such file or folder")
-    if not Path(args.submission).is_dir():
-        return _misuse("grade", f"--submission {args.submission}: not a folder")
+    submission = Path(args.submission)
+    if submission.suffix == ".ipynb" and submission.is_file():
+        return _grade_notebook(args, submission)
+    if not submission.is_dir():
+        return _misuse("grade", f"--submission {args.submission}: not a folder (nor a .ipynb notebook)")
+    return _grade_folder(args, submission)
+
+
+def _grade_notebook(args: argparse.Namespace, notebook: Path) -> int:
+    """A notebook submission: its code cells (student.notebooks) become the student's file of every
+    exercise, in a temporary folder graded as any other."""
+    import tempfile
+
+    from .errors import ConfigError, StudentCodeError
+    from .exercise.load import load_exercise
+    from .student.notebooks import write_student_files
+
+    names = []
+    for path in exercise_files(args.exercises):
+        try:
+            names.append(load_exercise(path).student_file)
+        except ConfigError:
+            continue  # grading reports the invalid file itself
+    with tempfile.TemporaryDirectory(prefix="gradcheck-notebook-") as scratch:
+        folder = Path(scratch) / notebook.stem
+        try:
+            write_student_files(notebook, names, folder)
+        except StudentCodeError as exc:
+            return _misuse("grade", f"--submission {exc}")
+        return _grade_folder(args, folder)
+
+
+def _grade_folder(args: argparse.Namespace, folder: Path) -> int:
     options = ["-p", "gradcheck_suite.plugin", "-p", "no:cacheprovider", "-q", "--isolate",
-               f"--submission={args.submission}"]
+               f"--submission={folder}"]
     if args.time_limit is not None:
         options.append(f"--time-limit={args.time_limit}")
     if args.isolate_user:

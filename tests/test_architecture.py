@@ -38,6 +38,7 @@ ALLOWED: dict[str, set[str]] = {
     "api": CORE,
     "batch": CORE | {"grading", "report", "sandbox"},
     "plugin": CORE | {"grading", "report", "sandbox"},
+    "notebook": CORE | {"grading", "report"},
     "cli": CORE | {"grading", "report", "sandbox", "instructor", "batch", "plugin"},
     "field_reference": {"instructor"},
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import os
@@ -13,6 +14,7 @@ import sys
 import pytest
 
 from conftest import EXERCISES, REPO_ROOT, VARIANTS, copy_solutions
+from gradcheck_suite.exercise.load import load_exercise
 from gradcheck_suite.grading.seeds import fingerprint
 
 # heavy: a class of 50 graded twice (about a minute); .ci/run runs it after the suite
@@ -68,6 +70,17 @@ def test_a_class_is_graded_and_a_resumed_batch_grades_only_what_is_missing(tmp_p
     assert len(graded) == 50
     for name, (relu, linear, status) in expected.items():
         assert graded[name] == [str(relu), str(linear), str(relu + linear), "20", status], name
+
+    page = (out / "class.html").read_text()  # the class report: every student, linked; the pass rates
+    for name in expected:
+        assert f"<tr class='student' data-student='{name}'><td><a href='submissions/{name}.html'>" in page, name
+        assert (out / "submissions" / f"{name}.html").is_file()
+    passes = {kind: sum(k == kind for k in CLASS) for kind in KINDS}
+    relu = passes["correct"] + passes["crashing"]
+    linear = passes["correct"] + passes["buggy"] + passes["hanging"]
+    for name, passed in (("relu", relu), ("linear", linear)):
+        title = html.escape(load_exercise(EXERCISES / name / "exercise.yaml").title)
+        assert f"<td>{name}</td><td>{title}</td><td class='number'>{passed} / 50</td>" in page, name
 
     reports = out / "submissions"
     secret = out / "secret-seed"  # one secret for the class: every submission met the same trials

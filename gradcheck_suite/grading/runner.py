@@ -7,6 +7,7 @@ import time
 import traceback
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 
 import torch
 
@@ -26,11 +27,12 @@ from ..report.model import CheckResult, GradeBook
 from ..sandbox.staging import Submission
 from ..sandbox.supervisor import RemoteOp, Sandbox, WorkerFailure, WorkerLimits
 from ..student.families import derived_forbid, traced_operators
-from ..student.loading import load_student
+from ..student.loading import load_student, operation_of
 from ..student.op import StudentOp
 from ..student.source_rules import Finding, scan_file, scan_source
 from ..student.styles import Style, unsupported
 from ..student.support import files as support_files
+from ..student.support import install as install_support
 from ..vocabulary import CheckName, Status
 from .feedback import failure_heatmaps, feedback
 from .options import RunOptions
@@ -103,6 +105,32 @@ def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox
     return exercise
 
 
+def prepare_loaded(spec: ExerciseSpec, module: ModuleType, where: str, path: Path,
+                   source: str | None) -> ExerciseUnderTest:
+    """As prepare, for code already run in this process (a notebook's cells, gathered in `module`):
+    the exercise's class or functions taken from it, named `where` in messages; `path`: the file
+    their code objects name, where an error they raise is located; `source`: their text for the
+    source rules (None: not scanned)."""
+    exercise = ExerciseUnderTest(spec, path)
+    style = Style.of(spec)
+    exercise.load_error = unsupported(spec)
+    if exercise.load_error:
+        return exercise
+    forbid = spec.forbid + family_forbid(spec)
+    if source is not None:
+        _apply_findings(exercise, scan_source(source, forbid, spec.allow_imports, style.backward_name, style.entries),
+                        where)
+    install_support(spec.support)
+    try:
+        function = operation_of(module, where, style)
+    except StudentCodeError as exc:
+        exercise.load_error = str(exc)
+        return exercise
+    exercise.op = StudentOp(function, [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], path,
+                            forbid, audit=style.computes_with_torch, style=style)
+    return exercise
+
+
 _FAMILY_FORBID: dict[tuple[str, str, str], tuple[str, ...]] = {}
 
 
@@ -130,14 +158,19 @@ def grade_submission(specs: list[ExerciseSpec], folder: Path, sandbox: Sandbox |
         if sandbox is not None else None
     book = GradeBook()
     for spec in specs:
-        result = book.exercise(spec.name, spec.title, spec.points, spec.checks, weights=spec.weights,
-                               visibility=spec.visibility, check_visibility=spec.check_visibility)
-        exercise = prepare(spec, folder, sandbox, staged)
-        try:
-            result.checks = [run_check(exercise, check, options) for check in spec.checks]
-        finally:
-            exercise.close()
+        grade_prepared(book, prepare(spec, folder, sandbox, staged), options)
     return book
+
+
+def grade_prepared(book: GradeBook, exercise: ExerciseUnderTest, options: RunOptions = RunOptions()) -> None:
+    """Every check of a prepared exercise, into its result in `book`; its worker closed after."""
+    spec = exercise.spec
+    result = book.exercise(spec.name, spec.title, spec.points, spec.checks, weights=spec.weights,
+                           visibility=spec.visibility, check_visibility=spec.check_visibility)
+    try:
+        result.checks = [run_check(exercise, check, options) for check in spec.checks]
+    finally:
+        exercise.close()
 
 
 def reference_files(spec: ExerciseSpec) -> list[str]:
@@ -175,8 +208,8 @@ def worker_limits(spec: ExerciseSpec, sandbox: Sandbox) -> WorkerLimits:
                    memory_bytes=limits.memory_mb << 20, output_bytes=limits.output_kb << 10)
 
 
-def _apply_findings(exercise: ExerciseUnderTest, findings: list[Finding]) -> None:
-    name = exercise.spec.student_file
+def _apply_findings(exercise: ExerciseUnderTest, findings: list[Finding], name: str | None = None) -> None:
+    name = name or exercise.spec.student_file
     forbidden = [f.describe(name) for f in findings if f.kind == "forbidden"]
     review = [f.describe(name) for f in findings if f.kind == "review"]
     if forbidden:

@@ -210,14 +210,20 @@ def classroom_points(book: GradeBook) -> str:
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
-.swatch { margin: 0 1em 0 .3em; white-space: nowrap; } .swatch svg { vertical-align: middle; }
-table { border-collapse: collapse; margin: 1em 0; }
-th, td { border: 1px solid #ccc; padding: .3em .8em; text-align: left; }
-td.points { text-align: right; }
-.passed { color: #16794a; } .failed, .error, .crashed, .timeout, .flagged { color: #b3261e; }
-pre { background: #f6f6f6; padding: .8em; white-space: pre-wrap; }
-figure { display: inline-block; margin: .5em 1.5em .5em 0; vertical-align: top; }
-figcaption { font-size: .9em; }
+"""
+# The report's own rules, scoped to its element, so that the same fragment can sit in a notebook's
+# output (html_fragment) without restyling the notebook around it.
+_REPORT_STYLE = """
+.gradcheck-report .swatch { margin: 0 1em 0 .3em; white-space: nowrap; } .gradcheck-report .swatch svg { vertical-align: middle; }
+.gradcheck-report table { border-collapse: collapse; margin: 1em 0; }
+.gradcheck-report th, .gradcheck-report td { border: 1px solid #ccc; padding: .3em .8em; text-align: left; }
+.gradcheck-report td.points { text-align: right; }
+.gradcheck-report .passed { color: #16794a; }
+.gradcheck-report .failed, .gradcheck-report .error, .gradcheck-report .crashed, .gradcheck-report .timeout,
+.gradcheck-report .flagged { color: #b3261e; }
+.gradcheck-report pre { background: #f6f6f6; padding: .8em; white-space: pre-wrap; }
+.gradcheck-report figure { display: inline-block; margin: .5em 1.5em .5em 0; vertical-align: top; }
+.gradcheck-report figcaption { font-size: .9em; }
 """
 CELL = 14  # pixels per tensor element in a heatmap
 
@@ -225,30 +231,38 @@ CELL = 14  # pixels per tensor element in a heatmap
 def html(book: GradeBook) -> str:
     """One self-contained page: the grade table and, for each failing backward, a heatmap of
     |student - reference| over each gradient (where a wrong row or column shows at a glance)."""
+    whose = f": {book.run['submission']}" if book.run.get("submission") else ""
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>gradcheck-suite grades{_escape(whose)}</title>"
+            f"<style>{_STYLE}</style></head><body>\n{html_fragment(book, f'gradcheck-suite grades{whose}')}\n"
+            "</body></html>\n")
+
+
+def html_fragment(book: GradeBook, heading: str, level: int = 1) -> str:
+    """The report as one element with its own (scoped) style: the heading, the grade table, each
+    failure's message and heatmaps. `html` puts it in a page; a notebook shows it inline."""
     rows = "".join(
         f'<tr><td>{_escape(e.name)}</td><td class="{e.status}">{e.status}</td>'
         f'<td class="points">{points_text(e.score)} / {points_text(e.max_score)}</td></tr>'
         for e in book.exercises.values())
-    whose = f": {book.run['submission']}" if book.run.get("submission") else ""
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>gradcheck-suite grades{_escape(whose)}</title>"
-             f"<style>{_STYLE}</style></head><body><h1>gradcheck-suite grades{_escape(whose)}</h1>"
+    parts = [f"<div class='gradcheck-report'><style>{_REPORT_STYLE}</style><h{level}>{_escape(heading)}</h{level}>"
              f"<p>{_escape(summary_sentence(book))}</p>"
              f"<table><tr><th>exercise</th><th>status</th><th>points</th></tr>{rows}"
              f"<tr><th>total</th><th></th><th class='points'>{points_text(book.score)} / {points_text(book.max_score)}"
              f"</th></tr></table>"]
+    sub = min(level + 1, 6)
     for exercise in book.exercises.values():
         for result in exercise.checks:
             if result.status in (Status.PASSED, Status.SKIPPED):
                 continue
             message = shown_message(exercise, result)
-            parts.append(f"<h2>{_escape(exercise.name)}::{_escape(result.check)}: "
-                         f"<span class='{result.status}'>{result.status}</span></h2><pre>{_escape(message)}</pre>")
+            parts.append(f"<h{sub}>{_escape(exercise.name)}::{_escape(result.check)}: "
+                         f"<span class='{result.status}'>{result.status}</span></h{sub}><pre>{_escape(message)}</pre>")
             if result.heatmaps and exercise.result_visibility(result) == "visible":
                 parts.append("<p>|your gradient − reference| on a large example, element by element:</p>")
                 parts.append(_heat_scale())
                 parts += [_heatmap_svg(h) for h in result.heatmaps]
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    parts.append("</div>")
+    return "\n".join(parts)
 
 
 HEATMAP_DECADES = 3.0  # colours run from the allowed error (pale) to 10**3 times it (saturated)

@@ -25,26 +25,33 @@ def load_student(path: Path, style: Style, support: Sequence[Path] = ()) -> type
     install_support(support)
     if style.kind == AUTOGRAD_FUNCTION:
         return load_function(path, style.name)  # the class name (Style.name of this style)
-    module = load_module(path)
+    return operation_of(load_module(path), path.name, style)
+
+
+def operation_of(module: ModuleType, where: str, style: Style) -> type[torch.autograd.Function]:
+    """The operation the exercise asks for, taken from an imported module (or a notebook's
+    namespace made into one): `where` names it in messages ("linear.py", "your notebook")."""
+    if style.kind == AUTOGRAD_FUNCTION:
+        return function_class(module, where, style.name)
     if style.kind == LOSS:
-        return loss_adapter(student_function(module, path, style.functions[0], style), style)
-    forward, backward = (student_function(module, path, name, style) for name in style.functions)
+        return loss_adapter(student_function(module, where, style.functions[0], style), style)
+    forward, backward = (student_function(module, where, name, style) for name in style.functions)
     return function_adapter(forward, backward, style)
 
 
-def student_function(module: ModuleType, path: Path, name: str, style: Style) -> Callable:
+def student_function(module: ModuleType, where: str, name: str, style: Style) -> Callable:
     value = getattr(module, name, None)
     if value is None:
         functions = public_names(module, inspect.isfunction)
         classes = public_names(module, is_function_class)
-        text = f"{path.name} defines no function {name!r}" + (f" (it defines: {', '.join(functions)})" if functions else "")
+        text = f"{where} defines no function {name!r}" + (f" (it defines: {', '.join(functions)})" if functions else "")
         if classes:
             text += (f"; this exercise asks for {_what(style)}, {style.signatures()}, "
                      f"not a torch.autograd.Function class ({', '.join(classes)})")
         raise StudentCodeError(text)
     if isinstance(value, type) or not callable(value):
         kind = "a class" if isinstance(value, type) else type(value).__name__
-        raise StudentCodeError(f"{name} in {path.name} must be a function, not {kind}: this exercise asks for "
+        raise StudentCodeError(f"{name} in {where} must be a function, not {kind}: this exercise asks for "
                                f"{_what(style)}, {style.signatures()}")
     return value
 
@@ -86,18 +93,21 @@ def load_module(path: Path) -> ModuleType:
 
 def load_function(path: Path, class_name: str) -> type[torch.autograd.Function]:
     """The student's torch.autograd.Function subclass (the autograd_function style)."""
-    module = load_module(path)
+    return function_class(load_module(path), path.name, class_name)
+
+
+def function_class(module: ModuleType, where: str, class_name: str) -> type[torch.autograd.Function]:
     cls = getattr(module, class_name, None)
     if cls is None:
         found = public_names(module, lambda v: isinstance(v, type))
         functions = public_names(module, inspect.isfunction)
-        text = f"{path.name} defines no class {class_name!r}" + (f" (it defines: {', '.join(found)})" if found else "")
+        text = f"{where} defines no class {class_name!r}" + (f" (it defines: {', '.join(found)})" if found else "")
         if functions and not found:
             text += (f" (it defines only functions: {', '.join(functions)}); this exercise asks for a "
                      f"torch.autograd.Function subclass named {class_name}")
         raise StudentCodeError(text)
     if not (isinstance(cls, type) and issubclass(cls, torch.autograd.Function)):
-        raise StudentCodeError(f"{class_name} in {path.name} must be a subclass of torch.autograd.Function")
+        raise StudentCodeError(f"{class_name} in {where} must be a subclass of torch.autograd.Function")
     return cls
 
 
