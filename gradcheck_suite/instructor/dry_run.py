@@ -27,7 +27,8 @@ def problems(spec: ExerciseSpec, course_root=None) -> list[ConfigProblem]:
         doc = LineDict()
     lines = doc if isinstance(doc, LineDict) else LineDict()
     found = _forbid_problems(spec, lines, course_root)
-    outputs_line = lines.line_of("outputs") if "outputs" in lines else lines.line_of("reference")
+    declared = "outputs" in lines
+    outputs_line = lines.line_of("outputs") if declared else lines.line_of("reference")
     trials = [Trial.of(spec, {name: low for name, (low, _) in spec.dims.items()},
                        (spec.batch_size[0],) * spec.batch_rank[0], spec.seed)]
     try:
@@ -37,7 +38,8 @@ def problems(spec: ExerciseSpec, course_root=None) -> list[ConfigProblem]:
     for trial in trials:
         if not trial.satisfies(spec):
             continue
-        problem = _run(spec, make_inputs(spec, trial), trial.params, f"on the trial {trial.describe()}", outputs_line)
+        problem = _run(spec, make_inputs(spec, trial), trial.params, f"on the trial {trial.describe()}",
+                       (outputs_line, declared))
         if isinstance(problem, ConfigProblem):
             found.append(problem)
             break
@@ -50,7 +52,7 @@ def problems(spec: ExerciseSpec, course_root=None) -> list[ConfigProblem]:
         except (RuntimeError, ValueError, KeyError, TypeError) as exc:
             found.append(ConfigProblem(case.line, f"edge_cases[{index}]", f"cannot build its inputs: {exc}"))
             continue
-        problem = _run(spec, inputs, {}, f"on edge case '{case.name}'", outputs_line)
+        problem = _run(spec, inputs, {}, f"on edge case '{case.name}'", (outputs_line, declared))
         if isinstance(problem, ConfigProblem):
             if problem not in found:
                 found.append(problem)
@@ -60,9 +62,10 @@ def problems(spec: ExerciseSpec, course_root=None) -> list[ConfigProblem]:
 
 
 def _run(spec: ExerciseSpec, tensors: dict[str, torch.Tensor], params: dict, where: str,
-         outputs_line: int | None = None) -> str | ConfigProblem | None:
+         outputs: tuple[int | None, bool] = (None, False)) -> str | ConfigProblem | None:
     """Why the reference cannot serve on these inputs (a ConfigProblem of `outputs:` when it returns
-    another number of outputs than declared), or None."""
+    another number of outputs than declared; `outputs`: that field's line, and whether the file has
+    it), or None."""
     bound = bind_reference(spec, call_params(spec, params)) if spec.params else spec
     inputs = [reference.as_reference_dtype(t) for t in tensors.values()]
     try:
@@ -70,8 +73,9 @@ def _run(spec: ExerciseSpec, tensors: dict[str, torch.Tensor], params: dict, whe
         traced.vjp([torch.ones_like(out, dtype=torch.float64) if out.is_floating_point() else None
                     for out in traced.outputs])
     except reference.WrongOutputCount as exc:
-        declared = ", ".join(o.name for o in spec.outputs) if spec.several_outputs else "one output, the default"
-        return ConfigProblem(outputs_line, "outputs", f"expected as many outputs as the reference "
+        line, given = outputs
+        declared = ", ".join(o.name for o in spec.outputs) if given else "one output, the default"
+        return ConfigProblem(line, "outputs", f"expected as many outputs as the reference "
                                                       f"{spec.reference.target} returns ({exc.returned}); declared: "
                                                       f"{declared}" + _declare(exc.returned))
     except ExerciseBroken as exc:
