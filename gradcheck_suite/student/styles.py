@@ -8,6 +8,13 @@
 - ``loss``: one function on NumPy arrays, ``loss(*inputs) -> (loss, gradients)`` (CS231n's
   ``softmax_loss(x, y) -> (loss, dx)``): the loss and its gradients, one per differentiable input.
 
+With several outputs (the exercise's ``outputs:``) the forward returns them all, in order:
+``forward(ctx, ...) -> (h, c)`` and ``backward(ctx, grad_h, grad_c)`` for a Function,
+``forward(...) -> (h, c, cache)`` and ``backward(dh, dc, cache)`` for the function styles (CS231n's
+``lstm_step_forward`` / ``lstm_step_backward``). A non-differentiable output gets no upstream
+gradient: a Function's backward receives zeros of its shape there (PyTorch's
+``ctx.mark_non_differentiable``), a function style's backward is not given one at all.
+
 The two function styles are wrapped in a ``torch.autograd.Function`` (``function_adapter``) that
 keeps the cache on ctx, so that ``StudentOp``, every check, finite differences, the in-place guards
 and the sandbox worker grade them exactly as they grade a Function."""
