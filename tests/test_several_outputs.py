@@ -233,6 +233,15 @@ def test_a_cs231n_forward_without_its_second_output_is_named(tmp_path):
         in message, message
 
 
+def test_an_upstream_gradient_changed_in_place_is_named(tmp_path):
+    dx = "grad_mean.div_(D)[..., None] + grad_std[..., None] * centered / ((D - 1) * std[..., None])"
+    student, source = _std_mean("autograd_function", dx=dx)
+    spec, folder = _exercise(tmp_path, STD_MEAN_YAML, student, source)
+    status, message = _verdicts(spec, folder)["backward"]
+    assert status == "failed" and "StdMean.backward modified 'grad_mean'" in message, message
+    assert "work on grad_mean.clone()" in message and "'grad_std'" not in message, message
+
+
 def test_a_stub_returning_nones_is_not_implemented(tmp_path):
     source = "def std_mean_forward(x):\n    return None, None, None\n\n\ndef std_mean_backward(dstd, dmean, cache):\n" \
              "    return None\n"

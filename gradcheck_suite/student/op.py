@@ -257,8 +257,8 @@ class StudentOp:
     def _changed_in_backward(self, changed: list[str]) -> str:
         """Why a backward may not change what it was given. (The function styles give the student's
         backward its own copy of the upstream gradient, so only a saved input can be named there.)"""
-        quote = "'"
-        upstream = [c for c in changed if any(c.startswith(f"{quote}{name}{quote}") for name in self._upstream_names())]
+        named = [name for name in self._upstream_names() if any(c.startswith(f"'{name}'") for c in changed)]
+        upstream = [c for c in changed if any(c.startswith(f"'{name}'") for name in named)]
         inputs = [c for c in changed if c not in upstream]
         reasons = []
         if inputs:
@@ -268,7 +268,7 @@ class StudentOp:
         if upstream:
             reasons.append(f"modified {', '.join(upstream)} in place: autograd may hand the same gradient tensor to "
                            "other parts of the graph, so PyTorch requires a backward to leave it unchanged; "
-                           f"work on {upstream[0].split(quote)[1]}.clone()")
+                           f"work on {named[0]}.clone()")
         return f"{self.phase('backward')} " + "; and ".join(reasons)
 
     def _check_calls(self, method: str, watch: CallWatch, trace: OpTrace, switched_off: list[str]) -> None:
