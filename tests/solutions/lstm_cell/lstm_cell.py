@@ -14,7 +14,7 @@ class LSTMCell(torch.autograd.Function):
         c' = f * c + i * g
         h' = o * tanh(c')
 
-    Shapes (in the grader H = 2, so 4H = 8):
+    Shapes:
         x: (N, D)        a batch of N inputs of size D
         h: (N, H)        the previous hidden state
         c: (N, H)        the previous cell state
