@@ -40,10 +40,10 @@ def dropout_with_mask(x: torch.Tensor, mask: torch.Tensor, p: float = 0.5) -> to
 
 
 def lstm_cell(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor,
-              b_ih: torch.Tensor, b_hh: torch.Tensor) -> torch.Tensor:
-    """torch.nn.LSTMCell's step (gates i, f, g, o) as one tensor: torch.cat([h', c'], dim=-1), shape (N, 2H)."""
+              b_ih: torch.Tensor, b_hh: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """torch.nn.LSTMCell's step (gates i, f, g, o): the pair (h', c'), each (N, H)."""
     h_next, c_next = torch.lstm_cell(x, (h, c), w_ih, w_hh, b_ih, b_hh)
-    return torch.cat([h_next, c_next], dim=-1)
+    return h_next, c_next
 
 
 def mlp_loss(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor,

@@ -1,5 +1,6 @@
 """The CS231n example course (examples/cs231n/): CS231n's own signatures (NumPy, conv_param and
-pool_param dicts passed positionally, (loss, dx) losses, one layers.py for every exercise); the
+pool_param dicts passed positionally, (loss, dx) losses, lstm_step's two outputs and two upstream
+gradients, one layers.py for every exercise); the
 solutions pass every check, each variant gets the verdict its label promises."""
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ def _grade(names: list[str], source: Path, tmp_path: Path) -> dict:
 
 
 def test_the_course_is_complete():
-    assert EXERCISES == ["affine", "batchnorm", "conv_naive", "layernorm", "max_pool_naive", "relu", "rnn_step",
-                         "softmax_loss", "svm_loss"]
+    assert EXERCISES == ["affine", "batchnorm", "conv_naive", "layernorm", "lstm_step", "max_pool_naive", "relu",
+                         "rnn_step", "softmax_loss", "svm_loss"]
     for name in EXERCISES:
         bugs = [p for p in VARIANTS if p.parent.name == name and p.name.startswith("bug_")]
         assert len(bugs) >= 3, name

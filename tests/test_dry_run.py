@@ -31,6 +31,21 @@ CASES = {
                "      a: [[1.0, 2.0]]\n      b: [[1.0, 2.0, 3.0]]\n",
         "e/exercise.yaml:9: edge_cases[0]: expected a reference that runs on the exercise's inputs on edge case "
         "'mismatched': the reference torch.matmul raised RuntimeError"),
+    "a reference returning more outputs than declared": (
+        HEAD + "reference: {function: torch.max, kwargs: {dim: -1}}\ninputs:\n  - {name: x, shape: [N, D]}\n"
+               "dims: {N: [1, 3], D: [1, 3]}\n",
+        "e/exercise.yaml:3: outputs: expected as many outputs as the reference torch.max returns (2); declared: one "
+        "output, the default (declare them: outputs: [out1, out2])"),
+    "outputs declaring more than the reference returns": (
+        HEAD + "reference: torch.sigmoid\ninputs:\n  - {name: x, shape: [N]}\ndims: {N: [1, 3]}\n"
+               "outputs: [y, z]\n",
+        "e/exercise.yaml:7: outputs: expected as many outputs as the reference torch.sigmoid returns (1); "
+        "declared: y, z"),
+    "outputs declaring fewer than the reference returns, with an edge case": (
+        HEAD + "reference: torch.sort\ninputs:\n  - {name: x, shape: [N]}\ndims: {N: [1, 3]}\n"
+               "outputs: {values: {}}\nedge_cases:\n  - {name: ties, inputs: {x: [1.0, 1.0]}}\n",
+        "e/exercise.yaml:7: outputs: expected as many outputs as the reference torch.sort returns (2); "
+        "declared: values (declare them: outputs: [out1, out2])"),
 }
 
 
@@ -51,4 +66,4 @@ def test_the_sample_course_and_the_cs231n_course_have_no_such_problem(capsys, mo
 
     monkeypatch.chdir(REPO_ROOT)
     assert main(["validate", "exercises", "examples/cs231n"]) == 0
-    assert capsys.readouterr().out.rstrip().endswith("41 of 41 exercise files valid")
+    assert capsys.readouterr().out.rstrip().endswith("42 of 42 exercise files valid")

@@ -36,6 +36,17 @@ def rnn_step_forward(x, prev_h, Wx, Wh, b):
     return torch.tanh(x @ Wx + prev_h @ Wh + b)
 
 
+def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
+    """CS231n's gate order: a = x Wx + prev_h Wh + b split into i, f, o, g (H columns each).
+    Returns (next_h, next_c)."""
+    H = prev_h.shape[1]
+    a = x @ Wx + prev_h @ Wh + b
+    i, f, o = torch.sigmoid(a[:, :H]), torch.sigmoid(a[:, H:2 * H]), torch.sigmoid(a[:, 2 * H:3 * H])
+    g = torch.tanh(a[:, 3 * H:])
+    next_c = f * prev_c + i * g
+    return o * torch.tanh(next_c), next_c
+
+
 def layernorm_forward(x, gamma, beta, ln_param):
     return F.layer_norm(x, (x.shape[1],), gamma, beta, eps=ln_param.get("eps", 1e-5))
 

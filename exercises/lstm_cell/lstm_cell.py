@@ -4,7 +4,7 @@ import torch
 
 
 class LSTMCell(torch.autograd.Function):
-    """One LSTM step in torch.nn.LSTMCell's layout, returning h' and c' as ONE tensor.
+    """One LSTM step in torch.nn.LSTMCell's layout, returning the pair (h', c').
 
     With H the hidden size and the four gates stacked in the order i, f, g, o (rows
     0:H, H:2H, 2H:3H, 3H:4H of the weights and biases):
@@ -13,12 +13,8 @@ class LSTMCell(torch.autograd.Function):
         i = sigmoid(a_i)   f = sigmoid(a_f)   g = tanh(a_g)   o = sigmoid(a_o)
         c' = f * c + i * g
         h' = o * tanh(c')
-        out = torch.cat([h', c'], dim=-1)                   (N, 2H)
 
-    The grader checks a single output tensor, so forward returns h' and c' concatenated
-    along the last dimension (h' first): out[:, :H] is h', out[:, H:] is c'.
-
-    Shapes (in the grader H = 2, so 4H = 8):
+    Shapes:
         x: (N, D)        a batch of N inputs of size D
         h: (N, H)        the previous hidden state
         c: (N, H)        the previous cell state
@@ -26,15 +22,16 @@ class LSTMCell(torch.autograd.Function):
         W_hh: (4H, H)    hidden-to-hidden weights (torch.nn.LSTMCell.weight_hh)
         b_ih: (4H,)      input-to-hidden bias
         b_hh: (4H,)      hidden-to-hidden bias
-        out: (N, 2H)     [h', c']
+        h': (N, H)       the next hidden state
+        c': (N, H)       the next cell state
 
     forward(ctx, x, h, c, W_ih, W_hh, b_ih, b_hh):
-        Return out (not torch.nn.LSTMCell or torch.lstm_cell; torch.sigmoid and torch.tanh
-        are fine). Read H from the inputs, do not hard-code it. Save what backward needs.
+        Return (h', c'), as torch.nn.LSTMCell does (not torch.nn.LSTMCell or torch.lstm_cell;
+        torch.sigmoid and torch.tanh are fine). Read H from the inputs, do not hard-code it. Save what backward needs.
 
-    backward(ctx, grad_output):
-        ``grad_output`` (N, 2H) holds dL/dh' in its first H columns and the direct dL/dc'
-        in the last H. c' reaches the loss directly and through h' = o * tanh(c'):
+    backward(ctx, grad_h, grad_c):
+        One upstream gradient per output: ``grad_h`` = dL/dh' and ``grad_c`` = the direct
+        dL/dc' (both (N, H)). c' reaches the loss directly and through h' = o * tanh(c'):
 
             dc' = dL/dc' (direct) + dL/dh' * o * (1 - tanh(c')**2)
             do = dL/dh' * tanh(c')    di = dc' * g    dg = dc' * i    df = dc' * c
@@ -57,8 +54,8 @@ class LSTMCell(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, h, c, W_ih, W_hh, b_ih, b_hh):
-        raise NotImplementedError("LSTMCell.forward: return torch.cat([h', c'], dim=-1)")
+        raise NotImplementedError("LSTMCell.forward: return h', c'")
 
     @staticmethod
-    def backward(ctx, grad_output):
+    def backward(ctx, grad_h, grad_c):
         raise NotImplementedError("LSTMCell.backward: return (grad_x, grad_h, grad_c, grad_W_ih, grad_W_hh, grad_b_ih, grad_b_hh)")

@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 import torch
 
 from ..exercise.model import ExerciseSpec, InputSpec
-from ..inputs.tensors import make_inputs, upstream_gradient
+from ..inputs.tensors import make_inputs, ones_for, upstream_gradients
 from ..inputs.trial import Trial
 from ..numerics import diagnoses
 from ..numerics import reference_eval as reference
@@ -47,12 +47,13 @@ def cause_lines(causes: Sequence[str | None]) -> str:
 
 class ReferenceGradients:
     """The reference's side of one backward trial: its gradients for the grader's upstream
-    gradient, the tolerance each of the student's is held to, and the likely causes of a wrong
-    one. Each part is computed when first asked for (positions count differentiable inputs)."""
+    gradients (one per output, None for a non-differentiable one), the tolerance each of the
+    student's is held to, and the likely causes of a wrong one. Each part is computed when first
+    asked for (positions count differentiable inputs)."""
 
-    def __init__(self, spec: ExerciseSpec, inputs: Sequence[torch.Tensor], upstream: torch.Tensor,
+    def __init__(self, spec: ExerciseSpec, inputs: Sequence[torch.Tensor], upstream: Sequence[torch.Tensor | None],
                  traced: reference.Traced | None = None):
-        self.spec, self.inputs, self.upstream = spec, inputs, upstream
+        self.spec, self.inputs, self.upstream = spec, inputs, list(upstream)
         self._traced = traced
 
     @cached_property
@@ -61,16 +62,29 @@ class ReferenceGradients:
 
     @cached_property
     def expected(self) -> list[torch.Tensor]:
-        return self._vjp(self.upstream.double(), self._traced)
+        return self._vjp([None if u is None else u.double() for u in self.upstream], self._traced)
 
     @cached_property
     def all_ones(self) -> list[torch.Tensor]:
         """The gradients for an all-ones upstream gradient: what code that ignores it returns."""
-        return self._vjp(torch.ones_like(self.upstream, dtype=torch.float64))
+        return self._vjp([None if u is None else torch.ones_like(u, dtype=torch.float64) for u in self.upstream])
 
-    def _vjp(self, grad_output: torch.Tensor, traced: reference.Traced | None = None) -> list[torch.Tensor]:
+    @cached_property
+    def without_each_output(self) -> list[tuple[str, list[torch.Tensor]]]:
+        """With several differentiable outputs: per output, the gradients when its upstream gradient
+        is left out (what a backward that ignores it returns)."""
+        found = []
+        for k, (output, u) in enumerate(zip(self.spec.outputs, self.upstream)):
+            if u is None or sum(v is not None for v in self.upstream) < 2:
+                continue
+            found.append((output.name, self._vjp([None if j == k or v is None else v.double()
+                                                  for j, v in enumerate(self.upstream)])))
+        return found
+
+    def _vjp(self, grad_outputs: Sequence[torch.Tensor | None], traced: reference.Traced | None = None,
+             ) -> list[torch.Tensor]:
         # A fresh trace unless given one: Traced.vjp frees the graph it runs through.
-        return (traced or reference.Traced(self.spec, self.exact_inputs)).vjp(grad_output)
+        return (traced or reference.Traced(self.spec, self.exact_inputs)).vjp(grad_outputs)
 
     @cached_property
     def _low_precision(self) -> list[torch.Tensor | None]:
@@ -83,8 +97,15 @@ class ReferenceGradients:
         return Closeness(rtol, atol, rounding_allowance(low, expected) if low is not None else 0.0)
 
     def likely_causes(self, position: int, spec_input: InputSpec, tol: Closeness, grad: torch.Tensor) -> list[str]:
-        return diagnoses.diagnose(grad, self.expected[position], tol, self.all_ones[position],
-                                  diagnoses.dimension_sizes(self.spec.inputs, self.inputs), f"'{spec_input.name}'")
+        causes = diagnoses.diagnose(grad, self.expected[position], tol, self.all_ones[position],
+                                    diagnoses.dimension_sizes(self.spec.inputs, self.inputs), f"'{spec_input.name}'")
+        if grad.shape == self.expected[position].shape:
+            for name, without in self.without_each_output:
+                if tol.mismatch(grad, without[position]) is None:
+                    causes.insert(0, f"the upstream gradient of output '{name}' is ignored: this is the gradient "
+                                     f"of '{spec_input.name}' without it (every differentiable output's gradient "
+                                     "reaches the inputs; add its path)")
+        return causes
 
     def explainer(self, position: int, spec_input: InputSpec,
                   dtype: torch.dtype) -> Callable[[torch.Tensor], list[str]]:
@@ -95,23 +116,33 @@ class ReferenceGradients:
         return explain
 
 
+def output_shape_problem(spec: ExerciseSpec, outputs: Sequence[torch.Tensor], expected: Sequence[torch.Size]) -> str | None:
+    """A forward output of the wrong shape, which no gradient can be checked against."""
+    for output_spec, out, shape in zip(spec.outputs, outputs, expected):
+        if out.shape != shape:
+            where = "forward" if not spec.several_outputs else f"forward output '{output_spec.name}'"
+            return (f"{where} returned shape {shape_text(out)}, expected {shape_text(torch.empty(shape))}; "
+                    "fix the forward before the backward can be checked")
+    return None
+
+
 def student_gradients(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], seed: int, check_output_shape: bool = True,
-                      expected_shape: torch.Size | None = None, diagnose: bool = False):
-    """The student's forward and raw gradients for a seeded upstream gradient, after checking the
-    output's shape (against `expected_shape`, or the reference's) and the gradients' structure.
-    With `diagnose`, a gradient of the wrong shape is compared with the reference's to name the
-    likely cause."""
+                      expected_shape: Sequence[torch.Size] | None = None, diagnose: bool = False):
+    """The student's forward and raw gradients for seeded upstream gradients (one per
+    differentiable output, None for the others), after checking the outputs' shapes (against
+    `expected_shape`, or the reference's) and the gradients' structure. With `diagnose`, a
+    gradient of the wrong shape is compared with the reference's to name the likely cause."""
     assert ex.op is not None  # checks run only on an exercise whose file loaded (run_check)
     run = call_student(ex.op.forward, inputs)
-    if not check_output_shape:
-        expected_shape = run.output.shape
-    elif expected_shape is None:
-        expected_shape = reference.forward(ex.spec, [reference.as_reference_dtype(t) for t in inputs]).shape
-    if run.output.shape != expected_shape:
-        raise CheckFailure(f"forward returned shape {shape_text(run.output)}, expected "
-                           f"{shape_text(torch.empty(expected_shape))}; fix the forward before the backward can be checked")
-    upstream = upstream_gradient(run.output, seed)
-    grads = call_student(ex.op.backward, run, [upstream])
+    if check_output_shape:
+        if expected_shape is None:
+            expected_shape = [o.shape for o in reference.forward(ex.spec, [reference.as_reference_dtype(t)
+                                                                           for t in inputs])]
+        problem = output_shape_problem(ex.spec, run.outputs, expected_shape)
+        if problem:
+            raise CheckFailure(problem)
+    upstream = upstream_gradients(run.outputs, ex.spec.differentiable_outputs, seed)
+    grads = call_student(ex.op.backward, run, upstream)
     ref = ReferenceGradients(ex.spec, inputs, upstream) if diagnose else None
     problems = []
     for position, (index, spec_input) in enumerate(indexed_differentiable(ex.spec)):
@@ -126,11 +157,12 @@ def student_gradients(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], see
 
 
 def compare_backward(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], seed: int):
-    """The student's gradients against torch.autograd on the reference. Returns the
-    student_gradients() result, for callers that check the same run further."""
+    """The student's gradients against torch.autograd on the reference, for independent random
+    upstream gradients of every differentiable output. Returns the student_gradients() result,
+    for callers that check the same run further."""
     spec = ex.spec
     traced = reference.Traced(spec, [reference.as_reference_dtype(t) for t in inputs])
-    computed = student_gradients(ex, inputs, seed, expected_shape=traced.output.shape, diagnose=True)
+    computed = student_gradients(ex, inputs, seed, expected_shape=[o.shape for o in traced.outputs], diagnose=True)
     _, upstream, grads = computed
     ref = ReferenceGradients(spec, inputs, upstream, traced)
     problems, mismatches = [], []
@@ -158,12 +190,12 @@ def _value_problem(spec_input: InputSpec, position: int, ref: ReferenceGradients
 
 
 def compare_for_all_ones(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], run) -> None:
-    """The student's gradients for an all-ones grad_output, the one `loss.backward()` passes, on
-    the same forward run. The random upstream gradients catch a backward that ignores grad_output;
-    this one catches a backward that is wrong for exactly this one."""
+    """The student's gradients for an all-ones grad_output (for every differentiable output), the
+    one `loss.backward()` passes, on the same forward run. The random upstream gradients catch a
+    backward that ignores grad_output; this one catches a backward that is wrong for exactly this one."""
     assert ex.op is not None
-    ones = torch.ones_like(run.output)
-    grads = call_student(ex.op.backward, run, [ones])
+    ones = ones_for(run.outputs, ex.spec.differentiable_outputs)
+    grads = call_student(ex.op.backward, run, ones)
     ref = ReferenceGradients(ex.spec, inputs, ones)
     problems, mismatches = [], []
     for position, (index, spec_input) in enumerate(indexed_differentiable(ex.spec)):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..inputs.tensors import make_inputs, upstream_gradient
+from ..inputs.tensors import make_inputs, upstream_gradients
 from ..inputs.trial import Trial
 from ..numerics.tolerances import Mismatch, compare, resolve
 from ..student.op import non_contiguous_copy
@@ -15,19 +15,20 @@ from .verdicts import CheckFailure
 
 def check_backward_properties(ex: ExerciseUnderTest, trial: Trial) -> None:
     """What gradcheck checks beyond values: linear in grad_output, zero in -> zero out, repeatable,
-    and the same answers for non-contiguous inputs."""
+    and the same answers for non-contiguous inputs. With several outputs, grad_output is the tuple
+    of their upstream gradients: backward((a*u_1 + b*v_1, a*u_2 + b*v_2)) = a*backward(u) + b*backward(v)."""
     ex = for_trial(ex, trial)
     spec = ex.spec
     inputs = on_device(ex, make_inputs(spec, trial))
     run, upstream, grads = student_gradients(ex, inputs, trial.values_seed)
     differentiable = [(i, s) for i, s in enumerate(spec.inputs) if s.differentiable]
-    other = upstream_gradient(run.output, trial.values_seed, stream=20_011)
+    other = upstream_gradients(run.outputs, spec.differentiable_outputs, trial.values_seed, stream=20_011)
     a, b = 0.75, -1.5
     op = ex.op
     assert op is not None  # checks run only on an exercise whose file loaded (run_check)
 
-    def again(grad_output):
-        return call_student(op.backward, run, [grad_output])
+    def again(grad_outputs):
+        return call_student(op.backward, run, grad_outputs)
 
     def first_difference(actual, expected, scale=1.0) -> tuple[str, Mismatch] | tuple[None, None]:
         for index, spec_input in differentiable:
@@ -42,12 +43,12 @@ def check_backward_properties(ex: ExerciseUnderTest, trial: Trial) -> None:
     if mismatch is not None:
         raise CheckFailure("backward gives a different answer when called twice with the same grad_output "
                            f"(does it change state it saved?): {problem}", mismatches=[mismatch])
-    zero = again(torch.zeros_like(upstream))
+    zero = again([None if u is None else torch.zeros_like(u) for u in upstream])
     for index, spec_input in differentiable:
         if zero[index] is not None and bool((zero[index] != 0).any()):
             raise CheckFailure(f"a zero grad_output must give zero gradients, but the gradient for "
                                f"'{spec_input.name}' is not zero (is something added instead of multiplied?)")
-    combined = again(a * upstream + b * other)
+    combined = again([None if u is None or v is None else a * u + b * v for u, v in zip(upstream, other)])
     separate = again(other)
     expected = [None if g is None else a * g + b * s for g, s in zip(grads, separate)]
     problem, mismatch = first_difference(combined, expected, scale=4.0)

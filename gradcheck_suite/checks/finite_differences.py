@@ -48,11 +48,12 @@ def compare_finite_differences(ex: ExerciseUnderTest, inputs: Sequence[torch.Ten
     student = _flat([grads[i].to(torch.float64) for i in differentiable])
     assert ex.op is not None  # checks run only on an exercise whose file loaded (run_check)
     batched = ex.op.batched_forward(list(inputs), layout)
-    flat_upstream = upstream.reshape(-1).to(torch.float64)
+    # sum_k <u_k, out_k> over the differentiable outputs: the flat forward returns their elements in turn
+    flat_upstream = _flat([u.to(torch.float64) for u in upstream if u is not None])
     fd = spec.finite_differences
     rtol = fd.tolerance.rtol if fd.tolerance.rtol is not None else FD_DEFAULT_RTOL
     atol = fd.tolerance.atol if fd.tolerance.atol is not None else FD_DEFAULT_ATOL
-    f0 = run.output.detach()
+    f0 = _flat([o.detach() for o, wanted in zip(run.outputs, spec.differentiable_outputs) if wanted])
     small = theta.numel() <= fd.max_full
 
     def elementwise():
@@ -131,7 +132,9 @@ def _compare_with_own_autograd(ex, layout, inputs, upstream, student, rtol, atol
     try:
         with torch.enable_grad():
             out = ex.op.pure_forward(*leaves)
-            grads = torch.autograd.grad(reference.project(out, upstream), [leaves[i] for i, _ in layout],
+            outs = out if isinstance(out, (tuple, list)) else (out,)
+            pairs = [(o, u) for o, u in zip(outs, upstream) if u is not None]
+            grads = torch.autograd.grad(reference.project_all(pairs), [leaves[i] for i, _ in layout],
                                         allow_unused=True)
     except Exception:  # noqa: BLE001 - a forward autograd cannot follow; the projections stand alone
         return

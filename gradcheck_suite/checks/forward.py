@@ -6,6 +6,7 @@ from typing import Sequence
 
 import torch
 
+from ..exercise.model import ExerciseSpec
 from ..inputs.tensors import make_inputs
 from ..inputs.trial import Trial
 from ..numerics import reference_eval as reference
@@ -15,27 +16,59 @@ from .verdicts import CheckFailure
 
 
 def compare_forward(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor]) -> None:
+    """Every output against the reference's, by name where there are several (a non-differentiable
+    output is checked here and only here)."""
     spec = ex.spec
     assert ex.op is not None  # checks run only on an exercise whose file loaded (run_check)
     run = call_student(ex.op.forward, inputs)
-    out = run.output
     exact = reference.forward(spec, [reference.as_reference_dtype(t) for t in inputs])
     low = reference.low_precision(spec, reference.forward, inputs)
-    expected_dtype = low.dtype if low is not None else _float_dtype(inputs, exact.dtype)
-    where = "forward"
+    for position, (output_spec, out) in enumerate(zip(spec.outputs, run.outputs)):
+        low_k = low[position] if low is not None else None
+        _compare_output(ex, output_spec.name if spec.several_outputs else None, out, exact[position], low_k,
+                        inputs, exact)
+
+
+def _compare_output(ex: ExerciseUnderTest, name: str | None, out: torch.Tensor, exact: torch.Tensor,
+                    low: torch.Tensor | None, inputs: Sequence[torch.Tensor], every: Sequence[torch.Tensor]) -> None:
+    """One output against the reference's; `name` None for an exercise with one output (its
+    messages say "forward returned ..."), else messages name it."""
+    spec = ex.spec
+    if not exact.is_floating_point():
+        expected_dtype = exact.dtype  # indices and counts keep the reference's integer dtype
+    else:
+        expected_dtype = low.dtype if low is not None else _float_dtype(inputs, exact.dtype)
+    where = "forward" if name is None else f"forward output '{name}'"
     if out.shape != exact.shape:
-        raise CheckFailure(f"{where} returned shape {shape_text(out)}, expected {shape_text(exact)}")
+        raise CheckFailure(f"{where} returned shape {shape_text(out)}, expected {shape_text(exact)}"
+                           + _other_output(spec, name, out, every))
     if out.dtype != expected_dtype:
         raise CheckFailure(f"{where} returned dtype {dtype_name(out.dtype)}, expected {dtype_name(expected_dtype)} "
                            "(keep the dtype of the inputs)")
     if out.device.type != ex.device.type:
         raise CheckFailure(f"{where} returned a tensor on {out.device}, expected {ex.device}")
-    rtol, atol = resolve(out.dtype, spec.tolerance)
+    rtol, atol = resolve(out.dtype, spec.tolerance) if out.is_floating_point() else (0.0, 0.0)
     allowance = rounding_allowance(low, exact) if low is not None else 0.0
     mismatch = compare(out, exact, rtol, atol, allowance)
     if mismatch:
-        raise CheckFailure(f"{where} output differs from the reference ({spec.reference.target}): "
-                           f"output {shape_text(out)}: {mismatch.describe()}", mismatches=[mismatch])
+        # one output: "forward output differs ...: output (2, 3): ..."; several: "forward output 'c' differs ...: 'c' (2, 3): ..."
+        subject, label = (f"{where} output", "output") if name is None else (where, f"'{name}'")
+        raise CheckFailure(f"{subject} differs from the reference ({spec.reference.target}): {label} "
+                           f"{shape_text(out)}: {mismatch.describe()}" + _other_output(spec, name, out, every),
+                           mismatches=[mismatch])
+
+
+def _other_output(spec: ExerciseSpec, name: str | None, out: torch.Tensor, every: Sequence[torch.Tensor]) -> str:
+    """With several outputs, the likely cause when this one is another output of the reference
+    (outputs returned in the wrong order)."""
+    if name is None:
+        return ""
+    for other, exact in zip(spec.outputs, every):
+        if other.name != name and exact.shape == out.shape and exact.dtype.is_floating_point == out.is_floating_point() \
+                and compare(out.detach().to(exact.dtype), exact, *resolve(exact.dtype, spec.tolerance)) is None:
+            return (f"\n  likely cause: this is the reference's output '{other.name}': outputs returned in the wrong "
+                    f"order? (expected {', '.join(o.name for o in spec.outputs)})")
+    return ""
 
 
 def _float_dtype(inputs: Sequence[torch.Tensor], fallback: torch.dtype) -> torch.dtype:

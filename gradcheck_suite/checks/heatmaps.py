@@ -6,7 +6,7 @@ from typing import Sequence
 
 import torch
 
-from ..inputs.tensors import upstream_gradient
+from ..inputs.tensors import upstream_gradients
 from ..numerics import reference_eval as reference
 from ..numerics.tolerances import resolve
 from .subject import ExerciseUnderTest, call_student
@@ -22,11 +22,11 @@ def gradient_differences(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], 
     assert ex.op is not None  # checks run only on an exercise whose file loaded (run_check)
     traced = reference.Traced(spec, [reference.as_reference_dtype(t) for t in inputs])
     run = call_student(ex.op.forward, inputs)
-    if run.output.shape != traced.output.shape:
+    if any(out.shape != ref.shape for out, ref in zip(run.outputs, traced.outputs)):
         return []
-    upstream = upstream_gradient(run.output, seed)
-    grads = call_student(ex.op.backward, run, [upstream])
-    exact = traced.vjp(upstream.double())
+    upstream = upstream_gradients(run.outputs, spec.differentiable_outputs, seed)
+    grads = call_student(ex.op.backward, run, upstream)
+    exact = traced.vjp([None if u is None else u.double() for u in upstream])
     pictures = []
     differentiable = [(i, s) for i, s in enumerate(spec.inputs) if s.differentiable]
     for (index, spec_input), expected in zip(differentiable, exact):

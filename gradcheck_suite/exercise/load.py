@@ -28,6 +28,7 @@ from .model import (
     Reference,
 )
 from .names import BATCH, COURSE_FILE, RESERVED_DIMS, did_you_mean, resolve_dotted, support_module_name
+from .outputs import read_outputs
 from .params import read_params
 from .reader import (
     IDENTIFIER_PATTERN,
@@ -302,6 +303,10 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
     device = r.field(doc, EXERCISE, "device", "")
     inputs = _read_inputs(r, doc, FLOAT_DTYPES[dtype_name])
     params = read_params(r, doc, {i.name for i in inputs})
+    outputs = read_outputs(r, doc, inputs)
+    if len(outputs) > 1 and student_style == "loss":
+        r.problem(doc.line_of("outputs"), "outputs",
+                  "expected one output for the loss style: its function returns (loss, gradients)")
     dims = _read_dims(r, doc, inputs, size_names(params))
     derived, constraints = read_sizes(r, doc, dims, params, inputs)
 
@@ -338,6 +343,10 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
                   "needs the autograd_function style: " + (
                       "autograd cannot differentiate a NumPy backward" if student_style in ("numpy", "loss")
                       else "a functional backward is not differentiated through the values it caches"))
+    if double_backward and len(outputs) > 1:
+        r.problem(doc.line_of("double_backward"), "double_backward",
+                  f"expected an exercise with one output: the double_backward check differentiates one upstream "
+                  f"gradient, and this one has {len(outputs)} outputs ({', '.join(o.name for o in outputs)})")
     if student_style in ("numpy", "loss") and any(i.dtype == torch.bfloat16 for i in inputs):
         r.problem(doc.line_of("dtype"), "dtype", f"the {student_style} style cannot use bfloat16 (NumPy has no bfloat16)")
     non_contiguous = r.field(doc, EXERCISE, "non_contiguous", "")
@@ -383,6 +392,7 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
         checks=tuple(checks), non_contiguous=non_contiguous, forbid=forbid, allow_imports=allow_imports,
         limits=limits, weights=weights, visibility=visibility, check_visibility=check_visibility,
         support=course.support, params=tuple(params), derived=derived, constraints=constraints,
+        outputs=outputs,
     )
 
 

@@ -114,6 +114,19 @@ class CallParams:
 
 
 @dataclass(frozen=True)
+class OutputSpec:
+    """One output of the forward. A non-differentiable one (indices, statistics) is compared in the
+    forward check only and never given an upstream gradient."""
+
+    name: str
+    differentiable: bool = True
+    line: int | None = None
+
+
+ONE_OUTPUT = (OutputSpec("out"),)  # what an exercise without `outputs:` has
+
+
+@dataclass(frozen=True)
 class Reference:
     target: str
     function: Callable
@@ -155,6 +168,7 @@ class ExerciseSpec:
     params: tuple[ParamSpec, ...] = ()  # non-tensor arguments, fixed or drawn per trial
     derived: dict[str, Expression] = field(default_factory=dict)  # dims computed from others, in order
     constraints: tuple[Expression, ...] = ()  # every trial satisfies these
+    outputs: tuple[OutputSpec, ...] = ONE_OUTPUT  # the forward's outputs, in the order it returns them
 
     @property
     def sized(self) -> bool:
@@ -169,6 +183,15 @@ class ExerciseSpec:
     @property
     def differentiable_inputs(self) -> tuple[InputSpec, ...]:
         return tuple(i for i in self.inputs if i.differentiable)
+
+    @property
+    def several_outputs(self) -> bool:
+        """Whether the forward returns a tuple (messages then name the output)."""
+        return len(self.outputs) > 1
+
+    @property
+    def differentiable_outputs(self) -> tuple[bool, ...]:
+        return tuple(o.differentiable for o in self.outputs)
 
     def input(self, name: str) -> InputSpec:
         return next(i for i in self.inputs if i.name == name)

@@ -381,6 +381,27 @@ PARAM = Mapping(
     fields=_param_fields(False),
 )
 
+OUTPUT_FIELDS = Mapping(fields={
+    "differentiable": Boolean(default=True, description=(
+        "false for an output that carries no gradient (indices, statistics): compared in the forward check "
+        "only, never given an upstream gradient.")),
+})
+
+OUTPUTS = AnyOf(
+    description=(
+        "The names of the forward's outputs, in the order it returns them (default: one differentiable output). "
+        "With several, the forward returns a tuple, the backward gets one upstream gradient per differentiable "
+        "output, and messages name the output."),
+    example=["h", "c"],
+    expected_text=("a non-empty list of output names such as [h, c], or a mapping of names to "
+                   "{differentiable: true | false}"),
+    options=(
+        ListOf(item=Text(pattern=IDENTIFIER), min_items=1),
+        Mapping(keys=Text(pattern=IDENTIFIER), values=OUTPUT_FIELDS,
+                example={"out": {}, "argmax": {"differentiable": False}}),
+    ),
+)
+
 EDGE_VALUE = AnyOf(options=(
     Number(), ListOf(item=Node()),
     Mapping(fields={"shape": ListOf(item=Integer(minimum=0)), "fill": Number(), "random": Boolean()}),
@@ -449,6 +470,7 @@ EXERCISE = Mapping(
             "messages and replay strings."),
             example=[{"name": "negative_slope", "floats": [0.01, 0.5]}],
             expected_text="a list of {name, value | integers | floats | choices | fields}"),
+        "outputs": OUTPUTS,
         "trials": Integer(minimum=1, default=25, description="Random trials per check."),
         "seed": Integer(minimum=0, default=0, description="Run seed for this exercise (replayable)."),
         "tolerance": tolerance("Tolerance for forward and gradients (default: per dtype, as torch.testing)."),

@@ -185,7 +185,7 @@ def reference_files(spec: ExerciseSpec) -> list[str]:
 
 
 def output_elements(spec: ExerciseSpec):
-    """inputs -> the number of elements of the reference's output for inputs of these shapes (the
+    """inputs -> the number of elements of the reference's outputs for inputs of these shapes (the
     reference run once per shape; the meta device would cost a second of imports): what a worker's
     reply is capped by."""
     known: dict[tuple, int] = {}
@@ -193,7 +193,7 @@ def output_elements(spec: ExerciseSpec):
     def count(inputs) -> int:
         key = tuple((tuple(t.shape), t.dtype) for t in inputs)
         if key not in known:
-            known[key] = int(reference_eval.forward(spec, [t.detach() for t in inputs]).numel())
+            known[key] = sum(int(out.numel()) for out in reference_eval.forward(spec, [t.detach() for t in inputs]))
         return known[key]
 
     return count

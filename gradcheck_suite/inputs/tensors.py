@@ -70,3 +70,19 @@ def upstream_gradient(like: torch.Tensor, seed: int, stream: int = 10_007) -> to
     if g.numel() <= _FEW:
         g = keep_away(g, _UPSTREAM_DOMAIN)
     return g.to(dtype=like.dtype, device=like.device)
+
+
+OUTPUT_STREAM_STEP = 1009  # the streams of output k's upstream gradient: stream + k * step
+
+
+def upstream_gradients(outputs, differentiable, seed: int, stream: int = 10_007) -> list[torch.Tensor | None]:
+    """One independent random upstream gradient per differentiable output (None for the others,
+    which are never given one). The first output's is upstream_gradient()'s, so that a one-output
+    exercise draws exactly what it always drew."""
+    return [upstream_gradient(out, seed, stream + k * OUTPUT_STREAM_STEP) if wanted else None
+            for k, (out, wanted) in enumerate(zip(outputs, differentiable))]
+
+
+def ones_for(outputs, differentiable) -> list[torch.Tensor | None]:
+    """The all-ones upstream gradient, the one `loss.backward()` passes, for every differentiable output."""
+    return [torch.ones_like(out) if wanted else None for out, wanted in zip(outputs, differentiable)]

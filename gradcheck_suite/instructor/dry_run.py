@@ -27,6 +27,8 @@ def problems(spec: ExerciseSpec, course_root=None) -> list[ConfigProblem]:
         doc = LineDict()
     lines = doc if isinstance(doc, LineDict) else LineDict()
     found = _forbid_problems(spec, lines, course_root)
+    declared = "outputs" in lines
+    outputs_line = lines.line_of("outputs") if declared else lines.line_of("reference")
     trials = [Trial.of(spec, {name: low for name, (low, _) in spec.dims.items()},
                        (spec.batch_size[0],) * spec.batch_rank[0], spec.seed)]
     try:
@@ -36,7 +38,11 @@ def problems(spec: ExerciseSpec, course_root=None) -> list[ConfigProblem]:
     for trial in trials:
         if not trial.satisfies(spec):
             continue
-        problem = _run(spec, make_inputs(spec, trial), trial.params, f"on the trial {trial.describe()}")
+        problem = _run(spec, make_inputs(spec, trial), trial.params, f"on the trial {trial.describe()}",
+                       (outputs_line, declared))
+        if isinstance(problem, ConfigProblem):
+            found.append(problem)
+            break
         if problem:
             found.append(ConfigProblem(lines.line_of("reference"), "reference", problem))
             break
@@ -46,21 +52,42 @@ def problems(spec: ExerciseSpec, course_root=None) -> list[ConfigProblem]:
         except (RuntimeError, ValueError, KeyError, TypeError) as exc:
             found.append(ConfigProblem(case.line, f"edge_cases[{index}]", f"cannot build its inputs: {exc}"))
             continue
-        problem = _run(spec, inputs, {}, f"on edge case '{case.name}'")
-        if problem:
+        problem = _run(spec, inputs, {}, f"on edge case '{case.name}'", (outputs_line, declared))
+        if isinstance(problem, ConfigProblem):
+            if problem not in found:
+                found.append(problem)
+        elif problem:
             found.append(ConfigProblem(case.line, f"edge_cases[{index}]", problem))
     return found
 
 
-def _run(spec: ExerciseSpec, tensors: dict[str, torch.Tensor], params: dict, where: str) -> str | None:
+def _run(spec: ExerciseSpec, tensors: dict[str, torch.Tensor], params: dict, where: str,
+         outputs: tuple[int | None, bool] = (None, False)) -> str | ConfigProblem | None:
+    """Why the reference cannot serve on these inputs (a ConfigProblem of `outputs:` when it returns
+    another number of outputs than declared; `outputs`: that field's line, and whether the file has
+    it), or None."""
     bound = bind_reference(spec, call_params(spec, params)) if spec.params else spec
     inputs = [reference.as_reference_dtype(t) for t in tensors.values()]
     try:
         traced = reference.Traced(bound, inputs)
-        traced.vjp(torch.ones_like(traced.output, dtype=torch.float64))
+        traced.vjp([torch.ones_like(out, dtype=torch.float64) if out.is_floating_point() else None
+                    for out in traced.outputs])
+    except reference.WrongOutputCount as exc:
+        line, given = outputs
+        declared = ", ".join(o.name for o in spec.outputs) if given else "one output, the default"
+        return ConfigProblem(line, "outputs", f"expected as many outputs as the reference "
+                                                      f"{spec.reference.target} returns ({exc.returned}); declared: "
+                                                      f"{declared}" + _declare(exc.returned))
     except ExerciseBroken as exc:
         return f"expected a reference that runs on the exercise's inputs {where}: {exc.detail}"
     return None
+
+
+def _declare(count: int) -> str:
+    """How to declare `count` outputs (nothing to add for one)."""
+    if count < 2:
+        return ""
+    return f" (declare them: outputs: [{', '.join(f'out{k + 1}' for k in range(count))}])"
 
 
 def _forbid_problems(spec: ExerciseSpec, lines: LineDict, course_root) -> list[ConfigProblem]:

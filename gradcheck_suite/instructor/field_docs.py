@@ -63,8 +63,11 @@ def _rows(node: Node, path: str, required: bool) -> list[str]:
 
 def _children(node: Node, path: str) -> list[str]:
     if isinstance(node, Mapping):
-        return [row for name, child in node.fields.items()
+        rows = [row for name, child in node.fields.items()
                 for row in _rows(child, f"{path}.{name}" if path else name, name in node.required)]
+        if isinstance(node.values, Mapping):  # any keys, each holding the same fields (outputs.<name>.differentiable)
+            rows += _children(node.values, f"{path}.<name>")
+        return rows
     if isinstance(node, ListOf) and isinstance(node.item, Mapping):
         return _children(node.item, f"{path}[]")
     if isinstance(node, AnyOf):

@@ -14,52 +14,81 @@ def as_reference_dtype(tensor: torch.Tensor, dtype: torch.dtype = torch.float64)
     return tensor.detach().to(dtype) if tensor.is_floating_point() else tensor.detach()
 
 
-def forward(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
+def forward(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+    """The reference's outputs, one per declared output."""
     with torch.no_grad():
         return call_reference(spec, inputs)
 
 
-def call_reference(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
-    """The reference on `inputs`; ExerciseBroken (the exercise's problem, not the student's) when it
-    raises or returns something other than a tensor."""
+class WrongOutputCount(ExerciseBroken):
+    """The reference returns another number of outputs than the exercise's `outputs:` declares."""
+
+    def __init__(self, detail: str, returned: int):
+        super().__init__(detail)
+        self.returned = returned
+
+
+def call_reference(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+    """The reference's outputs on `inputs`, one per declared output; ExerciseBroken (the exercise's
+    problem, not the student's) when it raises or returns something else (WrongOutputCount when it
+    returns another number of tensors)."""
     target = spec.reference.target
     shapes = ", ".join(f"{i.name} {tuple(t.shape)}" for i, t in zip(spec.inputs, inputs))
     try:
         output = spec.reference.function(*inputs, *spec.reference.args, **spec.reference.kwargs)
     except Exception as exc:  # noqa: BLE001 - whatever the instructor's function raises
         raise ExerciseBroken(f"the reference {target} raised {type(exc).__name__}: {exc} (on {shapes})") from None
+    declared = len(spec.outputs)
+    if isinstance(output, (tuple, list)) and all(isinstance(o, torch.Tensor) for o in output):
+        if len(output) == declared and declared > 1:
+            return tuple(output)
+        raise WrongOutputCount(f"the reference {target} returned {len(output)} tensors, expected {_count(spec)} "
+                               f"(on {shapes})", len(output))
     if not isinstance(output, torch.Tensor):
-        raise ExerciseBroken(f"the reference {target} returned {type(output).__name__}, expected a tensor "
-                             f"(on {shapes})")
-    return output
+        raise ExerciseBroken(f"the reference {target} returned {type(output).__name__}, expected "
+                             f"{'a tensor' if declared == 1 else 'a tuple of ' + _count(spec)} (on {shapes})")
+    if declared > 1:
+        raise WrongOutputCount(f"the reference {target} returned one tensor, expected {_count(spec)} (on {shapes})", 1)
+    return (output,)
+
+
+def _count(spec: ExerciseSpec) -> str:
+    """'one tensor' or '2 tensors (h, c)': what the exercise's `outputs:` declares."""
+    if len(spec.outputs) == 1:
+        return "one tensor"
+    return f"{len(spec.outputs)} tensors ({', '.join(o.name for o in spec.outputs)})"
 
 
 class Traced:
-    """The reference evaluated once with its autograd graph: its output, then the gradients of
-    the differentiable inputs for an upstream gradient (in the inputs' dtype)."""
+    """The reference evaluated once with its autograd graph: its outputs, then the gradients of the
+    differentiable inputs for one upstream gradient per output (None for a non-differentiable output:
+    it gets none), in the inputs' dtype."""
 
     def __init__(self, spec: ExerciseSpec, inputs: Sequence[torch.Tensor]):
         leaves = [t.detach().requires_grad_(i.differentiable) for t, i in zip(inputs, spec.inputs)]
         self._wrt = [leaf for leaf, i in zip(leaves, spec.inputs) if i.differentiable]
         self._target = spec.reference.target
+        self._differentiable = spec.differentiable_outputs
         with torch.enable_grad():
-            self._output = call_reference(spec, leaves)
-        self.output = self._output.detach()
+            self._outputs = call_reference(spec, leaves)
+        self.outputs = tuple(o.detach() for o in self._outputs)
 
-    def vjp(self, grad_output: torch.Tensor) -> list[torch.Tensor]:
+    def vjp(self, grad_outputs: Sequence[torch.Tensor | None]) -> list[torch.Tensor]:
+        """The gradients of sum_k <grad_outputs[k], output_k> over the differentiable outputs."""
+        pairs = [(o, g) for o, g, d in zip(self._outputs, grad_outputs, self._differentiable) if d and g is not None]
         try:
             with torch.enable_grad():
-                grads = torch.autograd.grad(project(self._output, grad_output), self._wrt, allow_unused=True)
+                grads = torch.autograd.grad(project_all(pairs), self._wrt, allow_unused=True)
         except RuntimeError as exc:
             raise ExerciseBroken(f"torch.autograd cannot differentiate the reference {self._target}: {exc}") from None
         return [torch.zeros_like(w) if g is None else g.detach() for g, w in zip(grads, self._wrt)]
 
 
-def vjp(spec: ExerciseSpec, inputs: Sequence[torch.Tensor], grad_output: torch.Tensor,
-        ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """(output, gradients of the differentiable inputs) by torch.autograd, in the inputs' dtype."""
+def vjp(spec: ExerciseSpec, inputs: Sequence[torch.Tensor], grad_outputs: Sequence[torch.Tensor | None],
+        ) -> tuple[tuple[torch.Tensor, ...], list[torch.Tensor]]:
+    """(outputs, gradients of the differentiable inputs) by torch.autograd, in the inputs' dtype."""
     traced = Traced(spec, inputs)
-    return traced.output, traced.vjp(grad_output)
+    return traced.outputs, traced.vjp(grad_outputs)
 
 
 def project(output: torch.Tensor, grad_output: torch.Tensor) -> torch.Tensor:
@@ -69,6 +98,15 @@ def project(output: torch.Tensor, grad_output: torch.Tensor) -> torch.Tensor:
     (about a second of start-up) to compare shapes.
     """
     return (output * grad_output.to(output.dtype)).sum()
+
+
+def project_all(pairs: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+    """sum_k <grad_k, output_k> over (output, grad) pairs: the scalar whose gradient is the VJP of
+    several outputs at once (the first pair's project() alone for one output)."""
+    total = project(*pairs[0])
+    for output, grad in pairs[1:]:
+        total = total + project(output, grad)
+    return total
 
 
 def low_precision(spec: ExerciseSpec, function, inputs: Sequence[torch.Tensor], *args):

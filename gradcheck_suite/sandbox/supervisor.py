@@ -538,9 +538,9 @@ def _tensor(value, what: str) -> torch.Tensor:
     return value
 
 
-def _tensors(values, what: str, count: int) -> list[torch.Tensor | None]:
+def _tensors(values, what: str, count: int, kind: str = "gradients") -> list[torch.Tensor | None]:
     if not isinstance(values, list) or len(values) != count:
-        raise ProtocolViolation(f"{what}: the worker sent {type(values).__name__} instead of {count} gradients")
+        raise ProtocolViolation(f"{what}: the worker sent {type(values).__name__} instead of {count} {kind}")
     return [None if v is None else _tensor(v, what) for v in values]
 
 
@@ -594,13 +594,17 @@ class RemoteOp:
         reply = self.worker.call(self._request({"op": "forward", "inputs": [t.detach() for t in inputs],
                                                 "strided": [not t.is_contiguous() for t in inputs]}),
                                  self.output_elements(inputs))
-        output = _tensor(reply.get("output"), self.phase("forward"))
-        return ForwardRun(list(inputs), (output,), RemoteRun(int(reply.get("run", -1))), {})
+        phase = self.phase("forward")
+        outputs = [_tensor(out, phase) for out in _tensors(reply.get("outputs"), phase, len(self.worker.style.outputs),
+                                                            "outputs")]
+        return ForwardRun(list(inputs), tuple(outputs), RemoteRun(int(reply.get("run", -1))), {})
 
-    def backward(self, run: ForwardRun, grad_outputs: Sequence[torch.Tensor]) -> list[torch.Tensor | None]:
-        (grad_output,) = grad_outputs  # one output
+    def backward(self, run: ForwardRun, grad_outputs: Sequence[torch.Tensor | None]) -> list[torch.Tensor | None]:
+        """One upstream gradient per output, None for a non-differentiable one (the worker's
+        StudentOp gives the student what PyTorch would)."""
         assert isinstance(run.node, RemoteRun)
-        reply = self.worker.call({"op": "backward", "run": run.node.run_id, "grad_output": grad_output.detach()},
+        reply = self.worker.call({"op": "backward", "run": run.node.run_id,
+                                  "grad_outputs": [None if g is None else g.detach() for g in grad_outputs]},
                                  sum(t.numel() for t in run.inputs))
         return _tensors(reply.get("grads"), self.phase("backward"), len(self.input_names))
 

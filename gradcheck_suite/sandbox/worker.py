@@ -55,12 +55,12 @@ class Session:
             self.runs[self.next_run] = run
             while len(self.runs) > MAX_RUNS:
                 self.runs.popitem(last=False)
-            return {"run": self.next_run, "output": run.output.detach()}
+            return {"run": self.next_run, "outputs": [out.detach() for out in run.outputs]}
         if kind == "backward":
             earlier = self.runs.get(request["run"])
             if earlier is None:
                 raise ProtocolViolation("backward was asked for a forward run the worker no longer has")
-            return {"grads": self.op.backward(earlier, [request["grad_output"]])}
+            return {"grads": self.op.backward(earlier, request["grad_outputs"])}
         if kind == "forward_batch":
             layout = [(index, torch.Size(shape)) for index, shape in request["layout"]]
             batched = op.batched_forward(request["fixed"], layout)

@@ -56,7 +56,7 @@ class ForwardRun:
 
     @property
     def output(self) -> torch.Tensor:
-        """The forward's one output (every exercise has one output today)."""
+        """The forward's first output (its only one, in an exercise with one output)."""
         return self.outputs[0]
 
 
@@ -83,8 +83,9 @@ class StudentOpLike(Protocol):
     def forward(self, inputs: Sequence[torch.Tensor]) -> ForwardRun:
         """The student's forward on `inputs`, recorded for a later backward."""
 
-    def backward(self, run: ForwardRun, grad_outputs: Sequence[torch.Tensor]) -> list[torch.Tensor | None]:
-        """The student's raw gradients, one per forward input, for one upstream gradient per output."""
+    def backward(self, run: ForwardRun, grad_outputs: Sequence[torch.Tensor | None]) -> list[torch.Tensor | None]:
+        """The student's raw gradients, one per forward input, for one upstream gradient per output
+        (None for a non-differentiable output: it gets none)."""
 
     def batched_forward(self, fixed: Sequence[torch.Tensor],
                         layout: Sequence[tuple[int, torch.Size]]) -> BatchedForward:
@@ -107,6 +108,7 @@ class StudentOp:
         self.function = function
         self.style = style
         self.value_noun = style.value_noun if style is not None else "tensor"
+        self.outputs = style.outputs if style is not None else (("out", True),)  # (name, differentiable)
         self.forbid = tuple(forbid)
         self.audit = audit
         self._notes: list[str] = []  # what makes the submission one for a person to review
@@ -152,7 +154,8 @@ class StudentOp:
             raise ProtocolViolation(
                 f"{self.phase('forward')} used autograd ({'; '.join(watch.violations)}): autograd is not allowed "
                 "anywhere in this exercise, and a graph built in the forward would compute the backward's answer")
-        if self.audit and trace.ops == 0 and isinstance(output, torch.Tensor) and not _aliases(output, leaves):
+        first = output[0] if isinstance(output, tuple) and output else output
+        if self.audit and trace.ops == 0 and isinstance(first, torch.Tensor) and not _aliases(first, leaves):
             note = (f"{self.phase('forward')} returned a new tensor without any torch operation the grader "
                     "could see (was the grader's operator trace switched off?)")
             if note not in self._notes:
@@ -165,10 +168,29 @@ class StudentOp:
             )
         if output is None:
             raise StudentCallError(self.phase("forward"), Stub("None"), "")
-        if not isinstance(output, torch.Tensor):
-            raise ProtocolViolation(
-                f"{self.phase('forward')} returned {type(output).__name__}, expected a single {self.value_noun}")
-        return ForwardRun(leaves, (output,), output.grad_fn, snapshot.values)
+        outputs = self._outputs_of(output)
+        node = next((o.grad_fn for o, (_, wanted) in zip(outputs, self.outputs) if wanted and o.grad_fn is not None),
+                    outputs[0].grad_fn)
+        return ForwardRun(leaves, outputs, node, snapshot.values)
+
+    def _outputs_of(self, output) -> tuple[torch.Tensor, ...]:
+        """The forward's return value as its tuple of outputs, one per declared output."""
+        if len(self.outputs) == 1:
+            if not isinstance(output, torch.Tensor):
+                raise ProtocolViolation(
+                    f"{self.phase('forward')} returned {type(output).__name__}, expected a single {self.value_noun}")
+            return (output,)
+        names = ", ".join(name for name, _ in self.outputs)
+        if not isinstance(output, (tuple, list)) or len(output) != len(self.outputs):
+            what = f"a {type(output).__name__} of {len(output)} values" if isinstance(output, (tuple, list)) \
+                else type(output).__name__
+            raise ProtocolViolation(f"{self.phase('forward')} returned {what}, expected a tuple of "
+                                    f"{len(self.outputs)} {self.value_noun}s ({names})")
+        for (name, _), out in zip(self.outputs, output):
+            if not isinstance(out, torch.Tensor):
+                raise ProtocolViolation(f"{self.phase('forward')} returned a {type(out).__name__} as output "
+                                        f"'{name}', expected a {self.value_noun}")
+        return tuple(output)
 
     @property
     def notes(self) -> list[str]:
@@ -177,23 +199,26 @@ class StudentOp:
     def load(self) -> None:
         """Already loaded: the Function was given to the constructor."""
 
-    def backward(self, run: ForwardRun, grad_outputs: Sequence[torch.Tensor]) -> list[torch.Tensor | None]:
+    def backward(self, run: ForwardRun, grad_outputs: Sequence[torch.Tensor | None]) -> list[torch.Tensor | None]:
         """Call the student's backward on PyTorch's ctx, grad mode off as in the engine.
 
         The raw gradients are returned exactly as the student produced them: the engine would
         silently sum a broadcastable gradient and cast its dtype, hiding mistakes.
         """
-        (grad_output,) = grad_outputs  # one output
         if run.node is None or not hasattr(run.node, "saved_tensors"):
             raise ProtocolViolation(
                 f"the output of {self.phase('forward')} is not connected to {self.name}'s backward "
                 "(was it detached, or marked non-differentiable?)")
-        given = grad_output.detach().clone()  # the caller's tensor stays untouched, as the reference
+        # As the autograd engine does: a non-differentiable output's gradient is materialised as zeros.
+        upstream = [torch.zeros_like(out) if grad is None else grad.detach()
+                    for grad, out in zip(grad_outputs, run.outputs)]
+        given = [grad.clone() for grad in upstream]  # the caller's tensors stay untouched, as the reference
+        names = self._upstream_names()
         watched = dict(zip(self.input_names, run.inputs))
-        watched["grad_output"] = given
-        snapshot = InputSnapshot(watched, copies={**run.input_values, "grad_output": grad_output.detach()})
+        watched.update(zip(names, given))
+        snapshot = InputSnapshot(watched, copies={**run.input_values, **dict(zip(names, upstream))})
         with torch.no_grad():  # as the autograd engine calls a backward
-            grads, spy, _ = self._guarded("backward", lambda: self.function.backward(run.node, given))
+            grads, spy, _ = self._guarded("backward", lambda: self.function.backward(run.node, *given))
         if spy.violations:
             raise ProtocolViolation(
                 f"{self.phase('backward')} used autograd ({'; '.join(spy.violations)}) to get its answer; "
@@ -225,10 +250,15 @@ class StudentOp:
         self._check_calls(method, watch, trace, switched_off)
         return result, watch, trace
 
+    def _upstream_names(self) -> list[str]:
+        """What messages call the upstream gradients: grad_output, or grad_h, grad_c... for several outputs."""
+        return ["grad_output"] if len(self.outputs) == 1 else [f"grad_{name}" for name, _ in self.outputs]
+
     def _changed_in_backward(self, changed: list[str]) -> str:
         """Why a backward may not change what it was given. (The function styles give the student's
         backward its own copy of the upstream gradient, so only a saved input can be named there.)"""
-        upstream = [c for c in changed if c.startswith("'grad_output'")]
+        named = [name for name in self._upstream_names() if any(c.startswith(f"'{name}'") for c in changed)]
+        upstream = [c for c in changed if any(c.startswith(f"'{name}'") for name in named)]
         inputs = [c for c in changed if c not in upstream]
         reasons = []
         if inputs:
@@ -238,7 +268,7 @@ class StudentOp:
         if upstream:
             reasons.append(f"modified {', '.join(upstream)} in place: autograd may hand the same gradient tensor to "
                            "other parts of the graph, so PyTorch requires a backward to leave it unchanged; "
-                           "work on grad_output.clone()")
+                           f"work on {named[0]}.clone()")
         return f"{self.phase('backward')} " + "; and ".join(reasons)
 
     def _check_calls(self, method: str, watch: CallWatch, trace: OpTrace, switched_off: list[str]) -> None:
@@ -269,8 +299,9 @@ class StudentOp:
                     f"expected a {self.value_noun}")
         return list(grads[:expected])
 
-    def pure_forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        """The student's forward as a plain function of tensors (no autograd graph, vmap-able)."""
+    def pure_forward(self, *inputs: torch.Tensor) -> Any:
+        """The student's forward as a plain function of tensors (no autograd graph, vmap-able): its
+        output, or its tuple of outputs."""
         try:
             if self._new_style:
                 return self.function.forward(*self._with_params(inputs))
@@ -284,7 +315,8 @@ class StudentOp:
     def batched_forward(self, fixed: Sequence[torch.Tensor], layout: Sequence[tuple[int, torch.Size]]) -> BatchedForward:
         """The pure forward as f(flat vector of the inputs listed in `layout`) -> flat output,
         the other inputs fixed; one BatchedForward is kept, so that whether vmap works is
-        learned once per student."""
+        learned once per student. With several outputs the flat output is the differentiable
+        outputs' elements one after the other (what sum_k <u_k, out_k> projects on)."""
         fixed = list(fixed)
 
         def flat_forward(theta: torch.Tensor) -> torch.Tensor:
@@ -295,6 +327,9 @@ class StudentOp:
                 args[index] = theta[offset:offset + size].reshape(shape)
                 offset += size
             out = self.pure_forward(*args)
+            if len(self.outputs) > 1:
+                outs = self._outputs_of(out)
+                return torch.cat([o.reshape(-1) for o, (_, wanted) in zip(outs, self.outputs) if wanted])
             if not isinstance(out, torch.Tensor):
                 raise ProtocolViolation(f"{self.phase('forward')} returned {type(out).__name__}, "
                                         f"expected a {self.value_noun}")

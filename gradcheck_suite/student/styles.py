@@ -8,6 +8,13 @@
 - ``loss``: one function on NumPy arrays, ``loss(*inputs) -> (loss, gradients)`` (CS231n's
   ``softmax_loss(x, y) -> (loss, dx)``): the loss and its gradients, one per differentiable input.
 
+With several outputs (the exercise's ``outputs:``) the forward returns them all, in order:
+``forward(ctx, ...) -> (h, c)`` and ``backward(ctx, grad_h, grad_c)`` for a Function,
+``forward(...) -> (h, c, cache)`` and ``backward(dh, dc, cache)`` for the function styles (CS231n's
+``lstm_step_forward`` / ``lstm_step_backward``). A non-differentiable output gets no upstream
+gradient: a Function's backward receives zeros of its shape there (PyTorch's
+``ctx.mark_non_differentiable``), a function style's backward is not given one at all.
+
 The two function styles are wrapped in a ``torch.autograd.Function`` (``function_adapter``) that
 keeps the cache on ctx, so that ``StudentOp``, every check, finite differences, the in-place guards
 and the sandbox worker grade them exactly as they grade a Function."""
@@ -39,10 +46,12 @@ class Style:
     kind: str = AUTOGRAD_FUNCTION
     class_name: str | None = None
     functions: tuple[str, str] = ("forward", "backward")
+    outputs: tuple[tuple[str, bool], ...] = (("out", True),)  # the forward's outputs: (name, differentiable)
 
     @classmethod
     def of(cls, spec: ExerciseSpec) -> "Style":
-        return cls(spec.student_style, spec.student_class, cast("tuple[str, str]", tuple(spec.student_functions)))
+        return cls(spec.student_style, spec.student_class, cast("tuple[str, str]", tuple(spec.student_functions)),
+                   tuple((o.name, o.differentiable) for o in spec.outputs))
 
     @classmethod
     def coerce(cls, value: "Style | str") -> "Style":
@@ -51,11 +60,21 @@ class Style:
 
     def to_config(self) -> dict:
         """Plain data for the worker's configuration (see from_config)."""
-        return {"kind": self.kind, "class": self.class_name, "functions": list(self.functions)}
+        return {"kind": self.kind, "class": self.class_name, "functions": list(self.functions),
+                "outputs": [[name, wanted] for name, wanted in self.outputs]}
 
     @classmethod
     def from_config(cls, config: dict) -> "Style":
-        return cls(config["kind"], config["class"], tuple(config["functions"]))
+        outputs = tuple((str(name), bool(wanted)) for name, wanted in config.get("outputs", [["out", True]]))
+        return cls(config["kind"], config["class"], tuple(config["functions"]), outputs)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.outputs)
+
+    @property
+    def differentiable_outputs(self) -> tuple[bool, ...]:
+        return tuple(wanted for _, wanted in self.outputs)
 
     @property
     def name(self) -> str:
@@ -100,7 +119,9 @@ class Style:
         if self.kind == LOSS:
             return f"{forward}(*inputs) -> (loss, gradients), on NumPy arrays"
         arrays = "arrays" if self.kind == NUMPY else "tensors"
-        return f"{forward}(*inputs) -> (out, cache) and {backward}(dout, cache) -> gradients, on {arrays}"
+        outs = ", ".join(self.output_names) if len(self.outputs) > 1 else "out"
+        douts = ", ".join(f"d{name}" for name, wanted in self.outputs if wanted) if len(self.outputs) > 1 else "dout"
+        return f"{forward}(*inputs) -> ({outs}, cache) and {backward}({douts}, cache) -> gradients, on {arrays}"
 
 
 def unsupported(spec: ExerciseSpec) -> str | None:
@@ -133,6 +154,9 @@ def function_adapter(forward: Callable, backward: Callable, style: Style) -> typ
     else:
         call, output, gradients = _call_on_tensors, _as_given, _as_given
 
+    count = len(style.outputs)
+    wanted = style.differentiable_outputs
+
     class Adapter(torch.autograd.Function):
         takes_call_params = True  # StudentOp passes the exercise's params as one CallParams, last
 
@@ -140,13 +164,21 @@ def function_adapter(forward: Callable, backward: Callable, style: Style) -> typ
         def forward(ctx, *inputs):
             params = inputs[-1] if inputs and isinstance(inputs[-1], CallParams) else CallParams()
             inputs = inputs[:-1] if params else inputs
-            out, ctx.cache = _out_and_cache(call(forward, inputs, *params.args, **params.kwargs), style)
+            *outs, ctx.cache = _outs_and_cache(call(forward, inputs, *params.args, **params.kwargs), style)
             ctx.like = [t.detach() if t.is_floating_point() else None for t in inputs]
-            return output(out, _first_float(inputs))
+            first = _first_float(inputs)
+            if count == 1:
+                return output(outs[0], first)
+            converted = tuple(output(out, first) for out in outs)
+            ctx.mark_non_differentiable(*(o for o, w in zip(converted, wanted) if not w and isinstance(o, torch.Tensor)))
+            return converted
 
         @staticmethod
-        def backward(ctx, grad_output):
-            grads = call(backward, [grad_output.detach().clone()], ctx.cache)
+        def backward(ctx, *grad_outputs):
+            # One upstream gradient per differentiable output, in order: a non-differentiable one
+            # (indices, statistics) has none, so the student's backward is not given one.
+            douts = [g.detach().clone() for g, w in zip(grad_outputs, wanted) if w]
+            grads = call(backward, douts, ctx.cache)
             returned = stub_return(grads)
             if returned is not None:
                 raise Stub(returned)
@@ -238,17 +270,22 @@ def _first_float(inputs) -> torch.Tensor:
     return next((t for t in inputs if t.is_floating_point()), inputs[0])
 
 
-def _out_and_cache(result, style: Style) -> tuple:
+def _outs_and_cache(result, style: Style) -> tuple:
+    """(out_1, ..., out_k, cache) as the student's forward returned it, k the exercise's outputs."""
+    count = len(style.outputs)
     if result is None:
         raise Stub("None")
-    if isinstance(result, (tuple, list)) and len(result) == 2:
-        if result[0] is None:
-            raise Stub("(None, cache)")
+    if isinstance(result, (tuple, list)) and len(result) == count + 1:
+        if any(out is None for out in result[:count]):
+            raise Stub("(None, cache)" if count == 1 else f"({', '.join(['None'] * count)}, cache)")
         return tuple(result)
     what = f"a {type(result).__name__} of {len(result)} values" if isinstance(result, (tuple, list)) \
         else type(result).__name__
-    raise ProtocolViolation(f"{style.phase('forward')} returned {what}, expected a pair (out, cache): "
-                            "the output, and whatever backward needs")
+    if count == 1:
+        raise ProtocolViolation(f"{style.phase('forward')} returned {what}, expected a pair (out, cache): "
+                                "the output, and whatever backward needs")
+    raise ProtocolViolation(f"{style.phase('forward')} returned {what}, expected ({', '.join(style.output_names)}, "
+                            f"cache): the {count} outputs, and whatever backward needs")
 
 
 def _as_given(value, *_):

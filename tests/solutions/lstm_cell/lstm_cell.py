@@ -4,7 +4,7 @@ import torch
 
 
 class LSTMCell(torch.autograd.Function):
-    """One LSTM step in torch.nn.LSTMCell's layout, returning h' and c' as ONE tensor.
+    """One LSTM step in torch.nn.LSTMCell's layout, returning the pair (h', c').
 
     With H the hidden size and the four gates stacked in the order i, f, g, o (rows
     0:H, H:2H, 2H:3H, 3H:4H of the weights and biases):
@@ -13,12 +13,8 @@ class LSTMCell(torch.autograd.Function):
         i = sigmoid(a_i)   f = sigmoid(a_f)   g = tanh(a_g)   o = sigmoid(a_o)
         c' = f * c + i * g
         h' = o * tanh(c')
-        out = torch.cat([h', c'], dim=-1)                   (N, 2H)
 
-    The grader checks a single output tensor, so forward returns h' and c' concatenated
-    along the last dimension (h' first): out[:, :H] is h', out[:, H:] is c'.
-
-    Shapes (in the grader H = 2, so 4H = 8):
+    Shapes:
         x: (N, D)        a batch of N inputs of size D
         h: (N, H)        the previous hidden state
         c: (N, H)        the previous cell state
@@ -26,15 +22,16 @@ class LSTMCell(torch.autograd.Function):
         W_hh: (4H, H)    hidden-to-hidden weights (torch.nn.LSTMCell.weight_hh)
         b_ih: (4H,)      input-to-hidden bias
         b_hh: (4H,)      hidden-to-hidden bias
-        out: (N, 2H)     [h', c']
+        h': (N, H)       the next hidden state
+        c': (N, H)       the next cell state
 
     forward(ctx, x, h, c, W_ih, W_hh, b_ih, b_hh):
-        Return out (not torch.nn.LSTMCell or torch.lstm_cell; torch.sigmoid and torch.tanh
-        are fine). Read H from the inputs, do not hard-code it. Save what backward needs.
+        Return (h', c'), as torch.nn.LSTMCell does (not torch.nn.LSTMCell or torch.lstm_cell;
+        torch.sigmoid and torch.tanh are fine). Read H from the inputs, do not hard-code it. Save what backward needs.
 
-    backward(ctx, grad_output):
-        ``grad_output`` (N, 2H) holds dL/dh' in its first H columns and the direct dL/dc'
-        in the last H. c' reaches the loss directly and through h' = o * tanh(c'):
+    backward(ctx, grad_h, grad_c):
+        One upstream gradient per output: ``grad_h`` = dL/dh' and ``grad_c`` = the direct
+        dL/dc' (both (N, H)). c' reaches the loss directly and through h' = o * tanh(c'):
 
             dc' = dL/dc' (direct) + dL/dh' * o * (1 - tanh(c')**2)
             do = dL/dh' * tanh(c')    di = dc' * g    dg = dc' * i    df = dc' * c
@@ -57,7 +54,7 @@ class LSTMCell(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, h, c, W_ih, W_hh, b_ih, b_hh):
-        # BEGIN SOLUTION: LSTMCell.forward: return torch.cat([h', c'], dim=-1)
+        # BEGIN SOLUTION: LSTMCell.forward: return h', c'
         a = x @ W_ih.T + b_ih + h @ W_hh.T + b_hh
         a_i, a_f, a_g, a_o = a.chunk(4, dim=1)
         i, f, o = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.sigmoid(a_o)
@@ -66,15 +63,14 @@ class LSTMCell(torch.autograd.Function):
         tanh_c = torch.tanh(c_next)
         h_next = o * tanh_c
         ctx.save_for_backward(x, h, c, W_ih, W_hh, i, f, g, o, tanh_c)
-        return torch.cat([h_next, c_next], dim=-1)
+        return h_next, c_next
         # END SOLUTION
 
     @staticmethod
-    def backward(ctx, grad_output):
+    def backward(ctx, grad_h, grad_c):
         # BEGIN SOLUTION: LSTMCell.backward: return (grad_x, grad_h, grad_c, grad_W_ih, grad_W_hh, grad_b_ih, grad_b_hh)
         x, h, c, W_ih, W_hh, i, f, g, o, tanh_c = ctx.saved_tensors
-        H = h.shape[1]
-        d_h_next, d_c_direct = grad_output[:, :H], grad_output[:, H:]
+        d_h_next, d_c_direct = grad_h, grad_c
         # c' feeds the loss directly and through h' = o * tanh(c').
         d_c_next = d_c_direct + d_h_next * o * (1 - tanh_c * tanh_c)
         d_a = torch.cat([

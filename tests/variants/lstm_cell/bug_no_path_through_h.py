@@ -13,13 +13,12 @@ class LSTMCell(torch.autograd.Function):
         c_next = f * c + i * g
         tanh_c = torch.tanh(c_next)
         ctx.save_for_backward(x, h, c, W_ih, W_hh, i, f, g, o, tanh_c)
-        return torch.cat([o * tanh_c, c_next], dim=-1)
+        return o * tanh_c, c_next
 
     @staticmethod
-    def backward(ctx, grad_output):
+    def backward(ctx, grad_h, grad_c):
         x, h, c, W_ih, W_hh, i, f, g, o, tanh_c = ctx.saved_tensors
-        H = h.shape[1]
-        dh, dc_direct = grad_output[:, :H], grad_output[:, H:]
+        dh, dc_direct = grad_h, grad_c
         dc = dc_direct
         da = torch.cat([dc * g * i * (1 - i), dc * c * f * (1 - f), dc * i * (1 - g * g),
                         dh * tanh_c * o * (1 - o)], dim=1)

@@ -12,13 +12,12 @@ class LSTMCell(torch.autograd.Function):
         g = torch.tanh(a_g)
         c_next = f * c + i * g
         ctx.save_for_backward(x, h, c, W_ih, W_hh, i, f, g, o, c_next)
-        return torch.cat([o * torch.tanh(c_next), c_next], dim=-1)
+        return o * torch.tanh(c_next), c_next
 
     @staticmethod
-    def backward(ctx, grad_output):
+    def backward(ctx, grad_h, grad_c):
         x, h, c, W_ih, W_hh, i, f, g, o, c_next = ctx.saved_tensors
-        H = h.shape[1]
-        dh, dc_direct = grad_output[:, :H], grad_output[:, H:]
+        dh, dc_direct = grad_h, grad_c
         dc = dc_direct + dh * o * (1 - c_next * c_next)
         da = torch.cat([dc * g * i * (1 - i), dc * c * f * (1 - f), dc * i * (1 - g * g),
                         dh * torch.tanh(c_next) * o * (1 - o)], dim=1)

@@ -13,13 +13,13 @@ class LSTMCell(torch.autograd.Function):
         c_next = s[:, 1] * c + s[:, 0] * g
         h_next = s[:, 3] * torch.tanh(c_next)
         ctx.save_for_backward(x, h, c, W_ih, W_hh, s, g, c_next)
-        return torch.cat([h_next, c_next], dim=-1)
+        return h_next, c_next
 
     @staticmethod
-    def backward(ctx, grad_output):
+    def backward(ctx, grad_h, grad_c):
         x, h, c, W_ih, W_hh, s, g, c_next = ctx.saved_tensors
         N, H = h.shape
-        dh, dc_direct = grad_output.split(H, dim=-1)
+        dh, dc_direct = grad_h, grad_c
         t = torch.tanh(c_next)
         i, f, o = s[:, 0], s[:, 1], s[:, 3]
         dc = dc_direct + dh * o * (1 - t**2)
