@@ -9,9 +9,9 @@ from .subject import ExerciseUnderTest, for_trial, on_device
 from .verdicts import CheckFailure
 
 
-def check_edge_cases(ex: ExerciseUnderTest) -> None:
-    ex = for_trial(ex, None)  # params at their least values
-    for case in ex.spec.edge_cases:
+def check_edge_cases(exercise: ExerciseUnderTest) -> None:
+    for case in exercise.spec.edge_cases:
+        ex = for_trial(exercise, None, case)  # params at their least values
         inputs = on_device(ex, edge_case_inputs(ex.spec, case))
         context = f"edge case '{case.name}': "
         try:
