@@ -6,6 +6,7 @@ solutions pass every check, each variant gets the verdict its label promises."""
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ def _grade(names: list[str], source: Path, tmp_path: Path) -> dict:
 
 
 def test_the_course_is_complete():
-    assert EXERCISES == ["affine", "batchnorm", "conv_naive", "layernorm", "lstm_step", "max_pool_naive", "relu",
+    assert EXERCISES == ["affine", "batchnorm", "batchnorm_alt", "conv_naive", "layernorm", "lstm_step", "max_pool_naive", "relu",
                          "rnn_step", "softmax_loss", "svm_loss"]
     for name in EXERCISES:
         bugs = [p for p in VARIANTS if p.parent.name == name and p.name.startswith("bug_")]
@@ -54,3 +55,36 @@ def test_variant(path, tmp_path):
     assert caught, f"none of {label.checks} failed: {label.text}\n{results}"
     for input_name in label.inputs:
         assert any(f"'{input_name}'" in message for status, message in caught.values() if status == "failed"), caught
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    from gradcheck_suite.sandbox.supervisor import Sandbox, WorkerLimits
+
+    box = Sandbox(WorkerLimits(time_seconds=60))
+    yield box
+    box.close()
+
+
+BATCHNORM = [p for p in VARIANTS if p.parent.name in ("batchnorm", "batchnorm_alt")]
+
+
+@pytest.mark.heavy
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux")
+@pytest.mark.parametrize("path", BATCHNORM, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_batchnorm_variants_get_the_same_verdicts_isolated(path, tmp_path, sandbox):
+    """Side outputs cross from the worker as data: the isolated verdicts are the in-process ones."""
+    from gradcheck_suite.grading.runner import prepare, run_check
+    from gradcheck_suite.sandbox.staging import Submission
+
+    spec = load_exercise(COURSE / path.parent.name / "exercise.yaml")
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    shutil.copy(path, folder / "layers.py")
+    exercise = prepare(spec, folder, sandbox, Submission.collect({"layers.py": folder / "layers.py"}))
+    try:
+        isolated = {str(c): (str(r.status), r.message) for c in spec.checks for r in [run_check(exercise, c)]}
+    finally:
+        exercise.close()
+    (tmp_path / "local").mkdir()
+    assert isolated == _grade([path.parent.name], path, tmp_path / "local")[path.parent.name]

@@ -52,5 +52,18 @@ def layernorm_forward(x, gamma, beta, ln_param):
 
 
 def batchnorm_forward(x, gamma, beta, bn_param):
-    """Training mode: normalised with the batch's mean and (biased) variance."""
-    return F.batch_norm(x, None, None, gamma, beta, training=True, eps=bn_param.get("eps", 1e-5))
+    """CS231n's batchnorm. Training mode: normalised with the batch's mean and biased variance, and
+    bn_param's running averages updated as running = momentum * running + (1 - momentum) * batch
+    statistic (the biased variance too; torch's own running_var takes the unbiased one and the
+    other momentum, hence no running stats handed to F.batch_norm). Test mode: normalised with the
+    running mean and variance given, bn_param left as it was."""
+    eps, momentum = bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.9)
+    zeros = torch.zeros(x.shape[1], dtype=x.dtype)
+    running_mean = bn_param.get("running_mean", zeros).to(x.dtype)
+    running_var = bn_param.get("running_var", zeros).to(x.dtype)
+    if bn_param["mode"] == "test":
+        return F.batch_norm(x, running_mean, running_var, gamma, beta, training=False, eps=eps)
+    mean, var = x.detach().mean(dim=0), x.detach().var(dim=0, unbiased=False)
+    bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mean
+    bn_param["running_var"] = momentum * running_var + (1 - momentum) * var
+    return F.batch_norm(x, None, None, gamma, beta, training=True, eps=eps)

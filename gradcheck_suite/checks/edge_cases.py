@@ -10,14 +10,14 @@ from .subject import ExerciseUnderTest, for_trial, on_device
 from .verdicts import CheckFailure
 
 
-def check_edge_cases(ex: ExerciseUnderTest) -> None:
+def check_edge_cases(exercise: ExerciseUnderTest) -> None:
     """Every edge case, the visible ones first: a student who can fix a case sees it before any
     hidden case's failure hides the details. A failure carries its case's own visibility."""
-    ex = for_trial(ex, None)  # params at their least values
-    check_visibility = ex.spec.check_visibility or {}
-    default = check_visibility.get(CheckName.EDGE_CASES, ex.spec.visibility)
-    cases = sorted(ex.spec.edge_cases, key=lambda case: (case.visibility or default) != "visible")
+    check_visibility = exercise.spec.check_visibility or {}
+    default = check_visibility.get(CheckName.EDGE_CASES, exercise.spec.visibility)
+    cases = sorted(exercise.spec.edge_cases, key=lambda case: (case.visibility or default) != "visible")
     for case in cases:
+        ex = for_trial(exercise, None, case)  # params at their least values
         inputs = on_device(ex, edge_case_inputs(ex.spec, case))
         context = f"edge case '{case.name}': "
         try:

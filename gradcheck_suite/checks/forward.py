@@ -6,11 +6,13 @@ from typing import Sequence
 
 import torch
 
-from ..exercise.model import ExerciseSpec
+from ..errors import ExerciseBroken
+from ..exercise.model import ExerciseSpec, SideOutput
 from ..inputs.tensors import make_inputs
 from ..inputs.trial import Trial
 from ..numerics import reference_eval as reference
 from ..numerics.tolerances import compare, resolve, rounding_allowance, shape_text
+from ..student.styles import ON_ARRAYS
 from .subject import ExerciseUnderTest, call_student, dtype_name, for_trial, on_device
 from .verdicts import CheckFailure
 
@@ -27,6 +29,47 @@ def compare_forward(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor]) -> No
         low_k = low[position] if low is not None else None
         _compare_output(ex, output_spec.name if spec.several_outputs else None, out, exact[position], low_k,
                         inputs, exact)
+    if spec.side_outputs:
+        _compare_side_outputs(ex, run.side, inputs)
+
+
+def _compare_side_outputs(ex: ExerciseUnderTest, found: dict[str, torch.Tensor | str],
+                          inputs: Sequence[torch.Tensor]) -> None:
+    """Each side output (an entry of a dict param, such as bn_param['running_mean']) as the student's
+    forward left it in its copy of the dict, against what the reference left in its own copy."""
+    spec = ex.spec
+    expected = reference.side_values(spec, [reference.as_reference_dtype(t) for t in inputs])
+    given = reference.given_values(spec)
+    for side in spec.side_outputs:
+        exact = expected[side.path]
+        if isinstance(exact, str):
+            raise ExerciseBroken(f"the reference {spec.reference.target} leaves {side.label} "
+                                 f"{'absent' if exact == reference.MISSING else 'a ' + exact} after its call, "
+                                 "expected a tensor (side_outputs names an entry it never writes)")
+        _compare_side_output(ex, side, found.get(side.path, reference.MISSING), exact, given[side.path])
+
+
+def _compare_side_output(ex: ExerciseUnderTest, side: SideOutput, got: torch.Tensor | str, exact: torch.Tensor,
+                         before: torch.Tensor | str) -> None:
+    spec, label = ex.spec, side.label
+    noun = "NumPy array" if spec.student_style in ON_ARRAYS else "tensor"
+    if isinstance(got, str):
+        if got == reference.MISSING:
+            raise CheckFailure(f"{label} is missing after the forward: expected your forward to write it "
+                               f"({label} = ...)")
+        raise CheckFailure(f"{label} after the forward is a {got}, expected a {noun} of shape {shape_text(exact)}")
+    if got.shape != exact.shape:
+        raise CheckFailure(f"{label} after the forward has shape {shape_text(got)}, expected {shape_text(exact)}")
+    rtol, atol = resolve(got.dtype if got.is_floating_point() else torch.float64, spec.tolerance)
+    mismatch = compare(got, exact, rtol, atol)
+    if not mismatch:
+        return
+    if isinstance(before, torch.Tensor) and before.shape == got.shape and compare(got, before, 0.0, 0.0) is None:
+        raise CheckFailure(f"{label} after the forward still holds the value it was given, and the reference "
+                           f"({spec.reference.target}) updates it: expected your forward to write the new value "
+                           f"back into {side.param} ({label} = ...)", mismatches=[mismatch])
+    raise CheckFailure(f"{label} after the forward differs from the reference's ({spec.reference.target}): "
+                       f"{shape_text(got)}: {mismatch.describe()}", mismatches=[mismatch])
 
 
 def _compare_output(ex: ExerciseUnderTest, name: str | None, out: torch.Tensor, exact: torch.Tensor,

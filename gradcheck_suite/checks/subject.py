@@ -8,8 +8,9 @@ from typing import Callable
 
 import torch
 
-from ..exercise.model import ExerciseSpec, InputSpec
+from ..exercise.model import EdgeCase, ExerciseSpec, InputSpec
 from ..inputs.params import bind_reference, call_params
+from ..inputs.tensors import edge_case_sizes, param_arrays
 from ..inputs.trial import Trial
 from ..student.failures import ProtocolViolation, StudentCallError, located
 from ..student.op import StudentOpLike
@@ -35,12 +36,20 @@ class ExerciseUnderTest:
         return torch.device(self.spec.device)
 
 
-def for_trial(ex: ExerciseUnderTest, trial: Trial | None) -> ExerciseUnderTest:
+def for_trial(ex: ExerciseUnderTest, trial: Trial | None, case: EdgeCase | None = None) -> ExerciseUnderTest:
     """The exercise with the trial's params bound to the student's op and the reference (the least
-    values without a trial); the same object for an exercise without params."""
+    values without a trial, array fields sized by the edge case `case`); the same object for an
+    exercise without params."""
     if not ex.spec.params:
         return ex
-    call = call_params(ex.spec, trial.params if trial is not None else {})
+    spec = ex.spec
+    if trial is not None:
+        arrays = param_arrays(spec, trial.sizes or trial.dims, trial.values_seed)
+    elif case is not None and any(p.arrays for p in spec.params):
+        arrays = param_arrays(spec, edge_case_sizes(spec, case), spec.seed)
+    else:
+        arrays = {}
+    call = call_params(spec, trial.params if trial is not None else {}, arrays)
     return replace(ex, spec=bind_reference(ex.spec, call), op=ex.op.with_params(call) if ex.op is not None else None)
 
 

@@ -40,6 +40,7 @@ from .reader import (
     short_repr,
 )
 from .schema import CHECK_NAMES, DOMAIN_FIELDS, EDGE_CASE, EXERCISE, INPUT, STUDENT, STYLES, VISIBILITIES
+from .side_outputs import check_array_shapes, read_side_outputs
 from .sizes import read_expression, read_sizes, size_names
 from .yaml_source import LineDict, LineList, YamlSyntaxError, load_yaml
 
@@ -302,13 +303,15 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
     dtype_name = r.field(doc, EXERCISE, "dtype", "")
     device = r.field(doc, EXERCISE, "device", "")
     inputs = _read_inputs(r, doc, FLOAT_DTYPES[dtype_name])
-    params = read_params(r, doc, {i.name for i in inputs})
+    params = read_params(r, doc, {i.name for i in inputs}, _read_domain)
+    side_outputs = read_side_outputs(r, doc, params)
     outputs = read_outputs(r, doc, inputs)
     if len(outputs) > 1 and student_style == "loss":
         r.problem(doc.line_of("outputs"), "outputs",
                   "expected one output for the loss style: its function returns (loss, gradients)")
     dims = _read_dims(r, doc, inputs, size_names(params))
     derived, constraints = read_sizes(r, doc, dims, params, inputs)
+    check_array_shapes(r, params, [*dims, *derived, *size_names(params)])
 
     batch = doc.get("batch") or LineDict()
     batch_rank, batch_size = (0, 3), (1, 4)
@@ -392,7 +395,7 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
         checks=tuple(checks), non_contiguous=non_contiguous, forbid=forbid, allow_imports=allow_imports,
         limits=limits, weights=weights, visibility=visibility, check_visibility=check_visibility,
         support=course.support, params=tuple(params), derived=derived, constraints=constraints,
-        outputs=outputs,
+        outputs=outputs, side_outputs=side_outputs,
     )
 
 

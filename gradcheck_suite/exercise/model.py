@@ -81,7 +81,7 @@ class ParamSpec:
     """A non-tensor argument: a fixed value, or drawn from integers, floats or choices (or a dict of them)."""
 
     name: str
-    kind: str  # "value", "integers", "floats", "choices" or "fields"
+    kind: str  # "value", "integers", "floats", "choices", "fields" or "shape" (an array, a dict param's field)
     value: Any = None  # the fixed value
     low: float = 0  # integers and floats, both ends included
     high: float = 0
@@ -89,10 +89,20 @@ class ParamSpec:
     fields: tuple["ParamSpec", ...] = ()  # a dict param: one entry per key
     positional: bool = False  # passed after the tensors, in declared order, instead of as a keyword
     line: int | None = None
+    shape: tuple[str | int, ...] = ()  # kind "shape": an array of this shape, its values drawn per trial
+    domain: Domain | None = None  # kind "shape": where its values come from
+    checks: tuple[tuple[Any, tuple[str, ...]], ...] = ()  # choices: (choice, the only checks drawing it)
 
     @property
     def drawn(self) -> bool:
-        return self.kind != "value" and (self.kind != "fields" or any(f.drawn for f in self.fields))
+        """Whether its value is chosen per trial and shown in replay strings (an array's values follow
+        the trial's values seed, like an input's, and are not shown)."""
+        return self.kind not in ("value", "shape") and (self.kind != "fields" or any(f.drawn for f in self.fields))
+
+    @property
+    def arrays(self) -> tuple["ParamSpec", ...]:
+        """A dict param's fields that are arrays drawn per trial."""
+        return tuple(f for f in self.fields if f.kind == "shape")
 
 
 @dataclass(frozen=True)
@@ -101,16 +111,44 @@ class CallParams:
 
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
+    arg_names: tuple[str, ...] = ()  # the positional params' names, to find a side output in them
 
     def __bool__(self) -> bool:
         return bool(self.args or self.kwargs)
 
+    def named(self, name: str):
+        """The value of the param `name` (positional or keyword); KeyError if there is none."""
+        if name in self.arg_names:
+            return self.args[self.arg_names.index(name)]
+        return self.kwargs[name]
+
     def to_wire(self) -> dict:
-        return {"args": list(self.args), "kwargs": dict(self.kwargs)}
+        return {"args": list(self.args), "kwargs": dict(self.kwargs), "arg_names": list(self.arg_names)}
 
     @classmethod
     def from_wire(cls, data) -> "CallParams":
-        return cls(tuple(data["args"]), dict(data["kwargs"])) if data else cls()
+        if not data:
+            return cls()
+        return cls(tuple(data["args"]), dict(data["kwargs"]), tuple(data.get("arg_names", ())))
+
+
+@dataclass(frozen=True)
+class SideOutput:
+    """An entry of a dict param the forward writes (CS231n's bn_param['running_mean']): read from the
+    dict after the call and compared with what the reference wrote into its own copy."""
+
+    param: str
+    key: str
+    line: int | None = None
+
+    @property
+    def path(self) -> str:
+        return f"{self.param}.{self.key}"
+
+    @property
+    def label(self) -> str:
+        """As messages name it: bn_param['running_mean']."""
+        return f"{self.param}[{self.key!r}]"
 
 
 @dataclass(frozen=True)
@@ -169,6 +207,7 @@ class ExerciseSpec:
     derived: dict[str, Expression] = field(default_factory=dict)  # dims computed from others, in order
     constraints: tuple[Expression, ...] = ()  # every trial satisfies these
     outputs: tuple[OutputSpec, ...] = ONE_OUTPUT  # the forward's outputs, in the order it returns them
+    side_outputs: tuple[SideOutput, ...] = ()  # dict-param entries the forward writes, compared after it
 
     @property
     def sized(self) -> bool:

@@ -347,7 +347,9 @@ INPUT = Mapping(
     },
 )
 
-PARAM_KINDS = ("value", "integers", "floats", "choices", "fields")
+CHECK = Text(enum=CHECK_NAMES)
+
+PARAM_KINDS = ("value", "integers", "floats", "choices", "fields", "shape")
 
 
 def _param_fields(nested: bool) -> dict[str, Node]:
@@ -361,11 +363,24 @@ def _param_fields(nested: bool) -> dict[str, Node]:
                          description="Drawn uniformly from the interval [low, high]."),
         "choices": ListOf(item=Node(), min_items=1, example=["train", "test"], expected_text="a non-empty list of values",
                           description="Drawn from these values."),
+        "checks": Mapping(values=ListOf(item=CHECK, min_items=1), example={"test": ["forward"]},
+                          expected_text="a mapping of some of its choices to lists of check names",
+                          description=(
+                              "With choices: the checks a choice is drawn for (a choice not listed is drawn for "
+                              "every check). CS231n's batchnorm: {test: [forward]} grades test mode's forward and "
+                              "side outputs, and draws train mode alone for the backward checks.")),
     }
+    if nested:
+        fields["shape"] = ListOf(item=SHAPE_ENTRY, example=["D"], expected_text="a list of dim names and sizes such as [D]",
+                                 description=(
+                                     "An array of this shape (dim names and sizes), its values drawn per trial like an "
+                                     "input's (CS231n's bn_param['running_mean']): a NumPy array for the numpy style, "
+                                     "a tensor otherwise, in the exercise's dtype."))
+        fields["domain"] = DOMAIN
     if not nested:
         fields["fields"] = ListOf(item=Mapping(fields=_param_fields(True), required=("name",)), min_items=1,
                                   example=[{"name": "stride", "integers": [1, 2]}, {"name": "pad", "value": 1}],
-                                  expected_text="a non-empty list of {name, value | integers | floats | choices}",
+                                  expected_text="a non-empty list of {name, value | integers | floats | choices | shape}",
                                   description="A dict param (CS231n's conv_param): one entry per key, each fixed or drawn.")
         fields["positional"] = Boolean(default=False, description=(
             "Pass it positionally after the tensor inputs, in the order params are declared (CS231n's "
@@ -422,8 +437,6 @@ EDGE_CASE = Mapping(
     required=("inputs",),
 )
 
-CHECK = Text(enum=CHECK_NAMES)
-
 EXERCISE = Mapping(
     description="One exercise of a gradcheck-suite course.",
     required=("name", "student", "reference", "inputs"),
@@ -471,6 +484,13 @@ EXERCISE = Mapping(
             example=[{"name": "negative_slope", "floats": [0.01, 0.5]}],
             expected_text="a list of {name, value | integers | floats | choices | fields}"),
         "outputs": OUTPUTS,
+        "side_outputs": ListOf(item=Text(pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$"),
+                               min_items=1, example=["bn_param.running_mean", "bn_param.running_var"],
+                               expected_text="a non-empty list of dict-param entries such as bn_param.running_mean",
+                               description=(
+                                   "Entries of a dict param the forward writes (param.key): the student's forward and "
+                                   "the reference each get a fresh copy of the dict, and the values found in it after "
+                                   "the call are compared in the forward check, with the exercise's tolerances.")),
         "trials": Integer(minimum=1, default=25, description="Random trials per check."),
         "seed": Integer(minimum=0, default=0, description="Run seed for this exercise (replayable)."),
         "tolerance": tolerance("Tolerance for forward and gradients (default: per dtype, as torch.testing)."),

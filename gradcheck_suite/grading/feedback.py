@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import torch
+
 from ..checks.heatmaps import gradient_differences
 from ..checks.subject import ExerciseUnderTest, for_trial
 from ..checks.verdicts import CheckFailure
 from ..errors import ExerciseBroken
 from ..exercise.model import ExerciseSpec
-from ..inputs.tensors import make_inputs
+from ..inputs.tensors import make_inputs, param_arrays
 from ..inputs.trial import Trial
 from ..numerics.tolerances import shape_text
 from ..sandbox.supervisor import WorkerFailure
@@ -50,7 +52,9 @@ def feedback(exercise: ExerciseUnderTest, check: str, failure: CheckFailure, opt
 
 
 def describe_inputs(spec: ExerciseSpec, trial: Trial) -> str:
-    tensors = make_inputs(spec, trial)
+    tensors: dict[str, torch.Tensor] = dict(make_inputs(spec, trial))
+    arrays = param_arrays(spec, trial.sizes or trial.dims, trial.values_seed) if spec.params else {}
+    tensors.update((f"{path.split('.')[0]}[{path.split('.', 1)[1]!r}]", array) for path, array in arrays.items())
     parts = []
     for name, tensor in tensors.items():
         shape = shape_text(tensor)

@@ -13,6 +13,7 @@ from hypothesis.errors import Flaky, Unsatisfiable
 from ..checks.registry import TRIAL_CHECKS
 from ..checks.subject import ExerciseUnderTest
 from ..checks.verdicts import CheckFailure, KinkCrossed
+from ..inputs.params import for_check
 from ..inputs.strategies import trials
 from ..inputs.trial import Trial
 from ..vocabulary import Status
@@ -33,7 +34,7 @@ def search(exercise: ExerciseUnderTest, check: str, run_seed: int, examples: int
               suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, print_blob=False,
               report_multiple_bugs=False, phases=(Phase.explicit, Phase.generate, Phase.shrink))
     @seed(run_seed)
-    @given(trials(exercise.spec))
+    @given(trials(for_check(exercise.spec, check)))
     def property_(trial: Trial) -> None:
         try:
             check_fn(exercise, trial)

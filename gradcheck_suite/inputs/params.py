@@ -21,7 +21,7 @@ def strategy(spec: ParamSpec) -> st.SearchStrategy:
     if spec.kind == "choices":
         return st.sampled_from(spec.choices)
     if spec.kind == "fields":
-        return st.fixed_dictionaries({f.name: strategy(f) for f in spec.fields})
+        return st.fixed_dictionaries({f.name: strategy(f) for f in spec.fields if f.kind != "shape"})
     return st.just(spec.value)
 
 
@@ -38,7 +38,7 @@ def seeded(spec: ParamSpec, rng: random.Random):
     if spec.kind == "choices":
         return rng.choice(spec.choices)
     if spec.kind == "fields":
-        return {f.name: seeded(f, rng) for f in spec.fields}
+        return {f.name: seeded(f, rng) for f in spec.fields if f.kind != "shape"}
     return copy.deepcopy(spec.value)
 
 
@@ -49,7 +49,7 @@ def least(spec: ParamSpec):
     if spec.kind == "choices":
         return spec.choices[0]
     if spec.kind == "fields":
-        return {f.name: least(f) for f in spec.fields}
+        return {f.name: least(f) for f in spec.fields if f.kind != "shape"}
     return copy.deepcopy(spec.value)
 
 
@@ -57,13 +57,47 @@ def least_params(spec: ExerciseSpec) -> dict[str, Any]:
     return {p.name: least(p) for p in spec.params}
 
 
-def call_params(spec: ExerciseSpec, values: dict[str, Any]) -> CallParams:
-    """The params' values as the student's forward and the reference take them."""
+def call_params(spec: ExerciseSpec, values: dict[str, Any], arrays: dict[str, Any] | None = None) -> CallParams:
+    """The params' values as the student's forward and the reference take them; `arrays`: the
+    values of the dict params' array fields, by param.key (inputs.tensors.param_arrays)."""
     if not spec.params:
         return CallParams()
     values = {p.name: values[p.name] if p.name in values else least(p) for p in spec.params}
+    for path, array in (arrays or {}).items():
+        name, _, key = path.partition(".")
+        values[name] = {**values[name], key: array}
     return CallParams(tuple(values[p.name] for p in spec.params if p.positional),
-                      {p.name: values[p.name] for p in spec.params if not p.positional})
+                      {p.name: values[p.name] for p in spec.params if not p.positional},
+                      tuple(p.name for p in spec.params if p.positional))
+
+
+def for_check(spec: ExerciseSpec, check: str) -> ExerciseSpec:
+    """`spec` whose choices are those drawn for `check` (a choice's `checks:` lists the only checks
+    that draw it: CS231n's test mode, {test: [forward]}); the same spec when no choice says so."""
+    if not any(p.checks or any(f.checks for f in p.fields) for p in spec.params):
+        return spec
+    return replace(spec, params=tuple(_for_check(p, check) for p in spec.params))
+
+
+def drawn_for(spec: ExerciseSpec, check: str, values: dict[str, Any]) -> bool:
+    """Whether a trial with these params' values is one `check` draws (see for_check)."""
+    def allowed(param: ParamSpec, value) -> bool:
+        if param.kind == "fields":
+            return all(allowed(f, value.get(f.name)) for f in param.fields if isinstance(value, dict))
+        only = dict(param.checks)
+        return value not in only or check in only[value]
+
+    return all(allowed(p, values[p.name]) for p in spec.params if p.name in values)
+
+
+def _for_check(param: ParamSpec, check: str) -> ParamSpec:
+    if param.kind == "fields":
+        return replace(param, fields=tuple(_for_check(f, check) for f in param.fields))
+    if not param.checks:
+        return param
+    only = dict(param.checks)
+    kept = tuple(c for c in param.choices if c not in only or check in only[c])
+    return replace(param, choices=kept or param.choices)
 
 
 def flat_items(spec: ExerciseSpec, values: dict[str, Any]) -> list[tuple[str, Any]]:

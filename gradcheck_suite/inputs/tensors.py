@@ -24,6 +24,25 @@ def make_inputs(spec: ExerciseSpec, trial: Trial) -> dict[str, torch.Tensor]:
     }
 
 
+ARRAY_STREAM = 50_021  # generator streams of a dict param's array fields, after the inputs'
+
+
+def param_arrays(spec: ExerciseSpec, sizes: dict[str, int], seed: int) -> dict[str, torch.Tensor]:
+    """The dict params' array fields (bn_param's running_mean: {shape: [D]}) by param.key, drawn from
+    their domains like inputs, in the dtype of the exercise's first floating input, on the CPU."""
+    dtype = next((i.dtype for i in spec.inputs if i.dtype.is_floating_point), torch.float64)
+    arrays: dict[str, torch.Tensor] = {}
+    index = 0
+    for param in spec.params:
+        for field in param.arrays:
+            assert field.domain is not None  # read with every array field
+            shape = tuple(s if isinstance(s, int) else sizes[s] for s in field.shape)
+            arrays[f"{param.name}.{field.name}"] = sample(resolved(field.domain, sizes), shape,
+                                                           generator_for(seed, ARRAY_STREAM + index)).to(dtype)
+            index += 1
+    return arrays
+
+
 def edge_case_inputs(spec: ExerciseSpec, case: EdgeCase) -> dict[str, torch.Tensor]:
     """The literal inputs of an edge case, in the exercise's dtypes, on the CPU."""
     tensors = {}
@@ -45,7 +64,7 @@ def edge_case_inputs(spec: ExerciseSpec, case: EdgeCase) -> dict[str, torch.Tens
 def edge_case_sizes(spec: ExerciseSpec, case: EdgeCase) -> dict[str, int]:
     """The dims an edge case's literal shapes give (x: {shape: [4, 3]} for x of shape [N, C]: N=4,
     C=3), for domain bounds that name a dim; params at their least values."""
-    if not any(i.domain.low_expr or i.domain.high_expr for i in spec.inputs):
+    if not any(i.domain.low_expr or i.domain.high_expr for i in spec.inputs) and not any(p.arrays for p in spec.params):
         return {}
     dims: dict[str, int] = {}
     for i in spec.inputs:

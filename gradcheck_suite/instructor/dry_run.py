@@ -12,7 +12,7 @@ from ..exercise.names import resolve_dotted
 from ..exercise.yaml_source import LineDict, YamlSyntaxError, load_yaml
 from ..inputs.params import bind_reference, call_params
 from ..inputs.strategies import seeded_trials
-from ..inputs.tensors import edge_case_inputs, make_inputs
+from ..inputs.tensors import edge_case_inputs, edge_case_sizes, make_inputs, param_arrays
 from ..inputs.trial import Trial
 from ..numerics import reference_eval as reference
 
@@ -35,24 +35,29 @@ def problems(spec: ExerciseSpec, course_root=None) -> list[ConfigProblem]:
         trials += seeded_trials(spec, DRAWS, spec.seed)
     except ValueError as exc:  # no draw satisfies the constraints
         return found + [ConfigProblem(lines.line_of("constraints"), "constraints", str(exc))]
+    written: dict[str, bool] = {side.path: False for side in spec.side_outputs}
     for trial in trials:
         if not trial.satisfies(spec):
             continue
+        arrays = param_arrays(spec, trial.sizes or trial.dims, trial.values_seed) if spec.params else {}
         problem = _run(spec, make_inputs(spec, trial), trial.params, f"on the trial {trial.describe()}",
-                       (outputs_line, declared))
+                       (outputs_line, declared), arrays, written)
         if isinstance(problem, ConfigProblem):
             found.append(problem)
             break
         if problem:
             found.append(ConfigProblem(lines.line_of("reference"), "reference", problem))
             break
+    else:  # the reference ran on every trial: did it write each side output on one of them?
+        found += _never_written(spec, written)
     for index, case in enumerate(spec.edge_cases):
         try:
             inputs = edge_case_inputs(spec, case)
         except (RuntimeError, ValueError, KeyError, TypeError) as exc:
             found.append(ConfigProblem(case.line, f"edge_cases[{index}]", f"cannot build its inputs: {exc}"))
             continue
-        problem = _run(spec, inputs, {}, f"on edge case '{case.name}'", (outputs_line, declared))
+        arrays = param_arrays(spec, edge_case_sizes(spec, case), spec.seed) if spec.params else {}
+        problem = _run(spec, inputs, {}, f"on edge case '{case.name}'", (outputs_line, declared), arrays)
         if isinstance(problem, ConfigProblem):
             if problem not in found:
                 found.append(problem)
@@ -62,16 +67,22 @@ def problems(spec: ExerciseSpec, course_root=None) -> list[ConfigProblem]:
 
 
 def _run(spec: ExerciseSpec, tensors: dict[str, torch.Tensor], params: dict, where: str,
-         outputs: tuple[int | None, bool] = (None, False)) -> str | ConfigProblem | None:
+         outputs: tuple[int | None, bool] = (None, False), arrays: dict | None = None,
+         written: dict[str, bool] | None = None) -> str | ConfigProblem | None:
     """Why the reference cannot serve on these inputs (a ConfigProblem of `outputs:` when it returns
     another number of outputs than declared; `outputs`: that field's line, and whether the file has
-    it), or None."""
-    bound = bind_reference(spec, call_params(spec, params)) if spec.params else spec
+    it; of `side_outputs:` when it leaves a side output that is no tensor), or None. `written`:
+    set to True for each side output the reference changed."""
+    bound = bind_reference(spec, call_params(spec, params, arrays)) if spec.params else spec
     inputs = [reference.as_reference_dtype(t) for t in tensors.values()]
     try:
         traced = reference.Traced(bound, inputs)
         traced.vjp([torch.ones_like(out, dtype=torch.float64) if out.is_floating_point() else None
                     for out in traced.outputs])
+        if spec.side_outputs:
+            problem = _side_output_problem(bound, inputs, written)
+            if problem is not None:
+                return problem
     except reference.WrongOutputCount as exc:
         line, given = outputs
         declared = ", ".join(o.name for o in spec.outputs) if given else "one output, the default"
@@ -81,6 +92,30 @@ def _run(spec: ExerciseSpec, tensors: dict[str, torch.Tensor], params: dict, whe
     except ExerciseBroken as exc:
         return f"expected a reference that runs on the exercise's inputs {where}: {exc.detail}"
     return None
+
+
+def _side_output_problem(spec: ExerciseSpec, inputs: list[torch.Tensor],
+                         written: dict[str, bool] | None) -> ConfigProblem | None:
+    """A side output the reference leaves as something other than a tensor (absent included)."""
+    after, before = reference.side_values(spec, inputs), reference.given_values(spec)
+    for side in spec.side_outputs:
+        value, given = after[side.path], before[side.path]
+        if isinstance(value, str):
+            found = "without it" if value == reference.MISSING else f"holding a {value}"
+            return ConfigProblem(side.line, "side_outputs", f"expected an entry the reference writes: "
+                                 f"{spec.reference.target} leaves {side.label} {found}")
+        if written is not None and not (isinstance(given, torch.Tensor) and given.shape == value.shape
+                                        and bool(torch.equal(given.to(value.dtype), value))):
+            written[side.path] = True
+    return None
+
+
+def _never_written(spec: ExerciseSpec, written: dict[str, bool]) -> list[ConfigProblem]:
+    """Side outputs the reference left as given on every trial drawn."""
+    return [ConfigProblem(side.line, "side_outputs",
+                          f"expected an entry the reference writes: {spec.reference.target} left {side.label} "
+                          f"as given on every trial drawn")
+            for side in spec.side_outputs if not written.get(side.path, True)]
 
 
 def _declare(count: int) -> str:

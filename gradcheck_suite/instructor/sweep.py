@@ -23,6 +23,7 @@ from ..errors import SolutionError
 from ..exercise.load import with_overrides
 from ..exercise.model import ExerciseSpec
 from ..grading.runner import prepare, skip_reason, student_path
+from ..inputs.params import drawn_for
 from ..inputs.strategies import seeded_trials
 from ..inputs.trial import Trial
 from ..report.text import plural
@@ -107,6 +108,8 @@ def sweep(exercise: ExerciseUnderTest, count: int, seed: int) -> Sweep:
     tallies = {check: CheckTally() for check in checks}
     for trial in seeded_trials(exercise.spec, count, seed):
         for check in checks:
+            if not drawn_for(exercise.spec, check, trial.params):
+                continue  # a choice only some checks draw (CS231n's test mode: the forward alone)
             tally = tallies[check]
             tally.trials += 1
             try:

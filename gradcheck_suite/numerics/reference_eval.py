@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Sequence
 
 import torch
@@ -34,10 +35,7 @@ def call_reference(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> tuple[
     returns another number of tensors)."""
     target = spec.reference.target
     shapes = ", ".join(f"{i.name} {tuple(t.shape)}" for i, t in zip(spec.inputs, inputs))
-    try:
-        output = spec.reference.function(*inputs, *spec.reference.args, **spec.reference.kwargs)
-    except Exception as exc:  # noqa: BLE001 - whatever the instructor's function raises
-        raise ExerciseBroken(f"the reference {target} raised {type(exc).__name__}: {exc} (on {shapes})") from None
+    output = _call(spec, inputs, copy.deepcopy(spec.reference.args), copy.deepcopy(spec.reference.kwargs), shapes)
     declared = len(spec.outputs)
     if isinstance(output, (tuple, list)) and all(isinstance(o, torch.Tensor) for o in output):
         if len(output) == declared and declared > 1:
@@ -50,6 +48,56 @@ def call_reference(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> tuple[
     if declared > 1:
         raise WrongOutputCount(f"the reference {target} returned one tensor, expected {_count(spec)} (on {shapes})", 1)
     return (output,)
+
+
+def _call(spec: ExerciseSpec, inputs: Sequence[torch.Tensor], args: tuple, kwargs: dict, shapes: str):
+    """The reference called on `inputs` and its own copy of the params (a reference may write into a
+    dict: every call starts from the trial's values)."""
+    try:
+        return spec.reference.function(*inputs, *args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - whatever the instructor's function raises
+        raise ExerciseBroken(f"the reference {spec.reference.target} raised {type(exc).__name__}: {exc} "
+                             f"(on {shapes})") from None
+
+
+MISSING = "absent"  # what side_values records for an entry the dict does not have after the call
+
+
+def side_values(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> dict[str, torch.Tensor | str]:
+    """What the reference leaves in its copy of the params' dicts at each side output (param.key):
+    a tensor, MISSING, or the name of another type."""
+    args, kwargs = copy.deepcopy(spec.reference.args), copy.deepcopy(spec.reference.kwargs)
+    names = [p.name for p in spec.params if p.positional]
+    shapes = ", ".join(f"{i.name} {tuple(t.shape)}" for i, t in zip(spec.inputs, inputs))
+    with torch.no_grad():
+        _call(spec, inputs, args, kwargs, shapes)
+    found: dict[str, torch.Tensor | str] = {}
+    for side in spec.side_outputs:
+        holder = args[names.index(side.param)] if side.param in names else kwargs.get(side.param)
+        found[side.path] = read_entry(holder, side.key)
+    return found
+
+
+def given_values(spec: ExerciseSpec) -> dict[str, torch.Tensor | str]:
+    """What each side output's entry held before any call (the trial's drawn array, or MISSING)."""
+    names = [p.name for p in spec.params if p.positional]
+    ref = spec.reference
+    return {side.path: read_entry(ref.args[names.index(side.param)] if side.param in names
+                                  else ref.kwargs.get(side.param), side.key) for side in spec.side_outputs}
+
+
+def read_entry(holder, key: str) -> torch.Tensor | str:
+    """A dict's entry after a call, as side_values records it (an array as a tensor)."""
+    if not isinstance(holder, dict) or key not in holder:
+        return MISSING
+    value = holder[key]
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    if type(value).__module__ == "numpy" and hasattr(value, "shape"):
+        import numpy as np  # an entry a NumPy student wrote
+
+        return torch.from_numpy(np.array(value, copy=True))
+    return type(value).__name__
 
 
 def _count(spec: ExerciseSpec) -> str:

@@ -597,7 +597,23 @@ class RemoteOp:
         phase = self.phase("forward")
         outputs = [_tensor(out, phase) for out in _tensors(reply.get("outputs"), phase, len(self.worker.style.outputs),
                                                             "outputs")]
-        return ForwardRun(list(inputs), tuple(outputs), RemoteRun(int(reply.get("run", -1))), {})
+        return ForwardRun(list(inputs), tuple(outputs), RemoteRun(int(reply.get("run", -1))), {},
+                          self._side(reply.get("side"), phase))
+
+    def _side(self, sent, phase: str) -> dict[str, torch.Tensor | str]:
+        """The side outputs the worker read after the forward: for each the exercise declares, a
+        tensor or a short text (what was there instead); anything else is a protocol violation."""
+        wanted = self.worker.style.side_outputs
+        if not wanted:
+            return {}
+        if not isinstance(sent, dict) or set(sent) != set(wanted):
+            raise ProtocolViolation(f"{phase}: the worker sent side outputs {sorted(sent) if isinstance(sent, dict) else sent!r}, "
+                                    f"expected {', '.join(wanted)}")
+        side: dict[str, torch.Tensor | str] = {}
+        for path in wanted:
+            value = sent[path]
+            side[path] = value[:100] if isinstance(value, str) else _tensor(value, phase)
+        return side
 
     def backward(self, run: ForwardRun, grad_outputs: Sequence[torch.Tensor | None]) -> list[torch.Tensor | None]:
         """One upstream gradient per output, None for a non-differentiable one (the worker's

@@ -55,7 +55,11 @@ class Session:
             self.runs[self.next_run] = run
             while len(self.runs) > MAX_RUNS:
                 self.runs.popitem(last=False)
-            return {"run": self.next_run, "outputs": [out.detach() for out in run.outputs]}
+            reply = {"run": self.next_run, "outputs": [out.detach() for out in run.outputs]}
+            if run.side:  # the side outputs, as data: a tensor, or a short text saying what was there
+                reply["side"] = {path: value.detach() if isinstance(value, torch.Tensor) else str(value)[:100]
+                                 for path, value in run.side.items()}
+            return reply
         if kind == "backward":
             earlier = self.runs.get(request["run"])
             if earlier is None:

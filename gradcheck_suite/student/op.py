@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, cast
 
@@ -15,7 +15,7 @@ import torch
 
 from ..exercise.model import CallParams  # re-exported: the sandbox binds params through student/
 from ..numerics.central_differences import BatchedForward
-from ..numerics.reference_eval import project
+from ..numerics.reference_eval import MISSING, project, read_entry
 from .failures import ProtocolViolation, Stub, StudentCallError, located, stub_return
 from .guards import CallWatch, InputSnapshot, OpTrace, guards_switched_off
 
@@ -53,6 +53,7 @@ class ForwardRun:
     outputs: tuple[torch.Tensor, ...]
     node: object  # the ctx PyTorch built (out.grad_fn), or the worker's id of the run
     input_values: dict  # copies of the inputs' values, known unchanged by forward
+    side: dict[str, torch.Tensor | str] = field(default_factory=dict)  # side outputs (param.key) after the call
 
     @property
     def output(self) -> torch.Tensor:
@@ -126,14 +127,15 @@ class StudentOp:
         bound.params, bound._batched = params, None
         return bound
 
-    def _with_params(self, tensors: Sequence, ctx: object = None) -> tuple:
+    def _with_params(self, tensors: Sequence, ctx: object = None, fresh: CallParams | None = None) -> tuple:
         """The tensors and the params, all positional as Function.apply needs them (it passes no
         keyword arguments to forward): keywords bound by the student's forward's signature, or,
-        for the function styles' adapter, the params as one value that it unpacks. Fresh copies,
-        so that a forward writing into a dict (batchnorm's running means) changes no other call's."""
+        for the function styles' adapter, the params as one value that it unpacks. Fresh copies
+        (or `fresh`, the caller's), so that a forward writing into a dict (batchnorm's running
+        means) changes no other call's."""
         if not self.params:
             return tuple(tensors)
-        fresh = copy.deepcopy(self.params)
+        fresh = copy.deepcopy(self.params) if fresh is None else fresh
         if getattr(self.function, "takes_call_params", False):
             return (*tensors, fresh)
         lead = () if self._new_style else (ctx,)
@@ -149,7 +151,9 @@ class StudentOp:
         # detach() keeps the caller's strides (clone() would make strided views contiguous).
         leaves = [t.detach().requires_grad_(d) for t, d in zip(inputs, self.differentiable)]
         snapshot = InputSnapshot(dict(zip(self.input_names, leaves)))
-        output, watch, trace = self._guarded("forward", lambda: self.function.apply(*self._with_params(leaves)))
+        fresh = copy.deepcopy(self.params)  # the student's copy, read for side outputs after the call
+        output, watch, trace = self._guarded(
+            "forward", lambda: self.function.apply(*self._with_params(leaves, fresh=fresh)))
         if watch.violations:
             raise ProtocolViolation(
                 f"{self.phase('forward')} used autograd ({'; '.join(watch.violations)}): autograd is not allowed "
@@ -171,7 +175,22 @@ class StudentOp:
         outputs = self._outputs_of(output)
         node = next((o.grad_fn for o, (_, wanted) in zip(outputs, self.outputs) if wanted and o.grad_fn is not None),
                     outputs[0].grad_fn)
-        return ForwardRun(leaves, outputs, node, snapshot.values)
+        return ForwardRun(leaves, outputs, node, snapshot.values, self._side_outputs(fresh))
+
+    def _side_outputs(self, params: CallParams) -> dict[str, torch.Tensor | str]:
+        """The entries the exercise's side outputs name, as the forward left them in its copy of the
+        params (a tensor; MISSING; or the type name of something else)."""
+        found: dict[str, torch.Tensor | str] = {}
+        for path in self.style.side_outputs if self.style is not None else ():
+            name, _, key = path.partition(".")
+            try:
+                holder = params.named(name)
+            except KeyError:
+                found[path] = MISSING
+                continue
+            value = read_entry(holder, key)
+            found[path] = value.clone() if isinstance(value, torch.Tensor) else value
+        return found
 
     def _outputs_of(self, output) -> tuple[torch.Tensor, ...]:
         """The forward's return value as its tuple of outputs, one per declared output."""

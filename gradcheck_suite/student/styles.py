@@ -47,11 +47,12 @@ class Style:
     class_name: str | None = None
     functions: tuple[str, str] = ("forward", "backward")
     outputs: tuple[tuple[str, bool], ...] = (("out", True),)  # the forward's outputs: (name, differentiable)
+    side_outputs: tuple[str, ...] = ()  # dict-param entries (param.key) the forward writes, read after it
 
     @classmethod
     def of(cls, spec: ExerciseSpec) -> "Style":
         return cls(spec.student_style, spec.student_class, cast("tuple[str, str]", tuple(spec.student_functions)),
-                   tuple((o.name, o.differentiable) for o in spec.outputs))
+                   tuple((o.name, o.differentiable) for o in spec.outputs), tuple(s.path for s in spec.side_outputs))
 
     @classmethod
     def coerce(cls, value: "Style | str") -> "Style":
@@ -61,12 +62,13 @@ class Style:
     def to_config(self) -> dict:
         """Plain data for the worker's configuration (see from_config)."""
         return {"kind": self.kind, "class": self.class_name, "functions": list(self.functions),
-                "outputs": [[name, wanted] for name, wanted in self.outputs]}
+                "outputs": [[name, wanted] for name, wanted in self.outputs], "side_outputs": list(self.side_outputs)}
 
     @classmethod
     def from_config(cls, config: dict) -> "Style":
         outputs = tuple((str(name), bool(wanted)) for name, wanted in config.get("outputs", [["out", True]]))
-        return cls(config["kind"], config["class"], tuple(config["functions"]), outputs)
+        return cls(config["kind"], config["class"], tuple(config["functions"]), outputs,
+                   tuple(str(path) for path in config.get("side_outputs", ())))
 
     @property
     def output_names(self) -> tuple[str, ...]:
@@ -164,6 +166,8 @@ def function_adapter(forward: Callable, backward: Callable, style: Style) -> typ
         def forward(ctx, *inputs):
             params = inputs[-1] if inputs and isinstance(inputs[-1], CallParams) else CallParams()
             inputs = inputs[:-1] if params else inputs
+            if style.kind == NUMPY:
+                _dict_entries_as_arrays(params)
             *outs, ctx.cache = _outs_and_cache(call(forward, inputs, *params.args, **params.kwargs), style)
             ctx.like = [t.detach() if t.is_floating_point() else None for t in inputs]
             first = _first_float(inputs)
@@ -201,6 +205,7 @@ def loss_adapter(function: Callable, style: Style) -> type[torch.autograd.Functi
         def forward(ctx, *inputs):
             params = inputs[-1] if inputs and isinstance(inputs[-1], CallParams) else CallParams()
             inputs = inputs[:-1] if params else inputs
+            _dict_entries_as_arrays(params)
             result = _call_on_arrays(function, inputs, *params.args, **params.kwargs)
             loss, grads = _loss_and_gradients(result, style)
             like = [t.detach() if t.is_floating_point() else None for t in inputs]
@@ -264,6 +269,16 @@ def _call_on_arrays(function: Callable, tensors, *rest, **params):
         if copy is not None and not np.array_equal(array, copy, equal_nan=array.dtype.kind in "fc"):
             tensor.detach().copy_(torch.from_numpy(array))
     return result
+
+
+def _dict_entries_as_arrays(params: CallParams) -> None:
+    """The tensors inside the params' dicts (bn_param's running_mean) as NumPy arrays, in place: the
+    dicts are this call's own copies (StudentOp reads them again after the call)."""
+    for value in (*params.args, *params.kwargs.values()):
+        if isinstance(value, dict):
+            for key, entry in value.items():
+                if isinstance(entry, torch.Tensor):
+                    value[key] = entry.detach().cpu().numpy().copy()
 
 
 def _first_float(inputs) -> torch.Tensor:

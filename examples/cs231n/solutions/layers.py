@@ -159,13 +159,17 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     D = x.shape[1]
     running_mean = bn_param.get("running_mean", np.zeros(D, dtype=x.dtype))
     running_var = bn_param.get("running_var", np.zeros(D, dtype=x.dtype))
-    if mode != "train":
+    if mode == "train":
+        mean, var = x.mean(axis=0), x.var(axis=0)
+        inv_std = 1.0 / np.sqrt(var + eps)
+        xhat = (x - mean) * inv_std
+        bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mean
+        bn_param["running_var"] = momentum * running_var + (1 - momentum) * var
+    elif mode == "test":
+        inv_std = 1.0 / np.sqrt(running_var + eps)
+        xhat = (x - running_mean) * inv_std
+    else:
         raise ValueError(f"invalid forward batchnorm mode {mode!r}")
-    mean, var = x.mean(axis=0), x.var(axis=0)
-    inv_std = 1.0 / np.sqrt(var + eps)
-    xhat = (x - mean) * inv_std
-    bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mean
-    bn_param["running_var"] = momentum * running_var + (1 - momentum) * var
     return gamma * xhat + beta, (xhat, inv_std, gamma)
 
 
@@ -174,3 +178,12 @@ def batchnorm_backward(dout, cache):
     dxhat = dout * gamma
     dx = (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).mean(axis=0)) * inv_std
     return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+
+
+def batchnorm_backward_alt(dout, cache):
+    xhat, inv_std, gamma = cache
+    N = dout.shape[0]
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * xhat).sum(axis=0)
+    dx = gamma * inv_std / N * (N * dout - dbeta - xhat * dgamma)
+    return dx, dgamma, dbeta

@@ -8,6 +8,10 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     D = x.shape[1]
     running_mean = bn_param.get("running_mean", np.zeros(D, dtype=x.dtype))
     running_var = bn_param.get("running_var", np.zeros(D, dtype=x.dtype))
+    if mode == "test":
+        inv_std = 1.0 / np.sqrt(running_var + eps)
+        xhat = (x - running_mean) * inv_std
+        return gamma * xhat + beta, (xhat, inv_std, gamma)
     if mode != "train":
         raise ValueError(f"invalid forward batchnorm mode {mode!r}")
     mean, var = x.mean(axis=0), x.var(axis=0)

@@ -1,0 +1,27 @@
+"""BUG: never writes the updated running mean and variance back into bn_param in training mode (CS231n's forward returns without them). Caught by: forward"""
+
+import numpy as np
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    mode, eps, momentum = bn_param["mode"], bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.9)
+    D = x.shape[1]
+    running_mean = bn_param.get("running_mean", np.zeros(D, dtype=x.dtype))
+    running_var = bn_param.get("running_var", np.zeros(D, dtype=x.dtype))
+    if mode == "test":
+        inv_std = 1.0 / np.sqrt(running_var + eps)
+        xhat = (x - running_mean) * inv_std
+        return gamma * xhat + beta, (xhat, inv_std, gamma)
+    if mode != "train":
+        raise ValueError(f"invalid forward batchnorm mode {mode!r}")
+    mean, var = x.mean(axis=0), x.var(axis=0)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat = (x - mean) * inv_std
+    return gamma * xhat + beta, (xhat, inv_std, gamma)
+
+
+def batchnorm_backward(dout, cache):
+    xhat, inv_std, gamma = cache
+    dxhat = dout * gamma
+    dx = (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).mean(axis=0)) * inv_std
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
