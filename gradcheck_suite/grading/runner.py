@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from ..checks.edge_cases import check_edge_cases
-from ..checks.registry import TRIAL_CHECKS
+from ..checks.registry import trial_check
 from ..checks.subject import ExerciseUnderTest
 from ..checks.verdicts import CheckFailure, KinkCrossed
 from ..errors import ExerciseBroken, StudentCodeError
@@ -215,7 +215,7 @@ def run_check(exercise: ExerciseUnderTest, check: str, options: RunOptions = Run
         elif options.replay is not None:
             trial = Trial.parse(options.replay, spec)
             try:
-                TRIAL_CHECKS[check](exercise, trial)
+                trial_check(spec, check)(exercise, trial)
             except CheckFailure as failure:
                 failure.trial = trial  # the input is shown as a search's smallest one is
                 raise
