@@ -54,3 +54,12 @@ def layernorm_forward(x, gamma, beta, ln_param):
 def batchnorm_forward(x, gamma, beta, bn_param):
     """Training mode: normalised with the batch's mean and (biased) variance."""
     return F.batch_norm(x, None, None, gamma, beta, training=True, eps=bn_param.get("eps", 1e-5))
+
+
+def dropout_forward(x, dropout_param):
+    """Inverted dropout with p the probability of KEEPING a unit; test mode returns x. Randomized in
+    train mode: the exercise grades it by properties, and this reference serves for shapes, test mode
+    and validate's dry run."""
+    if dropout_param["mode"] == "test":
+        return x.clone()
+    return F.dropout(x, p=1 - dropout_param["p"], training=True)
