@@ -17,8 +17,8 @@ from typing import Sequence
 
 import torch
 
-from ..exercise.model import RandomSpec
-from ..inputs.params import least_params
+from ..exercise.model import ExerciseSpec, RandomSpec
+from ..inputs.params import bind_reference, call_params, least_params
 from ..inputs.tensors import make_inputs, ones_for, upstream_gradients
 from ..inputs.trial import Trial
 from ..numerics import binomial
@@ -226,4 +226,31 @@ def _backward_cause(draw: _Draw, grad: torch.Tensor, u: torch.Tensor, mask: torc
     return None
 
 
-__all__ = ["check_random_backward", "check_random_forward"]
+__all__ = ["check_random_backward", "check_random_forward", "reference_disagreement"]
+
+
+def reference_disagreement(spec: ExerciseSpec, trial: Trial) -> str | None:
+    """Why the exercise's own reference lacks the properties its `random:` declares on this trial (a
+    mistake of the exercise: keep written for drop, the wrong scale), or None. For validate: no
+    student code runs."""
+    randomized = spec.random
+    assert randomized is not None
+    values = {**least_params(spec), **trial.params}
+    if randomized.is_deterministic(values):
+        return None
+    bound = bind_reference(spec, call_params(spec, trial.params)) if spec.params else spec
+    inputs = [reference.as_reference_dtype(t) for t in make_inputs(spec, trial).values()]
+    out = reference.forward(bound, inputs)[0].detach()
+    x = inputs[next(k for k, i in enumerate(spec.inputs) if i.name == randomized.input)]
+    keep, scale = randomized.keep_probability(values), randomized.scale_factor(values)
+    kept, known = out != 0, x != 0
+    if compare(out, torch.where(kept, x * scale, torch.zeros_like(x)), 1e-7, 1e-7) is not None:
+        return (f"the reference's kept elements are not x * {scale:.4g} (scale: {randomized.scale}, keep probability "
+                f"{keep:.4g}) on the trial {trial.describe()}")
+    n, k = int(known.sum()), int((kept & known).sum())
+    lo, hi = binomial.acceptance(n, keep)
+    if not lo <= k <= hi:
+        return (f"the reference keeps {k} of {n} elements on the trial {trial.describe()}, where keep probability "
+                f"{keep:.4g} allows {lo} to {hi} (is {randomized.probability} the probability to "
+                f"{'drop' if randomized.keeps else 'keep'}?)")
+    return None

@@ -17,7 +17,7 @@ from .yaml_source import LineDict
 RANDOM_CHECKS = (CheckName.FORWARD, CheckName.BACKWARD, CheckName.BACKWARD_PROPERTIES)
 # Checks that assume the forward gives the same output every call (central differences over it, a
 # second derivative through another call, literal inputs compared with the reference).
-DETERMINISTIC_ONLY = {
+DETERMINISTIC_ONLY: dict[str, str] = {
     CheckName.FINITE_DIFFERENCES: "central differences of a forward that draws a new mask each call measure nothing",
     CheckName.DOUBLE_BACKWARD: "it differentiates through another call of the forward, with another mask",
     CheckName.EDGE_CASES: "it compares the forward's values with the reference's",

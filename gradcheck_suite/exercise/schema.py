@@ -418,7 +418,7 @@ RANDOM = Mapping(
     example={"kind": "dropout", "input": "x", "drop": "p"},
     required=("kind",),
     fields={
-        "kind": Text(enum=RANDOM_KINDS, description=(
+        "kind": Text(enum=RANDOM_KINDS, example="dropout", description=(
             "dropout: each element of the input is kept (and scaled) or set to 0, independently, with the keep "
             "probability.")),
         "input": Text(pattern=IDENTIFIER, expected_text="an input's name", example="x",
