@@ -224,7 +224,9 @@ def run_check(exercise: ExerciseUnderTest, check: str, options: RunOptions = Run
         else:
             search(exercise, check, seed, options.trials or spec.trials)
     except CheckFailure as failure:
-        heatmaps = failure_heatmaps(exercise, seed) if check == CheckName.BACKWARD and failure.status == Status.FAILED else ()
+        # (no pictures for a randomized forward: its reference draws another mask than the student's)
+        heatmaps = failure_heatmaps(exercise, seed) if check == CheckName.BACKWARD and failure.status == Status.FAILED \
+            and spec.random is None else ()
         return result(failure.status, feedback(exercise, check, failure, options), failure.trial,
                       failure.not_implemented, heatmaps)
     except WorkerFailure as failure:
