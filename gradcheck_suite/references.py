@@ -33,10 +33,11 @@ def batch_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> tor
     return F.batch_norm(x, None, None, weight, bias, training=True, momentum=0.0, eps=1e-5)
 
 
-def dropout_with_mask(x: torch.Tensor, mask: torch.Tensor, p: float = 0.5) -> torch.Tensor:
-    """Inverted dropout with drop probability p and the keep mask given (0/1 integers of x's shape):
-    x * mask / (1 - p)."""
-    return x * mask / (1 - p)
+def dropout(x: torch.Tensor, p: float = 0.5) -> torch.Tensor:
+    """Inverted dropout in training mode with drop probability p: a random mask, kept elements
+    scaled by 1 / (1 - p). Randomized: the exercise grades it by properties (random:), and this
+    reference serves for shapes and validate's dry run."""
+    return F.dropout(x, p=p, training=True)
 
 
 def lstm_cell(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor,

@@ -31,7 +31,7 @@ def _grade(names: list[str], source: Path, tmp_path: Path) -> dict:
 
 
 def test_the_course_is_complete():
-    assert EXERCISES == ["affine", "batchnorm", "batchnorm_alt", "conv_naive", "layernorm", "lstm_step", "max_pool_naive", "relu",
+    assert EXERCISES == ["affine", "batchnorm", "batchnorm_alt", "conv_naive", "dropout", "layernorm", "lstm_step", "max_pool_naive", "relu",
                          "rnn_step", "softmax_loss", "svm_loss"]
     for name in EXERCISES:
         bugs = [p for p in VARIANTS if p.parent.name == name and p.name.startswith("bug_")]

@@ -46,6 +46,31 @@ CASES = {
                "outputs: {values: {}}\nedge_cases:\n  - {name: ties, inputs: {x: [1.0, 1.0]}}\n",
         "e/exercise.yaml:7: outputs: expected as many outputs as the reference torch.sort returns (2); "
         "declared: values (declare them: outputs: [out1, out2])"),
+    "a randomized exercise whose keep probability names no param": (
+        HEAD + "reference: gradcheck_suite.references.dropout\ninputs:\n  - {name: x, shape: [N, D]}\n"
+               "dims: {N: [40, 50], D: [50, 60]}\nparams:\n  - {name: p, floats: [0.1, 0.9]}\n"
+               "random: {kind: dropout, drop: rate}\n",
+        "e/exercise.yaml:9: random.drop: expected a probability param (numbers in [0, 1]) of the exercise's "
+        "params: 'rate' is not one (params: p)"),
+    "a randomized exercise drawing too few elements to tell p from 1 - p": (
+        HEAD + "reference: gradcheck_suite.references.dropout\ninputs:\n  - {name: x, shape: [N, D]}\n"
+               "dims: {N: [4, 50], D: [5, 60]}\nparams:\n  - {name: p, floats: [0.1, 0.9]}\n"
+               "random: {kind: dropout, drop: p}\n",
+        "e/exercise.yaml:9: random.input: expected at least 813 elements of x in every trial, to tell a keep "
+        "probability q from 1 - q (|q - 1/2| >= 0.1) by the binomial test; the smallest trial (N=4,D=5,p=0.1,"
+        "values=0) draws 20: raise the lows of the dims its shape names"),
+    "a randomized exercise declaring keep where its reference drops": (
+        HEAD + "reference: gradcheck_suite.references.dropout\ninputs:\n  - {name: x, shape: [N, D]}\n"
+               "dims: {N: [40, 50], D: [50, 60]}\nparams:\n  - {name: p, floats: [0.1, 0.3]}\n"
+               "random: {kind: dropout, keep: p}\n",
+        "e/exercise.yaml:9: random.keep: expected a reference with the properties random: declares: the "
+        "reference's kept elements are not x * 10 (scale: inverted, keep probability 0.1)"),
+    "a randomized exercise asking for finite differences": (
+        HEAD + "reference: gradcheck_suite.references.dropout\ninputs:\n  - {name: x, shape: [N, D]}\n"
+               "dims: {N: [40, 50], D: [50, 60]}\nparams:\n  - {name: p, floats: [0.1, 0.9]}\n"
+               "random: {kind: dropout, drop: p}\nchecks: [forward, backward, finite_differences]\n",
+        "e/exercise.yaml:10: checks: expected no finite_differences for a randomized forward (random:): central "
+        "differences of a forward that draws a new mask each call measure nothing"),
 }
 
 

@@ -73,8 +73,11 @@ def test_isolated_verdicts_equal_in_process_verdicts(path, sandbox, tmp_path):
     local = _grade(spec, submission)
     isolated = _grade(spec, submission, sandbox)
     for check in spec.checks:
-        assert (isolated[check].status, isolated[check].message, isolated[check].trial) == \
-               (local[check].status, local[check].message, local[check].trial), check
+        # A randomized forward draws its own mask in each process: the counts in a message's later
+        # lines differ from draw to draw, its first line (what failed, for which trial) does not.
+        message = (lambda r: r.message.splitlines()[:1]) if spec.random is not None else (lambda r: r.message)
+        assert (isolated[check].status, message(isolated[check]), isolated[check].trial) == \
+               (local[check].status, message(local[check]), local[check].trial), check
     if path.stem.startswith("correct_habit_"):
         assert {check: r.status for check, r in isolated.items()} == dict.fromkeys(spec.checks, "passed")
 

@@ -67,3 +67,12 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mean
     bn_param["running_var"] = momentum * running_var + (1 - momentum) * var
     return F.batch_norm(x, None, None, gamma, beta, training=True, eps=eps)
+
+
+def dropout_forward(x, dropout_param):
+    """Inverted dropout with p the probability of KEEPING a unit; test mode returns x. Randomized in
+    train mode: the exercise grades it by properties, and this reference serves for shapes, test mode
+    and validate's dry run."""
+    if dropout_param["mode"] == "test":
+        return x.clone()
+    return F.dropout(x, p=1 - dropout_param["p"], training=True)

@@ -1,41 +1,40 @@
-"""Exercise: inverted dropout with a given keep mask and a hand-written backward pass."""
+"""Exercise: inverted dropout in training mode, the mask drawn by your forward, with a hand-written backward pass."""
 
 import torch
 
 
 class Dropout(torch.autograd.Function):
-    """Inverted dropout in training mode, with drop probability p and the mask given.
+    """Inverted dropout in training mode, with drop probability p.
 
-    Dropout zeroes each element with probability p and scales the kept ones by 1 / (1 - p),
-    so that the expected output is x. Here the random part is done for you: ``mask`` says
-    which elements are kept (1) and which are dropped (0), so the result is deterministic.
+    Dropout zeroes each element independently with probability p and scales the kept ones by
+    1 / (1 - p), so that the expected output is x. Your forward draws the random keep mask; the
+    backward must apply exactly that mask (save it).
 
     Shapes:
         x: any shape (..., )      the input
-        mask: the shape of x      int64, each element 0 (dropped) or 1 (kept)
         p: a Python float         the drop probability, 0 < p < 1
-        out: the shape of x       out = x * mask / (1 - p), a floating tensor of x's dtype
+        out: the shape of x       out = x * mask / (1 - p), mask 1 (kept, probability 1 - p) or 0 (dropped)
 
-    forward(ctx, x, mask, p):
-        Return x * mask / (1 - p) (not torch.nn.functional.dropout).
-        The result must have x's dtype (mask is an integer tensor). Do not modify x or mask.
+    forward(ctx, x, p):
+        Draw mask (e.g. torch.rand_like(x) >= p) and return x * mask / (1 - p), in x's dtype
+        (not torch.nn.functional.dropout). Do not modify x.
 
     backward(ctx, grad_output):
-        ``grad_output`` has the shape of x. Return ``(grad_x, None, None)``: the mask is a constant,
-        so d out / d x = mask / (1 - p) elementwise and
+        ``grad_output`` has the shape of x. Return ``(grad_x, None)``: d out / d x = mask / (1 - p)
+        elementwise, with the forward's mask, so
 
             grad_x = grad_output * mask / (1 - p)
 
-        mask (integers) and p (a float) get no gradient.
+        p (a float) gets no gradient.
 
     Do not call torch.autograd, ``.backward()`` or torch.func inside backward.
     Do not hard-code a dtype or device.
     """
 
     @staticmethod
-    def forward(ctx, x, mask, p):
-        raise NotImplementedError("Dropout.forward: return x * mask / (1 - p)")
+    def forward(ctx, x, p):
+        raise NotImplementedError("Dropout.forward: draw the mask, return x * mask / (1 - p)")
 
     @staticmethod
     def backward(ctx, grad_output):
-        raise NotImplementedError("Dropout.backward: return (grad_x, None, None)")
+        raise NotImplementedError("Dropout.backward: return (grad_x, None)")

@@ -30,6 +30,7 @@ from .model import (
 from .names import BATCH, COURSE_FILE, RESERVED_DIMS, did_you_mean, resolve_dotted, support_module_name
 from .outputs import read_outputs
 from .params import read_params
+from .randomness import random_checks, read_random
 from .reader import (
     IDENTIFIER_PATTERN,
     FieldReader,
@@ -309,6 +310,7 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
     if len(outputs) > 1 and student_style == "loss":
         r.problem(doc.line_of("outputs"), "outputs",
                   "expected one output for the loss style: its function returns (loss, gradients)")
+    randomized = read_random(r, doc, inputs, params, outputs)
     dims = _read_dims(r, doc, inputs, size_names(params))
     derived, constraints = read_sizes(r, doc, dims, params, inputs)
     check_array_shapes(r, params, [*dims, *derived, *size_names(params)])
@@ -373,6 +375,8 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
             checks = [CheckName(c) for c in dict.fromkeys(raw_checks)]
             if "edge_cases" in checks and not edge_cases:
                 r.problem(doc.line_of("checks"), "checks", "edge_cases is listed but no edge_cases are given")
+    if "random" in doc:
+        checks = random_checks(r, doc, checks, listed="checks" in doc)
 
     forbid = _read_names(r, doc, "forbid")
     allow_imports = _read_names(r, doc, "allow_imports") + course.allow_imports + \
@@ -395,7 +399,7 @@ def load_exercise(path: Path | str) -> ExerciseSpec:
         checks=tuple(checks), non_contiguous=non_contiguous, forbid=forbid, allow_imports=allow_imports,
         limits=limits, weights=weights, visibility=visibility, check_visibility=check_visibility,
         support=course.support, params=tuple(params), derived=derived, constraints=constraints,
-        outputs=outputs, side_outputs=side_outputs,
+        outputs=outputs, side_outputs=side_outputs, random=randomized,
     )
 
 

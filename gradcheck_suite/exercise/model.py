@@ -165,6 +165,44 @@ ONE_OUTPUT = (OutputSpec("out"),)  # what an exercise without `outputs:` has
 
 
 @dataclass(frozen=True)
+class RandomSpec:
+    """A randomized forward, graded by the properties of its `kind` instead of against the reference's
+    values (exercise.randomness reads it; checks.randomized checks it).
+
+    dropout: every element of `input` is kept with the keep probability and scaled (`scale`
+    inverted: by 1 / keep; none: not at all) or set to 0; the backward applies the forward's mask."""
+
+    kind: str  # "dropout"
+    input: str  # the tensor the randomness is applied to
+    probability: str  # the param (or a dict param's field, as dropout_param.p) holding the probability
+    keeps: bool  # True: `probability` is the probability of keeping an element (CS231n); False: of dropping it
+    scale: str = "inverted"  # "inverted" (kept elements / keep probability) or "none"
+    seed: str | None = None  # the param field holding a seed: the same seed must give the same mask
+    deterministic: tuple[tuple[str, Any], ...] = ()  # (param path, value): under these the op is deterministic
+    line: int | None = None
+
+    def keep_probability(self, params: dict[str, Any]) -> float:
+        value = float(param_value(params, self.probability))
+        return value if self.keeps else 1.0 - value
+
+    def scale_factor(self, params: dict[str, Any]) -> float:
+        """What a kept element is multiplied by."""
+        keep = self.keep_probability(params)
+        return 1.0 / keep if self.scale == "inverted" and keep > 0 else 1.0
+
+    def is_deterministic(self, params: dict[str, Any]) -> bool:
+        """Whether these params make the op deterministic (test mode): then it is graded as any other."""
+        return any(param_value(params, path) == value for path, value in self.deterministic)
+
+
+def param_value(params: dict[str, Any], path: str) -> Any:
+    """A param's value by name, or a dict param's field by name.key (KeyError when absent)."""
+    name, _, key = path.partition(".")
+    value = params[name]
+    return value[key] if key else value
+
+
+@dataclass(frozen=True)
 class Reference:
     target: str
     function: Callable
@@ -208,6 +246,7 @@ class ExerciseSpec:
     constraints: tuple[Expression, ...] = ()  # every trial satisfies these
     outputs: tuple[OutputSpec, ...] = ONE_OUTPUT  # the forward's outputs, in the order it returns them
     side_outputs: tuple[SideOutput, ...] = ()  # dict-param entries the forward writes, compared after it
+    random: RandomSpec | None = None  # a randomized forward, graded by properties
 
     @property
     def sized(self) -> bool:

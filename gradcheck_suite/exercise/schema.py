@@ -417,6 +417,48 @@ OUTPUTS = AnyOf(
     ),
 )
 
+RANDOM_KINDS = ("dropout",)
+RANDOM_SCALES = ("inverted", "none")
+PARAM_PATH = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$"  # a param, or a dict param's field
+
+RANDOM = Mapping(
+    description=(
+        "A randomized forward (dropout), graded by properties instead of against the reference's values: every "
+        "output element is 0 or the input scaled as `scale` says; the fraction kept passes a two-sided binomial "
+        "test for the keep probability (a correct op fails it less than once in 10^8 trials); the same seed gives "
+        "the same mask; the backward applies exactly the mask read from the forward's own output. Runs the "
+        "forward, backward and backward_properties checks; finite_differences, double_backward and edge_cases "
+        "assume a deterministic forward and are not run. The input must have enough elements in every trial "
+        "to tell a keep probability q from 1 - q (validate says how many)."),
+    example={"kind": "dropout", "input": "x", "drop": "p"},
+    required=("kind",),
+    fields={
+        "kind": Text(enum=RANDOM_KINDS, example="dropout", description=(
+            "dropout: each element of the input is kept (and scaled) or set to 0, independently, with the keep "
+            "probability.")),
+        "input": Text(pattern=IDENTIFIER, expected_text="an input's name", example="x",
+                      description="The input the randomness applies to (default: the first input)."),
+        "keep": Text(pattern=PARAM_PATH, expected_text="a param's name, or a dict param's field as dropout_param.p",
+                     example="dropout_param.p",
+                     description="The param holding the probability of keeping an element (CS231n's p)."),
+        "drop": Text(pattern=PARAM_PATH, expected_text="a param's name, or a dict param's field as dropout_param.p",
+                     example="p",
+                     description="The param holding the probability of dropping an element (torch's p); give "
+                                 "keep or drop, not both."),
+        "scale": Text(enum=RANDOM_SCALES, default="inverted", description=(
+            "inverted: a kept element is x / keep probability (inverted dropout, torch and CS231n); none: a kept "
+            "element is x.")),
+        "seed": Text(pattern=PARAM_PATH, expected_text="a param's name, or a dict param's field as dropout_param.seed",
+                     example="dropout_param.seed",
+                     description="The param holding a seed the student's forward seeds its generator with: two "
+                                 "calls with the same seed must drop the same elements."),
+        "deterministic": Mapping(keys=Text(pattern=PARAM_PATH), values=Node(), example={"dropout_param.mode": "test"},
+                                 description=(
+                                     "Param values under which the forward is deterministic (test mode): those "
+                                     "trials are graded against the reference as in any other exercise.")),
+    },
+)
+
 EDGE_VALUE = AnyOf(options=(
     Number(), ListOf(item=Node()),
     Mapping(fields={"shape": ListOf(item=Integer(minimum=0)), "fill": Number(), "random": Boolean()}),
@@ -491,6 +533,7 @@ EXERCISE = Mapping(
                                    "Entries of a dict param the forward writes (param.key): the student's forward and "
                                    "the reference each get a fresh copy of the dict, and the values found in it after "
                                    "the call are compared in the forward check, with the exercise's tolerances.")),
+        "random": RANDOM,
         "trials": Integer(minimum=1, default=25, description="Random trials per check."),
         "seed": Integer(minimum=0, default=0, description="Run seed for this exercise (replayable)."),
         "tolerance": tolerance("Tolerance for forward and gradients (default: per dtype, as torch.testing)."),

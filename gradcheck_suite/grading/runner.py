@@ -12,7 +12,7 @@ from types import ModuleType
 import torch
 
 from ..checks.edge_cases import check_edge_cases
-from ..checks.registry import TRIAL_CHECKS
+from ..checks.registry import trial_check
 from ..checks.subject import ExerciseUnderTest
 from ..checks.verdicts import CheckFailure, KinkCrossed
 from ..errors import ExerciseBroken, StudentCodeError
@@ -248,7 +248,7 @@ def run_check(exercise: ExerciseUnderTest, check: str, options: RunOptions = Run
         elif options.replay is not None:
             trial = Trial.parse(options.replay, spec)
             try:
-                TRIAL_CHECKS[check](exercise, trial)
+                trial_check(spec, check)(exercise, trial)
             except CheckFailure as failure:
                 failure.trial = trial  # the input is shown as a search's smallest one is
                 raise
@@ -257,7 +257,9 @@ def run_check(exercise: ExerciseUnderTest, check: str, options: RunOptions = Run
         else:
             search(exercise, check, seed, options.trials or spec.trials)
     except CheckFailure as failure:
-        heatmaps = failure_heatmaps(exercise, seed) if check == CheckName.BACKWARD and failure.status == Status.FAILED else ()
+        # (no pictures for a randomized forward: its reference draws another mask than the student's)
+        heatmaps = failure_heatmaps(exercise, seed) if check == CheckName.BACKWARD and failure.status == Status.FAILED \
+            and spec.random is None else ()
         return replace(result(failure.status, feedback(exercise, check, failure, options), failure.trial,
                               failure.not_implemented, heatmaps), visibility=failure.visibility)
     except WorkerFailure as failure:

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, setti
 from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.errors import Flaky, Unsatisfiable
 
-from ..checks.registry import TRIAL_CHECKS
+from ..checks.registry import trial_check
 from ..checks.subject import ExerciseUnderTest
 from ..checks.verdicts import CheckFailure, KinkCrossed
 from ..inputs.params import for_check
@@ -27,7 +27,7 @@ def _keep_hypothesis_files_out_of_the_graded_tree() -> None:
 
 
 def search(exercise: ExerciseUnderTest, check: str, run_seed: int, examples: int) -> None:
-    check_fn = TRIAL_CHECKS[check]
+    check_fn = trial_check(exercise.spec, check)
     _keep_hypothesis_files_out_of_the_graded_tree()
 
     @settings(max_examples=examples, database=None, deadline=None, derandomize=False,

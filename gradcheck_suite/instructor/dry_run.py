@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import torch
 
+from ..checks.randomized import reference_disagreement
 from ..errors import ConfigProblem, ExerciseBroken
 from ..exercise.model import ExerciseSpec
 from ..exercise.names import resolve_dotted
@@ -14,6 +15,7 @@ from ..inputs.params import bind_reference, call_params
 from ..inputs.strategies import seeded_trials
 from ..inputs.tensors import edge_case_inputs, edge_case_sizes, make_inputs, param_arrays
 from ..inputs.trial import Trial
+from ..numerics import binomial
 from ..numerics import reference_eval as reference
 
 DRAWS = 3  # trials besides the smallest one
@@ -50,6 +52,8 @@ def problems(spec: ExerciseSpec, course_root=None) -> list[ConfigProblem]:
             break
     else:  # the reference ran on every trial: did it write each side output on one of them?
         found += _never_written(spec, written)
+    if spec.random is not None and not any(p.field in ("reference", "outputs") for p in found):
+        found += _random_problems(spec, lines, [t for t in trials if t.satisfies(spec)])
     for index, case in enumerate(spec.edge_cases):
         try:
             inputs = edge_case_inputs(spec, case)
@@ -63,6 +67,35 @@ def problems(spec: ExerciseSpec, course_root=None) -> list[ConfigProblem]:
                 found.append(problem)
         elif problem:
             found.append(ConfigProblem(case.line, f"edge_cases[{index}]", problem))
+    return found
+
+
+def _random_problems(spec: ExerciseSpec, lines: LineDict, trials: list[Trial]) -> list[ConfigProblem]:
+    """A randomized exercise: its smallest trial (the first) must draw enough elements for the
+    binomial test to tell a keep probability q from 1 - q, and its reference must have the
+    properties `random:` declares (keep for drop, or the wrong scale, shows there)."""
+    randomized = spec.random
+    assert randomized is not None
+    line = lines.line_of("random")
+    found = []
+    needed = binomial.min_elements()
+    if trials:
+        smallest = make_inputs(spec, trials[0])[randomized.input].numel()
+        if smallest < needed:
+            found.append(ConfigProblem(line, "random.input", (
+                f"expected at least {needed} elements of {randomized.input} in every trial, to tell a keep probability "
+                f"q from 1 - q (|q - 1/2| >= {binomial.SEPARATION:g}) by the binomial test; the smallest trial "
+                f"({trials[0].describe()}) draws {smallest}: raise the lows of the dims its shape names")))
+    for trial in trials:
+        try:
+            problem = reference_disagreement(spec, trial)
+        except ExerciseBroken:
+            return found  # reported by the reference's own dry run
+        if problem:
+            key = "keep" if randomized.keeps else "drop"
+            found.append(ConfigProblem(line, f"random.{key}", f"expected a reference with the properties random: "
+                                                               f"declares: {problem}"))
+            break
     return found
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..checks.registry import TRIAL_CHECKS
+from ..checks.registry import TRIAL_CHECKS, trial_check
 from ..checks.subject import ExerciseUnderTest
 from ..checks.verdicts import CheckFailure, KinkCrossed
 from ..errors import SolutionError
@@ -113,7 +113,7 @@ def sweep(exercise: ExerciseUnderTest, count: int, seed: int) -> Sweep:
             tally = tallies[check]
             tally.trials += 1
             try:
-                TRIAL_CHECKS[check](exercise, trial)
+                trial_check(exercise.spec, check)(exercise, trial)
             except KinkCrossed:
                 tally.kinks += 1
             except CheckFailure as failure:

@@ -187,3 +187,23 @@ def batchnorm_backward_alt(dout, cache):
     dgamma = (dout * xhat).sum(axis=0)
     dx = gamma * inv_std / N * (N * dout - dbeta - xhat * dgamma)
     return dx, dgamma, dbeta
+
+
+def dropout_forward(x, dropout_param):
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])
+    mask = None
+    if mode == "train":
+        mask = (np.random.rand(*x.shape) < p) / p
+        out = x * mask
+    else:
+        out = x
+    return out.astype(x.dtype, copy=False), (dropout_param, mask)
+
+
+def dropout_backward(dout, cache):
+    dropout_param, mask = cache
+    if dropout_param["mode"] == "train":
+        return dout * mask
+    return dout

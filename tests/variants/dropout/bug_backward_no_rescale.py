@@ -5,12 +5,12 @@ import torch
 
 class Dropout(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, mask, p):
-        ctx.p = p
+    def forward(ctx, x, p):
+        mask = (torch.rand_like(x) >= p).to(x.dtype)
         ctx.save_for_backward(mask)
-        return x * mask.to(x.dtype) / (1 - p)
+        return x * mask / (1 - p)
 
     @staticmethod
     def backward(ctx, grad_output):
         (mask,) = ctx.saved_tensors
-        return grad_output * mask.to(grad_output.dtype), None, None
+        return grad_output * mask, None

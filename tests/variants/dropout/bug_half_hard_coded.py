@@ -5,12 +5,12 @@ import torch
 
 class Dropout(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, mask, p):
-        scale = mask.to(x.dtype) * 2
+    def forward(ctx, x, p):
+        scale = (torch.rand_like(x) >= p).to(x.dtype) * 2
         ctx.save_for_backward(scale)
         return x * scale
 
     @staticmethod
     def backward(ctx, grad_output):
         (scale,) = ctx.saved_tensors
-        return grad_output * scale, None, None
+        return grad_output * scale, None

@@ -8,12 +8,13 @@ import torch
 
 class Dropout(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, mask, p):
+    def forward(ctx, x, p):
         ctx.p = p
+        mask = (torch.rand_like(x) >= p).to(x.dtype)
         ctx.save_for_backward(mask)
-        return x * mask.to(x.dtype) / (1 - p)
+        return x * mask / (1 - p)
 
     @staticmethod
     def backward(ctx, grad_output):
         (mask,) = ctx.saved_tensors
-        return mask.to(grad_output.dtype) / (1 - ctx.p), None, None
+        return mask / (1 - ctx.p), None

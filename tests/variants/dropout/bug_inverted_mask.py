@@ -5,13 +5,13 @@ import torch
 
 class Dropout(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, mask, p):
+    def forward(ctx, x, p):
         ctx.p = p
+        mask = (torch.rand_like(x) >= p).to(x.dtype)
         ctx.save_for_backward(mask)
-        return x * mask.to(x.dtype) / (1 - p)
+        return x * mask / (1 - p)
 
     @staticmethod
     def backward(ctx, grad_output):
         (mask,) = ctx.saved_tensors
-        dropped = (1 - mask).to(grad_output.dtype)
-        return grad_output * dropped / (1 - ctx.p), None, None
+        return grad_output * (1 - mask) / (1 - ctx.p), None
