@@ -91,4 +91,4 @@ def test_the_sample_course_and_the_cs231n_course_have_no_such_problem(capsys, mo
 
     monkeypatch.chdir(REPO_ROOT)
     assert main(["validate", "exercises", "examples/cs231n"]) == 0
-    assert capsys.readouterr().out.rstrip().endswith("43 of 43 exercise files valid")
+    assert capsys.readouterr().out.rstrip().endswith("44 of 44 exercise files valid")
