@@ -125,6 +125,20 @@ def test_feedback_has_no_replay_line_without_a_replay_command(grade_file):
     assert "replay:" not in result.message
 
 
+def test_a_wrong_gradient_shows_the_upstream_gradient_it_was_given(grade_file):
+    """The student can redo the backward by hand: for b (added to every row), the expected gradient
+    is the sum of the upstream gradient's rows, which the feedback shows."""
+    graded = grade_file("linear", VARIANTS / "linear" / "bug_grad_b_mean.py")
+    result = graded.results["backward"]
+    assert result.status == "failed", result.message
+    shown = re.search(r"^  upstream gradient given to the backward: grad_output \((\d+), 1\) = \[(.*)\]$",
+                      result.message, re.M)
+    expected = re.search(r"gradient for 'b' .* expected (-?[0-9.e+-]+), got", result.message)
+    assert shown and expected, result.message
+    values = [float(v) for v in shown.group(2).split(",")]
+    assert len(values) == int(shown.group(1)) and sum(values) == pytest.approx(float(expected.group(1)), abs=1e-3)
+
+
 @pytest.mark.parametrize("path", SOLUTION_FILES, ids=lambda p: p.stem)
 def test_solution_passes_every_check(path, grade_file):
     _skip_without_exercise(path.stem)

@@ -3,8 +3,9 @@ its shape, dtype and device; the student's gradients as the other checks use the
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import cached_property
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import torch
 
@@ -116,6 +117,20 @@ class ReferenceGradients:
         return explain
 
 
+@contextmanager
+def showing_upstream(spec: ExerciseSpec, upstream: Sequence[torch.Tensor | None]) -> Iterator[None]:
+    """A failure inside carries the upstream gradients the backward was given, so that the student
+    can redo the backward by hand on the smallest failing input (grading.feedback shows them)."""
+    try:
+        yield
+    except CheckFailure as failure:
+        if not failure.upstream:
+            failure.upstream = tuple(
+                ("grad_output" if not spec.several_outputs else f"grad_{output.name}", gradient)
+                for output, gradient in zip(spec.outputs, upstream) if gradient is not None)
+        raise
+
+
 def output_shape_problem(spec: ExerciseSpec, outputs: Sequence[torch.Tensor], expected: Sequence[torch.Size]) -> str | None:
     """A forward output of the wrong shape, which no gradient can be checked against."""
     for output_spec, out, shape in zip(spec.outputs, outputs, expected):
@@ -142,17 +157,18 @@ def student_gradients(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], see
         if problem:
             raise CheckFailure(problem)
     upstream = upstream_gradients(run.outputs, ex.spec.differentiable_outputs, seed)
-    grads = call_student(ex.op.backward, run, upstream)
-    ref = ReferenceGradients(ex.spec, inputs, upstream) if diagnose else None
-    problems = []
-    for position, (index, spec_input) in enumerate(indexed_differentiable(ex.spec)):
-        like = inputs[index]
-        explain = ref.explainer(position, spec_input, like.dtype) if ref is not None else None
-        problem = structure_problem(spec_input, grads[index], like, like.dtype, explain)
-        if problem:
-            problems.append(problem)
-    if problems:
-        raise CheckFailure("\n".join(problems))
+    with showing_upstream(ex.spec, upstream):
+        grads = call_student(ex.op.backward, run, upstream)
+        ref = ReferenceGradients(ex.spec, inputs, upstream) if diagnose else None
+        problems = []
+        for position, (index, spec_input) in enumerate(indexed_differentiable(ex.spec)):
+            like = inputs[index]
+            explain = ref.explainer(position, spec_input, like.dtype) if ref is not None else None
+            problem = structure_problem(spec_input, grads[index], like, like.dtype, explain)
+            if problem:
+                problems.append(problem)
+        if problems:
+            raise CheckFailure("\n".join(problems))
     return run, upstream, grads
 
 
@@ -172,7 +188,8 @@ def compare_backward(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], seed
             problems.append(found[0])
             mismatches.append(found[1])
     if problems:
-        raise CheckFailure("\n".join(problems), mismatches=mismatches)
+        with showing_upstream(spec, upstream):
+            raise CheckFailure("\n".join(problems), mismatches=mismatches)
     compare_for_all_ones(ex, inputs, computed[0])
     return computed
 

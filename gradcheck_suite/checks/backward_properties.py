@@ -8,7 +8,7 @@ from ..inputs.tensors import make_inputs, upstream_gradients
 from ..inputs.trial import Trial
 from ..numerics.tolerances import Mismatch, compare, resolve
 from ..student.op import non_contiguous_copy
-from .backward import student_gradients
+from .backward import showing_upstream, student_gradients
 from .subject import ExerciseUnderTest, call_student, for_trial, on_device
 from .verdicts import CheckFailure
 
@@ -21,44 +21,45 @@ def check_backward_properties(ex: ExerciseUnderTest, trial: Trial) -> None:
     spec = ex.spec
     inputs = on_device(ex, make_inputs(spec, trial))
     run, upstream, grads = student_gradients(ex, inputs, trial.values_seed)
-    differentiable = [(i, s) for i, s in enumerate(spec.inputs) if s.differentiable]
-    other = upstream_gradients(run.outputs, spec.differentiable_outputs, trial.values_seed, stream=20_011)
-    a, b = 0.75, -1.5
-    op = ex.op
-    assert op is not None  # checks run only on an exercise whose file loaded (run_check)
+    with showing_upstream(spec, upstream):
+        differentiable = [(i, s) for i, s in enumerate(spec.inputs) if s.differentiable]
+        other = upstream_gradients(run.outputs, spec.differentiable_outputs, trial.values_seed, stream=20_011)
+        a, b = 0.75, -1.5
+        op = ex.op
+        assert op is not None  # checks run only on an exercise whose file loaded (run_check)
 
-    def again(grad_outputs):
-        return call_student(op.backward, run, grad_outputs)
+        def again(grad_outputs):
+            return call_student(op.backward, run, grad_outputs)
 
-    def first_difference(actual, expected, scale=1.0) -> tuple[str, Mismatch] | tuple[None, None]:
-        for index, spec_input in differentiable:
-            rtol, atol = resolve(grads[index].dtype, spec.tolerance, spec_input.tolerance)
-            mismatch = compare(actual[index], expected[index], rtol, atol * scale)
-            if mismatch:
-                return f"gradient for '{spec_input.name}': {mismatch.describe()}", mismatch
-        return None, None
+        def first_difference(actual, expected, scale=1.0) -> tuple[str, Mismatch] | tuple[None, None]:
+            for index, spec_input in differentiable:
+                rtol, atol = resolve(grads[index].dtype, spec.tolerance, spec_input.tolerance)
+                mismatch = compare(actual[index], expected[index], rtol, atol * scale)
+                if mismatch:
+                    return f"gradient for '{spec_input.name}': {mismatch.describe()}", mismatch
+            return None, None
 
-    repeat = again(upstream)
-    problem, mismatch = first_difference(repeat, grads)
-    if mismatch is not None:
-        raise CheckFailure("backward gives a different answer when called twice with the same grad_output "
-                           f"(does it change state it saved?): {problem}", mismatches=[mismatch])
-    zero = again([None if u is None else torch.zeros_like(u) for u in upstream])
-    for index, spec_input in differentiable:
-        if zero[index] is not None and bool((zero[index] != 0).any()):
-            raise CheckFailure(f"a zero grad_output must give zero gradients, but the gradient for "
-                               f"'{spec_input.name}' is not zero (is something added instead of multiplied?)")
-    combined = again([None if u is None or v is None else a * u + b * v for u, v in zip(upstream, other)])
-    separate = again(other)
-    expected = [None if g is None else a * g + b * s for g, s in zip(grads, separate)]
-    problem, mismatch = first_difference(combined, expected, scale=4.0)
-    if mismatch is not None:
-        raise CheckFailure("backward is not linear in grad_output: backward(a*u + b*v) differs from "
-                           f"a*backward(u) + b*backward(v): {problem}", mismatches=[mismatch])
-    if spec.non_contiguous:
-        strided = [non_contiguous_copy(t) for t in inputs]
-        _, _, strided_grads = student_gradients(ex, strided, trial.values_seed)
-        problem, mismatch = first_difference(strided_grads, grads, scale=4.0)
+        repeat = again(upstream)
+        problem, mismatch = first_difference(repeat, grads)
         if mismatch is not None:
-            raise CheckFailure("backward gives different gradients when the inputs are non-contiguous "
-                               f"(strided views): {problem}", mismatches=[mismatch])
+            raise CheckFailure("backward gives a different answer when called twice with the same grad_output "
+                               f"(does it change state it saved?): {problem}", mismatches=[mismatch])
+        zero = again([None if u is None else torch.zeros_like(u) for u in upstream])
+        for index, spec_input in differentiable:
+            if zero[index] is not None and bool((zero[index] != 0).any()):
+                raise CheckFailure(f"a zero grad_output must give zero gradients, but the gradient for "
+                                   f"'{spec_input.name}' is not zero (is something added instead of multiplied?)")
+        combined = again([None if u is None or v is None else a * u + b * v for u, v in zip(upstream, other)])
+        separate = again(other)
+        expected = [None if g is None else a * g + b * s for g, s in zip(grads, separate)]
+        problem, mismatch = first_difference(combined, expected, scale=4.0)
+        if mismatch is not None:
+            raise CheckFailure("backward is not linear in grad_output: backward(a*u + b*v) differs from "
+                               f"a*backward(u) + b*backward(v): {problem}", mismatches=[mismatch])
+        if spec.non_contiguous:
+            strided = [non_contiguous_copy(t) for t in inputs]
+            _, _, strided_grads = student_gradients(ex, strided, trial.values_seed)
+            problem, mismatch = first_difference(strided_grads, grads, scale=4.0)
+            if mismatch is not None:
+                raise CheckFailure("backward gives different gradients when the inputs are non-contiguous "
+                                   f"(strided views): {problem}", mismatches=[mismatch])

@@ -27,6 +27,7 @@ class CheckFailure(Exception):
         self.trial: Trial | None = None
         self.student_error: BaseException | None = None  # what the student's code raised, for a debugger
         self.visibility: str | None = None  # the failing item's own (an edge case's), where it has one
+        self.upstream: tuple = ()  # (name, tensor) of each upstream gradient the student's backward was given
 
 
 class KinkCrossed(Exception):

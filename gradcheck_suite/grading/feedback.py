@@ -43,6 +43,8 @@ def feedback(exercise: ExerciseUnderTest, check: str, failure: CheckFailure, opt
         return failure.message
     if failure.trial is not None:
         lines.append("  smallest failing input: " + describe_inputs(spec, failure.trial))
+        if failure.upstream:
+            lines.append("  upstream gradient given to the backward: " + describe_tensors(dict(failure.upstream)))
     if spec.hint:
         lines.append(f"  hint: {spec.hint}")
     if failure.trial is not None and options.replay_command is not None:
@@ -55,6 +57,13 @@ def describe_inputs(spec: ExerciseSpec, trial: Trial) -> str:
     tensors: dict[str, torch.Tensor] = dict(make_inputs(spec, trial))
     arrays = param_arrays(spec, trial.sizes or trial.dims, trial.values_seed) if spec.params else {}
     tensors.update((f"{path.split('.')[0]}[{path.split('.', 1)[1]!r}]", array) for path, array in arrays.items())
+    parts = [describe_tensors(tensors)] if tensors else []
+    parts.extend(f"{name}={value!r}" for name, value in trial.params.items())
+    return "; ".join(parts) + f"  [{trial.describe()}]"
+
+
+def describe_tensors(tensors: dict[str, torch.Tensor]) -> str:
+    """name, shape and (for a few elements) values of each tensor; a 0-d one reads as a scalar."""
     parts = []
     for name, tensor in tensors.items():
         shape = shape_text(tensor)
@@ -66,5 +75,4 @@ def describe_inputs(spec: ExerciseSpec, trial: Trial) -> str:
             parts.append(f"{name} {shape} = {values}")
         else:
             parts.append(f"{name} {shape}")
-    parts.extend(f"{name}={value!r}" for name, value in trial.params.items())
-    return "; ".join(parts) + f"  [{trial.describe()}]"
+    return "; ".join(parts)
