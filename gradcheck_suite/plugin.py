@@ -102,8 +102,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--submission {submission}: not a directory")
     if config.getoption("--isolate"):
         from .errors import IsolationUnavailable
-        from .grading.seeds import SecretSeedError, autograder_secret, fingerprint
-        from .sandbox.supervisor import Sandbox, WorkerLimits
+        from .sandbox.launch import start_early
 
         _refuse_submitted_plugins(config, submission)
         limit = config.getoption("--time-limit")
@@ -112,6 +111,11 @@ def pytest_configure(config: pytest.Config) -> None:
         budget = config.getoption("--submission-time-limit")
         if budget is not None and budget <= 0:
             raise pytest.UsageError(f"--submission-time-limit {budget}: expected a number of seconds > 0")
+        # the zygote imports torch while this process does (the imports below): two cores, one wait
+        start_early(config.getoption("--isolate-user"), config.getoption("--isolation-ceiling"))
+        from .grading.seeds import SecretSeedError, autograder_secret, fingerprint
+        from .sandbox.supervisor import Sandbox, WorkerLimits
+
         required = config.getoption("--require-isolation")
         try:
             sandbox = Sandbox(WorkerLimits(time_seconds=limit) if limit else None, user=config.getoption("--isolate-user"),

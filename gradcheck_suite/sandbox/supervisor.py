@@ -31,22 +31,15 @@ from ..student.failures import ProtocolViolation, StudentCallError
 from ..student.op import CallParams, ForwardRun
 from ..student.styles import Style
 from ..vocabulary import Status
+from .launch import WITHOUT_FILTER, adopt, launch, new_root, resolve_user  # noqa: F401 - WITHOUT_FILTER for tests
 from .processes import cgroup_members, describe_status, kill_cgroups, remove_tree, sessions_members
 
-ZYGOTE = Path(__file__).with_name("zygote.py")
 OUTPUT_SHOWN = 2000  # characters of the student's output shown in the feedback, per stream
 START_SECONDS = 120.0  # the zygote imports torch once per session
-DEFAULT_USER = "nobody"  # the workers' user when the grader is root (uid 65534 where no such user exists)
 # A reply may hold at most this many elements per element the exercise's answer has (a wrong but
 # honest shape, e.g. an unreduced broadcast, still gets its shape message), plus a floor.
 REPLY_SLACK = 4
 REPLY_FLOOR_ELEMENTS = 1 << 17
-
-
-# Set to 1 in the grader's environment, the workers go without the seccomp filter: a machine without
-# libseccomp, for the tests that show what the filter stops (the threat table's `processes` row).
-# What held is reported as always, so --require-isolation above `processes` refuses such a run.
-WITHOUT_FILTER = "GRADCHECK_SUITE_WITHOUT_SECCOMP_FILTER"
 
 
 @dataclass(frozen=True)
@@ -76,12 +69,6 @@ class WorkerFailure(BaseException):
         self.message = message
 
 
-def scrubbed_environment() -> dict[str, str]:
-    keep = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
-            if k in os.environ}
-    return {**keep, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
-
-
 class Sandbox:
     """Workers for one grading session (in a batch, one submission after another: see settle)."""
 
@@ -98,11 +85,11 @@ class Sandbox:
         self.time_limit_given = limits is not None
         self.require = levels.check_level(require) if require else None
         self.ceiling = levels.check_level(ceiling) if ceiling else ("full" if namespaces else "processes")
-        self.user = _user(user or DEFAULT_USER, explicit=user is not None)
-        self.root = Path(tempfile.mkdtemp(prefix="gradcheck-sandbox-"))
-        os.chmod(self.root, 0o711)
-        self._zygote: subprocess.Popen | None = None
-        self._control: socket.socket | None = None
+        self.user = resolve_user(user)
+        early = adopt(self.user, self.ceiling)  # a zygote start_early set on its way (plugin.py)
+        self.root = early.root if early is not None else new_root()
+        self._zygote: subprocess.Popen | None = early.process if early is not None else None
+        self._control: socket.socket | None = early.control if early is not None else None
         self._pending: list[dict] = []
         self._ready = False
         self.hello: dict = {}
@@ -134,20 +121,7 @@ class Sandbox:
         self._await_ready()
 
     def _launch(self) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        log = open(self.root / "zygote.log", "wb")
-        options = {"grader": os.getpid(), "user": self.user, "ceiling": self.ceiling, "mount_base": str(self.root),
-                   "seccomp": os.environ.get(WITHOUT_FILTER) != "1"}
-        try:
-            self._zygote = subprocess.Popen(
-                [sys.executable, "-I", str(ZYGOTE), str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),), env=scrubbed_environment(), stdin=subprocess.DEVNULL, stdout=log,
-                stderr=log, start_new_session=True, cwd="/")
-        finally:
-            theirs.close()
-            log.close()
-        ours.send(json.dumps(options).encode())
-        self._control = ours
+        self._zygote, self._control = launch(self.root, self.user, self.ceiling)
         self._ready = False
 
     def _await_ready(self) -> None:
@@ -321,28 +295,6 @@ class Sandbox:
         shutil.rmtree(self.root, ignore_errors=True)
         if self.survivors:
             raise SandboxLeak(f"processes of the submission survived grading: {self.survivors}")
-
-
-def _user(name: str, explicit: bool) -> dict:
-    """uid and gid of `name` (a user name or a number). The default user may be missing: uid 65534."""
-    import pwd  # POSIX only; the package itself imports on any platform
-
-    if name.isdigit():
-        uid = int(name)
-        try:
-            entry = pwd.getpwuid(uid)
-            return {"name": entry.pw_name, "uid": uid, "gid": entry.pw_gid}
-        except KeyError:
-            return {"name": name, "uid": uid, "gid": uid}
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        if explicit:
-            raise IsolationUnavailable(f"no user named {name!r} on this machine") from None
-        return {"name": "uid 65534", "uid": 65534, "gid": 65534}
-    if entry.pw_uid == 0:
-        raise IsolationUnavailable(f"--isolate-user {name}: the workers' user must not be root")
-    return {"name": name, "uid": entry.pw_uid, "gid": entry.pw_gid}
 
 
 class Worker:
