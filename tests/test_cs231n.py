@@ -88,3 +88,18 @@ def test_batchnorm_variants_get_the_same_verdicts_isolated(path, tmp_path, sandb
         exercise.close()
     (tmp_path / "local").mkdir()
     assert isolated == _grade([path.parent.name], path, tmp_path / "local")[path.parent.name]
+
+
+def test_the_starter_code_scores_nothing_and_reads_not_implemented(tmp_path):
+    """CS231n-style starter code (examples/cs231n/starter/layers.py: each result None, the cache
+    still returned) earns no point, and every check of every exercise says "not implemented"
+    rather than blaming a wrong answer."""
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    shutil.copy(COURSE / "starter" / "layers.py", folder / "layers.py")
+    book = grade_submission([load_exercise(COURSE / name / "exercise.yaml") for name in EXERCISES], folder)
+    assert book.score == 0 and set(book.exercises) == set(EXERCISES)
+    for name, exercise in book.exercises.items():
+        assert exercise.score == 0, name
+        late = [(c.check, c.status, c.message[:200]) for c in exercise.checks if not c.not_implemented]
+        assert not late, f"{name}: {late}"
