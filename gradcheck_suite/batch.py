@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from multiprocessing.util import Finalize
 from pathlib import Path
+from typing import Iterator, Protocol
 
 from .exercise.load import load_exercise
 from .exercise.model import ExerciseSpec
@@ -68,23 +69,38 @@ def _grade_one(spec_paths: list[str], folder: str, target: str, trials: int | No
             _SPECS[path] = load_exercise(path)
     specs = [_SPECS[path] for path in spec_paths]
     assert _SANDBOX is not None, "_start_job makes the job's sandbox"
-    _SANDBOX.begin_submission()
-    try:
-        book = grade_submission(specs, Path(folder), _SANDBOX, RunOptions(trials=trials, secret=secret))
-    finally:
-        _SANDBOX.settle()  # every process of this submission gone, its cgroups removed, before its report
-    book.isolation = _SANDBOX.isolation_report()
-    book.run["secret_fingerprint"] = fingerprint(secret)
+    book = grade_in_sandbox(_SANDBOX, specs, Path(folder), trials, secret)
     return write_submission(Path(target), Path(folder).name, book, time.monotonic() - started)
+
+
+def grade_in_sandbox(sandbox: Sandbox, specs: list[ExerciseSpec], folder: Path, trials: int | None,
+                     secret: str) -> GradeBook:
+    """One submission graded in `sandbox` (a job process's, or a Dask worker's: cluster/)."""
+    sandbox.begin_submission()
+    try:
+        book = grade_submission(specs, folder, sandbox, RunOptions(trials=trials, secret=secret))
+    finally:
+        sandbox.settle()  # every process of this submission gone, its cgroups removed, before its report
+    book.isolation = sandbox.isolation_report()
+    book.run["secret_fingerprint"] = fingerprint(secret)
+    return book
 
 
 def write_submission(target: Path, name: str, book: GradeBook, duration: float) -> dict:
     """A submission's JSON report at `target` (DIR/submissions/<name>.json), as class.html reads
     it, and its HTML report beside it; returns the JSON's data."""
+    return save_submission(target, *submission_files(name, book, duration))
+
+
+def submission_files(name: str, book: GradeBook, duration: float) -> tuple[dict, str]:
+    """What write_submission writes: the JSON's data and the HTML page (a Dask worker returns them)."""
     book.run["submission"] = name
-    report = {"submission": name, "duration": round(duration, 2), **book.to_full_json()}
+    return {"submission": name, "duration": round(duration, 2), **book.to_full_json()}, formats.html(book)
+
+
+def save_submission(target: Path, report: dict, page: str) -> dict:
     write_json_atomically(target, report)
-    write_text_atomically(target.with_suffix(".html"), formats.html(book))
+    write_text_atomically(target.with_suffix(".html"), page)
     return report
 
 
@@ -127,10 +143,22 @@ class Progress:
         self.stream.flush()
 
 
+class Engine(Protocol):
+    """Where the submissions are graded, other than this machine's job processes (cluster.DaskEngine)."""
+
+    def grade(self, specs: list[ExerciseSpec], todo: list[Path], reports: Path, secret: str,
+              limits: WorkerLimits | None, options: BatchOptions) -> Iterator[str]:
+        """Grade `todo`, writing each one's files in `reports` (save_submission) as it is done; yield a
+        progress label for each. Fails closed (IsolationUnavailable) before any is graded where
+        options.require is not met."""
+        ...
+
+
 def run_batch(specs: list[ExerciseSpec], root: Path, out: Path, jobs: int = 1, force: bool = False,
-              options: BatchOptions = BatchOptions(), stream=None) -> Path:
+              options: BatchOptions = BatchOptions(), stream=None, engine: Engine | None = None) -> Path:
     """Grade every submission under `root` that is not graded yet; returns the path of grades.csv.
-    `stream`: where progress goes (default: sys.stderr as it is at the call)."""
+    `stream`: where progress goes (default: sys.stderr as it is at the call); `engine`: grade
+    elsewhere (a Dask cluster) instead of in `jobs` local job processes."""
     stream = stream or sys.stderr
     folders = submissions_in(root)
     reports = out / "submissions"
@@ -139,14 +167,17 @@ def run_batch(specs: list[ExerciseSpec], root: Path, out: Path, jobs: int = 1, f
     stream.write(f"{len(folders)} submissions: {len(todo)} to grade, {len(folders) - len(todo)} already graded\n")
     limits = WorkerLimits(time_seconds=options.time_limit) if options.time_limit else None
     secret = options.secret or _batch_secret(out)
-    if options.require:  # fail closed before any submission is graded
+    if options.require and engine is None:  # fail closed before any submission is graded (an engine: on its workers)
         probe = Sandbox(limits, require=options.require, ceiling=options.ceiling)
         try:
             probe.ready()
         finally:
             probe.close()
     progress = Progress(len(todo), stream)
-    if todo:
+    if todo and engine is not None:
+        for label in engine.grade(specs, todo, reports, secret, limits, options):
+            progress.advance(label)
+    elif todo:
         context = multiprocessing.get_context("spawn")  # a fresh interpreter per job: no forked torch state
         with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context,
                                                     initializer=_start_job, initargs=(limits, options)) as pool:

@@ -1,7 +1,8 @@
 """The `gradcheck-suite` command.
 
     gradcheck-suite validate [PATHS ...]
-    gradcheck-suite batch SUBMISSIONS_ROOT --out DIR [--jobs N] [--force]
+    gradcheck-suite batch SUBMISSIONS_ROOT --out DIR [--jobs N | --scheduler ADDRESS] [--force]
+    gradcheck-suite cluster-spec (--slurm SCHEDULER | --kubernetes IMAGE) [--processes N] [--memory SIZE]
     gradcheck-suite grade [EXERCISES ...] --submission DIR [--json PATH] [--gradescope PATH]
                           [--junit PATH] [--markdown PATH] [--fail-under POINTS] [--time-limit SECONDS]
                           [--manifest PATH]
@@ -92,6 +93,30 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--secret-seed-file", metavar="PATH",
                        help="draw the trials from the secret in PATH (default: DIR/secret-seed, made on the first run)")
     _isolation_options(batch)
+    cluster = batch.add_argument_group("on a Dask cluster (pip install 'gradcheck-suite[cluster]')")
+    cluster.add_argument("--scheduler", metavar="ADDRESS",
+                         help="grade on the Dask scheduler at ADDRESS instead of --jobs local processes: "
+                              "tcp://127.0.0.1:8786 on this machine, tls://HOST:PORT anywhere else")
+    cluster.add_argument("--tls-ca-file", metavar="PATH", help="the cluster's CA certificate (tls:// only)")
+    cluster.add_argument("--tls-cert", metavar="PATH", help="this client's certificate (tls:// only)")
+    cluster.add_argument("--tls-key", metavar="PATH", help="this client's private key (tls:// only)")
+    spec = commands.add_parser("cluster-spec", help="print a Slurm job script or a Kubernetes spec for Dask workers")
+    kind = spec.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--slurm", metavar="SCHEDULER", help="an sbatch script of workers joining SCHEDULER")
+    kind.add_argument("--kubernetes", metavar="IMAGE",
+                      help="a DaskCluster resource (the Dask operator) of pods running IMAGE")
+    spec.add_argument("--processes", type=int, default=2, metavar="N", help="worker processes per job or pod (default 2)")
+    spec.add_argument("--memory", default="4GiB", metavar="SIZE", help="memory per worker process (default 4GiB)")
+    spec.add_argument("--replicas", type=int, default=2, metavar="N", help="--kubernetes: worker pods (default 2)")
+    spec.add_argument("--walltime", default="02:00:00", metavar="HH:MM:SS", help="--slurm: the job's time limit")
+    spec.add_argument("--partition", metavar="NAME", help="--slurm: the partition")
+    spec.add_argument("--tls-ca-file", metavar="PATH", help="--slurm: the cluster's CA certificate, as seen on the nodes")
+    spec.add_argument("--tls-cert", metavar="PATH", help="--slurm: the workers' certificate")
+    spec.add_argument("--tls-key", metavar="PATH", help="--slurm: the workers' private key")
+    spec.add_argument("--tls-secret", metavar="NAME",
+                      help="--kubernetes: a Secret holding ca.pem, cert.pem and key.pem: the cluster speaks tls://")
+    spec.add_argument("--privileged", action="store_true",
+                      help="--kubernetes: privileged worker containers (the sandbox's full level on most runtimes)")
     validate = commands.add_parser("validate", help="check exercise files; report every problem")
     validate.add_argument("paths", nargs="*", default=["exercises"], help="exercise folders or files (default: exercises)")
     release = commands.add_parser("release", help="check a course source folder and write the students' version")
@@ -197,16 +222,71 @@ def batch(args: argparse.Namespace) -> int:
         return _misuse("batch", str(exc))
     if args.submission_time_limit is not None and args.submission_time_limit <= 0:
         return _misuse("batch", f"--submission-time-limit {args.submission_time_limit}: expected seconds > 0")
-    from .errors import IsolationUnavailable
+    from .errors import ClusterError, IsolationUnavailable
 
     try:
+        engine = _cluster_engine(args)
         target = run_batch(specs, root, Path(args.out), jobs=args.jobs, force=args.force,
                            options=BatchOptions(time_limit=args.time_limit, trials=args.trials,
                                                 require=args.require_isolation, ceiling=args.isolation_ceiling,
-                                                submission_time_limit=args.submission_time_limit, secret=secret))
-    except IsolationUnavailable as exc:
+                                                submission_time_limit=args.submission_time_limit, secret=secret),
+                           engine=engine)
+    except (IsolationUnavailable, ClusterError) as exc:
         return _misuse("batch", str(exc))
     print(f"grades: {target}")
+    return 0
+
+
+def _cluster_engine(args: argparse.Namespace):
+    """The Dask engine for --scheduler (None without it); ClusterError for an unsafe or unusable address."""
+    from .cluster.security import TlsFiles, check_address
+
+    tls = TlsFiles(args.tls_ca_file, args.tls_cert, args.tls_key)
+    if args.scheduler is None:
+        if tls.given:
+            raise _cluster_error("--tls-ca-file, --tls-cert and --tls-key go with --scheduler tls://HOST:PORT")
+        return None
+    address = check_address(args.scheduler, tls)
+    try:
+        import distributed  # noqa: F401 - the optional extra
+    except ImportError:
+        raise _cluster_error("--scheduler needs Dask's distributed package: pip install 'gradcheck-suite[cluster]'") \
+            from None
+    from .cluster.engine import DaskEngine
+    from .cluster.security import security_for
+
+    return DaskEngine(address, security_for(address, tls))
+
+
+def _cluster_error(message: str) -> Exception:
+    from .errors import ClusterError
+
+    return ClusterError(message)
+
+
+def cluster_spec(args: argparse.Namespace) -> int:
+    """Print a Slurm job script (--slurm SCHEDULER) or a Kubernetes DaskCluster spec (--kubernetes IMAGE)."""
+    from .cluster.security import TlsFiles
+    from .cluster.specs import WorkerSpec, kubernetes_spec, slurm_script
+    from .errors import ClusterError
+
+    if args.processes < 1 or args.replicas < 1:
+        return _misuse("cluster-spec", "--processes and --replicas: expected integers >= 1")
+    spec = WorkerSpec(processes=args.processes, memory=args.memory)
+    try:
+        if args.slurm:
+            tls = TlsFiles(args.tls_ca_file, args.tls_cert, args.tls_key)
+            if tls.given != args.slurm.startswith("tls://") or (tls.given and not all(
+                    (tls.ca_file, tls.cert, tls.key))):
+                raise ClusterError("a tls:// scheduler needs --tls-ca-file, --tls-cert and --tls-key, "
+                                   "and only a tls:// one takes them")
+            text = slurm_script(args.slurm, spec, tls, walltime=args.walltime, partition=args.partition)
+        else:
+            text = kubernetes_spec(args.kubernetes, spec, replicas=args.replicas, tls_secret=args.tls_secret,
+                                   privileged=args.privileged)
+    except (ClusterError, ValueError) as exc:
+        return _misuse("cluster-spec", str(exc))
+    print(text, end="")
     return 0
 
 
@@ -438,7 +518,7 @@ def check_tolerances(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"grade": grade, "batch": batch, "validate": validate, "release": release, "new": new,
-            "check-tolerances": check_tolerances, "build-autograder": build_autograder}
+            "check-tolerances": check_tolerances, "build-autograder": build_autograder, "cluster-spec": cluster_spec}
 
 
 def main(argv: list[str] | None = None) -> int:

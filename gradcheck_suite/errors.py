@@ -86,3 +86,7 @@ class YamlSyntaxError(GradcheckSuiteError):
     def __init__(self, line: int | None, message: str):
         self.line = line
         super().__init__(message)
+
+
+class ClusterError(GradcheckSuiteError):
+    """`batch --scheduler`: the cluster cannot be used as asked (an unsafe address, no workers, a course too large)."""

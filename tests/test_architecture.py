@@ -37,9 +37,10 @@ ALLOWED: dict[str, set[str]] = {
     "instructor": CORE | {"grading", "report"},
     "api": CORE,
     "batch": CORE | {"grading", "report", "sandbox"},
+    "cluster": CORE | {"grading", "report", "sandbox", "batch"},
     "plugin": CORE | {"grading", "report", "sandbox"},
     "notebook": CORE | {"grading", "report"},
-    "cli": CORE | {"grading", "report", "sandbox", "instructor", "batch", "plugin"},
+    "cli": CORE | {"grading", "report", "sandbox", "instructor", "batch", "cluster", "plugin"},
     "field_reference": {"instructor"},
 }
 MAY_IMPORT_PYTEST = {"plugin", "cli"}
