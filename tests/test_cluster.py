@@ -3,8 +3,9 @@
 Fast: which scheduler addresses are accepted, the files a submission travels as, the error row of a
 submission that keeps killing its worker, the generated Slurm script and Kubernetes spec. Heavy (a
 LocalCluster of 2 worker processes): the same grades.csv as `--jobs 2`, a worker SIGKILLed mid-run
-loses no submission, a resumed run grades only what is missing, and a submission whose worker dies
-each time becomes an error row instead of a stalled batch.
+loses no submission, a resumed run grades only what is missing, a submission whose worker dies
+each time becomes an error row instead of a stalled batch, and --require-isolation is checked on
+every worker before anything is graded.
 """
 
 from __future__ import annotations
@@ -218,6 +219,9 @@ KINDS = {
     "hanging": (REPO_ROOT / "tests" / "adversarial" / "infinite_loop" / "relu.py", None, 0, 10, "timeout"),
 }
 CLASS = ["correct", "buggy-relu", "crashing", "correct", "hanging", "buggy-linear"]
+# wall-clock seconds per exercise: what the hanging submission costs; room for a correct one on a busy
+# machine while killed workers restart (importing torch) beside it
+TIME_LIMIT = "8"
 
 
 def _make_class(root):
@@ -238,13 +242,14 @@ def _make_class(root):
             shutil.copyfile(relu or SOLUTIONS / "relu" / "relu.py", folder / "relu.py")
         if linear:
             shutil.copyfile(linear, folder / "linear.py")
-        expected[folder.name] = [str(relu_points), str(linear_points), str(relu_points + linear_points), "20", status]
+        # grades.csv's columns: the exercises in the order found under the course (linear, relu)
+        expected[folder.name] = [str(linear_points), str(relu_points), str(relu_points + linear_points), "20", status]
     return course, root / "class", expected
 
 
 def _batch(course, root, out, *extra, wait=True):
     command = [sys.executable, "-m", "gradcheck_suite.cli", "batch", str(root), "--exercises", str(course),
-               "--out", str(out), "--trials", "2", "--time-limit", "3", *extra]
+               "--out", str(out), "--trials", "2", "--time-limit", TIME_LIMIT, *extra]
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     if not wait:
         return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -274,14 +279,20 @@ def cluster():
 
 
 def _kill_worker_running(client, wanted, deadline):
-    """SIGKILL the worker process running a task whose key contains `wanted`; its address, or None."""
+    """SIGKILL the worker process running a task whose key contains `wanted`, and wait until the
+    scheduler has dropped it; its address, or None."""
     while time.monotonic() < deadline:
-        running = {worker: keys for worker, keys in client.processing().items()
-                   if any(wanted in str(key) for key in keys)}
+        running = [worker for worker, keys in client.processing().items() if any(wanted in str(key) for key in keys)]
         if running:
-            worker = next(iter(running))
-            pid = client.run(os.getpid, workers=[worker])[worker]
+            worker = running[0]
+            try:
+                pid = client.run(os.getpid, workers=[worker])[worker]
+            except Exception:  # noqa: BLE001 - the worker went away between the two calls: look again
+                time.sleep(0.2)
+                continue
             os.kill(pid, signal.SIGKILL)
+            while worker in client.scheduler_info()["workers"] and time.monotonic() < deadline + 60:
+                time.sleep(0.1)
             return worker
         time.sleep(0.2)
     return None
@@ -294,6 +305,7 @@ def test_a_class_on_a_local_cluster_gets_the_local_grades_survives_a_killed_work
     local = _batch(course, root, tmp_path / "local", "--jobs", "2")
     assert local.returncode == 0, local.stderr[-3000:]
     header, local_rows = _graded(tmp_path / "local")
+    assert header == ["submission", "linear", "relu", "total", "max", "status"]
     assert local_rows == expected, "the local run grades the class as built"
 
     out = tmp_path / "dask"
@@ -362,3 +374,17 @@ def test_a_submission_that_kills_each_worker_it_meets_becomes_an_error_row_not_a
         {name: row for name, row in expected.items() if name != doomed}
     report = json.loads((tmp_path / "out" / "submissions" / f"{doomed}.json").read_text())
     assert "died each time it was tried" in report["run"]["cluster_error"]
+
+
+@pytest.mark.heavy
+def test_a_cluster_short_of_the_required_isolation_grades_nothing(tmp_path, cluster):
+    """--require-isolation is checked on every worker before any submission is graded (the ceiling
+    stands for workers that are not root)."""
+    address, _ = cluster
+    course, root, _ = _make_class(tmp_path)
+    refused = _batch(course, root, tmp_path / "out", "--scheduler", address, "--require-isolation", "full",
+                     "--isolation-ceiling", "processes")
+    assert refused.returncode == 2, refused.stderr[-3000:]
+    assert "cannot grade at full (--require-isolation)" in refused.stderr
+    assert refused.stderr.count("tcp://127.0.0.1:") >= 2, "each worker named"
+    assert list((tmp_path / "out" / "submissions").glob("*.json")) == []

@@ -36,6 +36,8 @@ from .bundle import course_bundle, pack_folder
 __all__ = ["DaskEngine", "error_report"]
 
 WAIT_FOR_WORKERS = 120.0  # seconds for the first worker to join before the batch gives up
+CONNECT_SECONDS = 30.0
+PROBE_SECONDS = 300.0  # for every worker to start its sandbox (a zygote importing torch) and say what held
 
 
 class DaskEngine:
@@ -51,7 +53,12 @@ class DaskEngine:
         from distributed import Client, KilledWorker, as_completed
 
         course = course_bundle(specs)
-        with Client(self.address, security=self.security, timeout=30) as client:
+        try:
+            client = Client(self.address, security=self.security, timeout=CONNECT_SECONDS)
+        except OSError as exc:
+            raise ClusterError(f"--scheduler {self.address}: no scheduler answered ({exc}); start one with "
+                               "`dask scheduler` (see docs/instructors.md, 'Grading on a Dask cluster')") from None
+        with client:
             try:
                 client.wait_for_workers(1, timeout=self.wait_for_workers)
             except TimeoutError:
@@ -88,20 +95,36 @@ class DaskEngine:
     def _check_isolation(self, client, name: str, options: BatchOptions) -> None:
         """Start every worker's sandbox; IsolationUnavailable, naming the worker, where one is short
         of --require-isolation (or cannot start a sandbox at all)."""
+        from distributed import wait
+
         from .worker import isolation_task
 
         workers = list(client.scheduler_info()["workers"])
         probes = [client.submit(isolation_task, name, workers=[w], allow_other_workers=False, pure=False,
                                 key=f"gradcheck-isolation-{uuid.uuid4().hex[:8]}") for w in workers]
+        try:
+            wait(probes, timeout=PROBE_SECONDS)
+        except TimeoutError:
+            pass  # the workers that did not answer are named below
         problems = []
-        for report in client.gather(probes):
+        for worker, probe in zip(workers, probes):
+            if not probe.done():  # a worker gone since it was listed: it grades nothing, unless one comes back
+                probe.cancel()
+                if options.require:
+                    problems.append(f"{worker}: no answer in {PROBE_SECONDS:g} s")
+                continue
+            if probe.status != "finished":
+                problems.append(f"{worker}: {probe.exception()!r}")
+                continue
+            report = probe.result()
             if "error" in report:
                 problems.append(f"{report['worker']}: {report['error']}")
             elif options.require and rank(report["level"]) < rank(check_level(options.require)):
                 problems.append(f"{report['worker']}: level {report['level']} reached, {options.require} required")
         if problems:
-            raise IsolationUnavailable("workers of the cluster cannot grade as required (--require-isolation):\n  "
-                                       + "\n  ".join(problems))
+            raise IsolationUnavailable("workers of the cluster cannot grade" + (
+                f" at {options.require} (--require-isolation)" if options.require else "") + ":\n  "
+                + "\n  ".join(problems))
 
 
 def _plugin_name(digest: str, limits: WorkerLimits | None, options: BatchOptions) -> str:
