@@ -313,6 +313,7 @@ def test_a_class_on_a_local_cluster_gets_the_local_grades_survives_a_killed_work
     assert first.returncode == 0, first.stderr[-3000:]
     assert "6 submissions: 6 to grade, 0 already graded" in first.stderr and "6/6 graded" in first.stderr
     assert (out / "grades.csv").read_text() == (tmp_path / "local" / "grades.csv").read_text()
+    assert (out / "class.html").is_file() and len(list((out / "submissions").glob("*.html"))) == 6
     reports = {p.stem: json.loads(p.read_text()) for p in (out / "submissions").glob("*.json")}
     assert set(reports) == set(expected)
     for name, report in reports.items():
