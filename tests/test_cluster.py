@@ -381,8 +381,9 @@ def test_a_submission_that_kills_each_worker_it_meets_becomes_an_error_row_not_a
 def test_a_cluster_short_of_the_required_isolation_grades_nothing(tmp_path, cluster):
     """--require-isolation is checked on every worker before any submission is graded (the ceiling
     stands for workers that are not root)."""
-    address, _ = cluster
+    address, client = cluster
     course, root, _ = _make_class(tmp_path)
+    client.wait_for_workers(2, timeout=120)  # both back, if an earlier test killed one
     refused = _batch(course, root, tmp_path / "out", "--scheduler", address, "--require-isolation", "full",
                      "--isolation-ceiling", "processes")
     assert refused.returncode == 2, refused.stderr[-3000:]
