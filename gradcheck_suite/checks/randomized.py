@@ -13,6 +13,7 @@ the backward several times on one forward run."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 import torch
@@ -41,6 +42,7 @@ class _Draw:
         self.random: RandomSpec = spec.random
         self.values = {**least_params(spec), **trial.params}
         self.deterministic = self.random.is_deterministic(self.values)
+        self.base, self.trial = ex, trial
         self.ex = for_trial(ex, trial)
         self.inputs = on_device(self.ex, make_inputs(spec, trial))
         self.position = next(k for k, i in enumerate(spec.inputs) if i.name == self.random.input)
@@ -93,6 +95,7 @@ def check_random_forward(ex: ExerciseUnderTest, trial: Trial) -> None:
     _check_keep_fraction(draw, x, kept)
     if draw.random.seed is not None:
         _check_same_seed(draw, kept)
+    _check_another_mask(draw, kept)
 
 
 def check_random_backward(ex: ExerciseUnderTest, trial: Trial) -> None:
@@ -198,6 +201,31 @@ def _check_same_seed(draw: _Draw, kept: torch.Tensor) -> None:
         raise CheckFailure(f"two calls of forward with the same seed ({draw.random.seed} = {seed}) dropped different "
                            f"elements: seed the random generator with it when it is given (np.random.seed(seed) "
                            f"before drawing the mask)\n  {differ} of {kept.numel()} elements differ")
+
+
+def _check_another_mask(draw: _Draw, kept: torch.Tensor) -> None:
+    """Another seed (without a seed param: simply another call) drops other elements: a mask a
+    constant seed fixes is not random. Two independent masks of n elements agree everywhere with
+    probability (q^2 + (1 - q)^2)^n, below 1e-60 at the sizes `random:` requires (n >= 813)."""
+    op = draw.ex.op
+    if draw.random.seed is not None:
+        name, _, key = draw.random.seed.partition(".")
+        params = {**draw.trial.params}
+        seed = _seed_value(draw)
+        other = (seed if isinstance(seed, int) else 0) + 1
+        params[name] = {**params[name], key: other} if key else other
+        base = draw.base
+        assert base.op is not None
+        op = for_trial(base, replace(draw.trial, params=params)).op
+        what = f"forward with another seed ({draw.random.seed} = {other} instead of {seed})"
+    else:
+        what = "forward a second time"
+    assert op is not None
+    again = call_student(op.forward, draw.inputs).outputs[0] != 0
+    if bool(torch.equal(again, kept)) and 0 < int(kept.sum()) < kept.numel():
+        raise CheckFailure(f"calling {what} dropped exactly the same {kept.numel() - int(kept.sum())} of "
+                           f"{kept.numel()} elements: the mask must be drawn anew (is the random generator "
+                           "seeded with a constant?)")
 
 
 def _seed_value(draw: _Draw):
