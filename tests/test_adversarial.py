@@ -33,9 +33,10 @@ from conftest import EXERCISES, REPO_ROOT, SOLUTIONS, copy_solutions, exercise_r
 from gradcheck_suite.exercise.load import load_exercise
 from gradcheck_suite.grading.options import RunOptions
 from gradcheck_suite.grading.runner import prepare, run_check
+from gradcheck_suite.sandbox.launch import WITHOUT_FILTER
 from gradcheck_suite.sandbox.processes import cgroup_members
 from gradcheck_suite.sandbox.staging import Submission
-from gradcheck_suite.sandbox.supervisor import WITHOUT_FILTER, Sandbox, WorkerLimits
+from gradcheck_suite.sandbox.supervisor import Sandbox, WorkerLimits
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="autograder mode needs Linux")
 

@@ -68,12 +68,9 @@ def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox
     student code ran, and the student's code runs in a worker process.
     """
     path = student_path(spec, submission)
-    exercise = ExerciseUnderTest(spec, path)
-    style = Style.of(spec)
-    exercise.load_error = unsupported(spec)
+    exercise, style, forbid = _begin(spec, path)
     if exercise.load_error:
         return exercise
-    forbid = spec.forbid + family_forbid(spec)
     if sandbox is None:
         _apply_findings(exercise, scan_file(path, forbid, spec.allow_imports, style.backward_name, style.entries))
         try:
@@ -81,8 +78,7 @@ def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox
         except StudentCodeError as exc:
             exercise.load_error = str(exc)
             return exercise
-        exercise.op = StudentOp(function, [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], path,
-                                forbid, audit=style.computes_with_torch, style=style)  # as in a worker
+        exercise.op = _local_op(spec, function, path, forbid, style)
         return exercise
     staged = staged or Submission.collect({spec.student_file: path})
     contents = staged.files.get(spec.student_file)
@@ -111,12 +107,9 @@ def prepare_loaded(spec: ExerciseSpec, module: ModuleType, where: str, path: Pat
     the exercise's class or functions taken from it, named `where` in messages; `path`: the file
     their code objects name, where an error they raise is located; `source`: their text for the
     source rules (None: not scanned)."""
-    exercise = ExerciseUnderTest(spec, path)
-    style = Style.of(spec)
-    exercise.load_error = unsupported(spec)
+    exercise, style, forbid = _begin(spec, path)
     if exercise.load_error:
         return exercise
-    forbid = spec.forbid + family_forbid(spec)
     if source is not None:
         _apply_findings(exercise, scan_source(source, forbid, spec.allow_imports, style.backward_name, style.entries),
                         where)
@@ -126,9 +119,23 @@ def prepare_loaded(spec: ExerciseSpec, module: ModuleType, where: str, path: Pat
     except StudentCodeError as exc:
         exercise.load_error = str(exc)
         return exercise
-    exercise.op = StudentOp(function, [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], path,
-                            forbid, audit=style.computes_with_torch, style=style)
+    exercise.op = _local_op(spec, function, path, forbid, style)
     return exercise
+
+
+def _begin(spec: ExerciseSpec, path: Path) -> tuple[ExerciseUnderTest, Style, tuple[str, ...]]:
+    """The exercise before the student's code is loaded, its style and all it forbids; its
+    load_error set (and nothing forbidden worked out) where this machine cannot grade it."""
+    exercise = ExerciseUnderTest(spec, path)
+    exercise.load_error = unsupported(spec)
+    forbid = () if exercise.load_error else spec.forbid + family_forbid(spec)
+    return exercise, Style.of(spec), tuple(forbid)
+
+
+def _local_op(spec: ExerciseSpec, function, path: Path, forbid: tuple[str, ...], style: Style) -> StudentOp:
+    """The student's op in this process, watched as a worker watches it."""
+    return StudentOp(function, [i.name for i in spec.inputs], [i.differentiable for i in spec.inputs], path,
+                     forbid, audit=style.computes_with_torch, style=style)
 
 
 _FAMILY_FORBID: dict[tuple[str, str, str], tuple[str, ...]] = {}

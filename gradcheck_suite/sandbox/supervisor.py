@@ -31,7 +31,7 @@ from ..student.failures import ProtocolViolation, StudentCallError
 from ..student.op import CallParams, ForwardRun
 from ..student.styles import Style
 from ..vocabulary import Status
-from .launch import WITHOUT_FILTER, adopt, launch, new_root, resolve_user  # noqa: F401 - WITHOUT_FILTER for tests
+from .launch import adopt, launch, new_root, resolve_user
 from .processes import cgroup_members, describe_status, kill_cgroups, remove_tree, sessions_members
 
 OUTPUT_SHOWN = 2000  # characters of the student's output shown in the feedback, per stream
