@@ -9,6 +9,7 @@ import torch
 
 from ..errors import ExerciseBroken
 from ..exercise.model import ExerciseSpec
+from . import rounding
 
 
 def as_reference_dtype(tensor: torch.Tensor, dtype: torch.dtype = torch.float64) -> torch.Tensor:
@@ -166,3 +167,15 @@ def low_precision(spec: ExerciseSpec, function, inputs: Sequence[torch.Tensor], 
         return function(spec, inputs, *args)
     except (RuntimeError, TypeError, NotImplementedError, ExerciseBroken):
         return None
+
+
+def low_precision_sampled(spec: ExerciseSpec, function, inputs: Sequence[torch.Tensor], *args) -> list:
+    """low_precision() evaluated several times under random rounding (numerics.rounding): the
+    spread of the rounding errors a correct implementation may reach; [] where there is nothing to
+    measure."""
+    if all(t.dtype == torch.float64 for t in inputs if t.is_floating_point()):
+        return []
+    try:
+        return rounding.sampled(lambda: function(spec, inputs, *args))
+    except (RuntimeError, TypeError, NotImplementedError, ExerciseBroken):
+        return []
