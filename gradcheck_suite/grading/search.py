@@ -1,7 +1,17 @@
-"""Hypothesis search over an exercise's trials: seeded, shrinking a failure to its smallest input."""
+"""The search over an exercise's trials: seeded draws first, Hypothesis to shrink a failure.
+
+A check's trials are drawn up front from the run seed (the same space Hypothesis draws from,
+the smallest sizes first) and run in a plain loop: a passing check never pays for Hypothesis's
+engine, which costs more than most checks themselves. When a trial fails, Hypothesis searches
+with the same seed as before and shrinks its failure to the smallest input; should its search
+miss what the up-front trials found, that failure stands as found (a verdict never goes from
+failed to passed by searching again), and a failure that does not come back on the same input
+is reported as the student's code being random or stateful.
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from pathlib import Path
@@ -14,7 +24,7 @@ from ..checks.registry import trial_check
 from ..checks.subject import ExerciseUnderTest
 from ..checks.verdicts import CheckFailure, KinkCrossed
 from ..inputs.params import for_check
-from ..inputs.strategies import trials
+from ..inputs.strategies import drawn_trials, trials
 from ..inputs.trial import Trial
 from ..vocabulary import Status
 
@@ -26,7 +36,59 @@ def _keep_hypothesis_files_out_of_the_graded_tree() -> None:
         set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "gradcheck-suite-hypothesis")
 
 
+# A check whose trials keep crossing kinks gives up after this many draws per trial wanted
+# (Hypothesis's own limit on rejected examples is of the same order).
+DRAWS_PER_TRIAL = 10
+
+
 def search(exercise: ExerciseUnderTest, check: str, run_seed: int, examples: int) -> None:
+    """Passes when `examples` trials pass; raises the CheckFailure of the smallest failing input."""
+    found = _first_failure(exercise, check, run_seed, examples)
+    if found is None:
+        return
+    failure, trial = found
+    try:
+        hypothesis_search(exercise, check, run_seed, examples)
+    except CheckFailure as shrunk:
+        if shrunk.trial is not None or shrunk.status == Status.FAILED:
+            raise
+    # Hypothesis's own trials all passed (or it drew none): the up-front failure stands, if it comes back.
+    try:
+        trial_check(exercise.spec, check)(exercise, trial)
+    except CheckFailure as again:
+        again.trial = trial
+        raise again from None
+    except KinkCrossed:
+        pass
+    raise CheckFailure("the student's code gives different results on the same input (is it random or does it "
+                       f"keep state between calls?): the input [{trial.describe()}] failed once and passed the "
+                       f"second time; the first time: {failure}") from None
+
+
+def _first_failure(exercise: ExerciseUnderTest, check: str, run_seed: int, examples: int,
+                   ) -> tuple[CheckFailure, Trial] | None:
+    """The first of `examples` up-front trials that fails (a trial whose finite-difference step
+    crosses a kink is replaced by another draw)."""
+    check_fn = trial_check(exercise.spec, check)
+    passed = 0
+    drawn = drawn_trials(for_check(exercise.spec, check), run_seed, smallest_first=True)
+    for trial in itertools.islice(drawn, examples * DRAWS_PER_TRIAL):
+        try:
+            check_fn(exercise, trial)
+        except KinkCrossed:
+            continue
+        except CheckFailure as failure:
+            failure.trial = trial
+            return failure, trial
+        passed += 1
+        if passed == examples:
+            return None
+    raise CheckFailure("could not draw inputs whose finite-difference steps avoid the function's kinks; "
+                       "the exercise's domains need `avoid:` or `distinct:`", status=Status.ERROR)
+
+
+def hypothesis_search(exercise: ExerciseUnderTest, check: str, run_seed: int, examples: int) -> None:
+    """Hypothesis's search over the check's trials, shrinking a failure to its smallest input."""
     check_fn = trial_check(exercise.spec, check)
     _keep_hypothesis_files_out_of_the_graded_tree()
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import random
+from typing import Iterator
 
 from hypothesis import strategies as st
 
@@ -27,18 +29,26 @@ def trials(spec: ExerciseSpec) -> st.SearchStrategy[Trial]:
 def seeded_trials(spec: ExerciseSpec, count: int, seed: int) -> list[Trial]:
     """`count` trials drawn uniformly from the same space as `trials(spec)`, without Hypothesis:
     for sweeps over many examples, where Hypothesis's search and shrinking are not needed."""
+    return list(itertools.islice(drawn_trials(spec, seed), count))
+
+
+def drawn_trials(spec: ExerciseSpec, seed: int, smallest_first: bool = False) -> Iterator[Trial]:
+    """seeded_trials(), drawn one at a time for as long as the caller wants. With `smallest_first`
+    (a search's up-front trials), the first trial has every dim and batch size at its lowest, where
+    Hypothesis starts too (size-1 bugs show there), its values drawn like the others'."""
     rng = random.Random(seed)
     batched = uses_batch(spec)
     (rank_lo, rank_hi), (size_lo, size_hi) = spec.batch_rank, spec.batch_size
-    drawn = []
-    for _ in range(count):
+    for k in itertools.count():
         dims = {name: rng.randint(lo, hi) for name, (lo, hi) in spec.dims.items()}
         batch = tuple(rng.randint(size_lo, size_hi) for _ in range(rng.randint(rank_lo, rank_hi))) if batched else ()
+        if smallest_first and k == 0:
+            dims = {name: lo for name, (lo, _) in spec.dims.items()}
+            batch = (size_lo,) * rank_lo if batched else ()
         if spec.sized:  # params drawn after the shapes: other exercises draw as they always did
-            drawn.append(_satisfying(spec, rng, dims, batch))
+            yield _satisfying(spec, rng, dims, batch)
         else:
-            drawn.append(Trial(dims, batch, rng.randrange(2**32)))
-    return drawn
+            yield Trial(dims, batch, rng.randrange(2**32))
 
 
 REDRAWS = 1000
