@@ -12,6 +12,9 @@ from .backward import showing_upstream, student_gradients
 from .subject import ExerciseUnderTest, call_student, for_trial, on_device
 from .verdicts import CheckFailure
 
+OTHER_STREAM = 20_011  # the second upstream gradient's random stream
+COMBINATION = (0.75, -1.5)  # a, b in backward(a*u + b*v) = a*backward(u) + b*backward(v)
+
 
 def check_backward_properties(ex: ExerciseUnderTest, trial: Trial) -> None:
     """What gradcheck checks beyond values: linear in grad_output, zero in -> zero out, repeatable,
@@ -23,8 +26,8 @@ def check_backward_properties(ex: ExerciseUnderTest, trial: Trial) -> None:
     run, upstream, grads = student_gradients(ex, inputs, trial.values_seed)
     with showing_upstream(spec, upstream):
         differentiable = [(i, s) for i, s in enumerate(spec.inputs) if s.differentiable]
-        other = upstream_gradients(run.outputs, spec.differentiable_outputs, trial.values_seed, stream=20_011)
-        a, b = 0.75, -1.5
+        other = upstream_gradients(run.outputs, spec.differentiable_outputs, trial.values_seed, stream=OTHER_STREAM)
+        a, b = COMBINATION
         op = ex.op
         assert op is not None  # checks run only on an exercise whose file loaded (run_check)
 

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, setti
 from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.errors import Flaky, Unsatisfiable
 
+from ..checks import plans
 from ..checks.registry import trial_check
 from ..checks.subject import ExerciseUnderTest
 from ..checks.verdicts import CheckFailure, KinkCrossed
@@ -39,6 +40,9 @@ def _keep_hypothesis_files_out_of_the_graded_tree() -> None:
 # A check whose trials keep crossing kinks gives up after this many draws per trial wanted
 # (Hypothesis's own limit on rejected examples is of the same order).
 DRAWS_PER_TRIAL = 10
+# Trials whose calls a worker answers in one round trip; it keeps the runs of its last 8 forwards
+# (sandbox.worker.MAX_RUNS), and a check that leaves the plan must still reach the current one.
+TRIALS_PER_ROUND_TRIP = 5
 
 
 def search(exercise: ExerciseUnderTest, check: str, run_seed: int, examples: int) -> None:
@@ -68,23 +72,40 @@ def search(exercise: ExerciseUnderTest, check: str, run_seed: int, examples: int
 def _first_failure(exercise: ExerciseUnderTest, check: str, run_seed: int, examples: int,
                    ) -> tuple[CheckFailure, Trial] | None:
     """The first of `examples` up-front trials that fails (a trial whose finite-difference step
-    crosses a kink is replaced by another draw)."""
+    crosses a kink is replaced by another draw). A few trials at a time, their calls to the
+    student's code told to the op first (a worker then answers them in one round trip)."""
     check_fn = trial_check(exercise.spec, check)
+    drawn = itertools.islice(drawn_trials(for_check(exercise.spec, check), run_seed, smallest_first=True),
+                             examples * DRAWS_PER_TRIAL)
     passed = 0
-    drawn = drawn_trials(for_check(exercise.spec, check), run_seed, smallest_first=True)
-    for trial in itertools.islice(drawn, examples * DRAWS_PER_TRIAL):
-        try:
-            check_fn(exercise, trial)
-        except KinkCrossed:
-            continue
-        except CheckFailure as failure:
-            failure.trial = trial
-            return failure, trial
-        passed += 1
-        if passed == examples:
-            return None
-    raise CheckFailure("could not draw inputs whose finite-difference steps avoid the function's kinks; "
-                       "the exercise's domains need `avoid:` or `distinct:`", status=Status.ERROR)
+    while passed < examples:
+        chunk = list(itertools.islice(drawn, min(TRIALS_PER_ROUND_TRIP, examples - passed)))
+        if not chunk:
+            raise CheckFailure("could not draw inputs whose finite-difference steps avoid the function's kinks; "
+                               "the exercise's domains need `avoid:` or `distinct:`", status=Status.ERROR)
+        _prefetch(exercise, check, chunk)
+        for trial in chunk:
+            try:
+                check_fn(exercise, trial)
+            except KinkCrossed:
+                continue
+            except CheckFailure as failure:
+                failure.trial = trial
+                return failure, trial
+            passed += 1
+    return None
+
+
+def _prefetch(exercise: ExerciseUnderTest, check: str, trials: list[Trial]) -> None:
+    """Tell the op the calls the check will make on these trials. A plan that cannot be made (the
+    reference fails on these inputs, say) is no plan: the check then meets the problem itself."""
+    if exercise.op is None:
+        return
+    try:
+        calls = plans.plan(exercise, check, trials)
+    except Exception:  # noqa: BLE001 - see above
+        return
+    exercise.op.prefetch(calls)
 
 
 def hypothesis_search(exercise: ExerciseUnderTest, check: str, run_seed: int, examples: int) -> None:

@@ -10,6 +10,7 @@ starts a fresh worker while budget is left.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
@@ -28,7 +30,7 @@ from ..errors import IsolationUnavailable, StudentCodeError
 from ..numerics.central_differences import BatchedForward
 from ..sandbox import levels, wire
 from ..student.failures import ProtocolViolation, StudentCallError
-from ..student.op import CallParams, ForwardRun
+from ..student.op import CallParams, ForwardRun, PlannedCall
 from ..student.styles import Style
 from ..vocabulary import Status
 from .launch import adopt, launch, new_root, resolve_user
@@ -309,6 +311,7 @@ class Worker:
         self.reply_elements = None
         self.support: dict[str, bytes] = {}  # the course's support modules, sent with the worker's config
         self.notes: list[str] = []  # reported by the worker: reasons to flag the submission for review
+        self.prefetched: deque[tuple[bytes, dict]] = deque()  # answers computed ahead (prefetch), in turn
         self.sandbox = sandbox
         self.key = key
         self.exercise = exercise
@@ -373,6 +376,7 @@ class Worker:
         return self.deadline - time.monotonic()
 
     def close(self) -> None:
+        self.prefetched.clear()
         if self.pid is not None:
             self.sandbox.kill(self.pid)
             self.pid = None
@@ -412,7 +416,29 @@ class Worker:
 
     def call(self, request: dict, reply_elements: int | None = None) -> dict:
         self.start()
-        return self._exchange(request, reply_elements)
+        if self.prefetched:
+            ahead = self.prefetched.popleft()
+            if ahead[0] == _fingerprint(request):
+                return self._accept(ahead[1])
+            self.prefetched.clear()  # the check went another way: every later answer is asked for again
+        return self._accept(self._exchange(request, reply_elements))
+
+    def prefetch(self, requests: list[dict], reply_elements: int | None = None) -> None:
+        """Send the calls a check will make next, in its order, in one round trip: the worker answers
+        each as if it had come alone (worker.answer_many), and call() hands out an answer only for
+        the very request it was computed for, in turn; at the first request that differs, the
+        answers still waiting are dropped and the calls go to the worker one by one again."""
+        self.start()
+        self.prefetched.clear()
+        replies = self._exchange({"op": "many", "requests": requests}, reply_elements).get("replies")
+        if not isinstance(replies, list) or not 0 < len(replies) <= len(requests) \
+                or not all(isinstance(r, dict) for r in replies):
+            raise ProtocolViolation("the worker sent a malformed answer to several requests")
+        for request, reply in zip(requests, replies):
+            entry = request.get("run")
+            if isinstance(entry, dict):  # a backward of a run in this batch: the id the worker gave it
+                request = {**request, "run": replies[entry["$entry"]].get("run", -1)}
+            self.prefetched.append((_fingerprint(request), reply))
 
     def _exchange(self, request: dict, reply_elements: int | None = None) -> dict:
         cap = self.limits.message_bytes
@@ -441,13 +467,21 @@ class Worker:
                                 + self.output_text()) from None
         if not isinstance(reply, dict):
             raise ProtocolViolation("the worker sent a reply that is not a mapping")
-        notes = reply.get("notes")
-        if isinstance(notes, list):
-            self.notes.extend(str(n)[:500] for n in notes[:10] if str(n)[:500] not in self.notes)
+        self._take_notes(reply)
+        return reply
+
+    def _accept(self, reply: dict) -> dict:
+        """A reply as a result: its notes kept, the error it carries raised."""
+        self._take_notes(reply)
         error = reply.get("error")
         if error is not None:
             _raise_reported(error)
         return reply
+
+    def _take_notes(self, reply: dict) -> None:
+        notes = reply.get("notes")
+        if isinstance(notes, list):
+            self.notes.extend(str(n)[:500] for n in notes[:10] if str(n)[:500] not in self.notes)
 
     def _timeout_message(self) -> str:
         if self.budget_message:
@@ -542,10 +576,31 @@ class RemoteOp:
         except Exception:  # noqa: BLE001 - the reference cannot say: the session's byte cap stays
             return None
 
+    def _forward_request(self, inputs: Sequence[torch.Tensor]) -> dict:
+        return self._request({"op": "forward", "inputs": [t.detach() for t in inputs],
+                              "strided": [not t.is_contiguous() for t in inputs]})
+
+    @staticmethod
+    def _backward_request(run_id: int | dict, grad_outputs: Sequence[torch.Tensor | None]) -> dict:
+        return {"op": "backward", "run": run_id, "grad_outputs": [None if g is None else g.detach() for g in grad_outputs]}
+
+    def prefetch(self, plan: Sequence[PlannedCall]) -> None:
+        """The calls a check will make on its next trials (checks.plans), sent in one round trip."""
+        requests, elements = [], 0
+        for call in plan:
+            if call.backward_of is None:
+                op = call.op if isinstance(call.op, RemoteOp) else self
+                requests.append(op._forward_request(call.inputs))
+                count = op.output_elements(call.inputs)
+                elements = -1 if count is None or elements < 0 else elements + count
+            else:
+                requests.append(self._backward_request({"$entry": call.backward_of}, call.grad_outputs))
+                elements = -1 if elements < 0 else elements + sum(t.numel() for t in plan[call.backward_of].inputs)
+        if requests:
+            self.worker.prefetch(requests, None if elements < 0 else elements)
+
     def forward(self, inputs: Sequence[torch.Tensor]) -> ForwardRun:
-        reply = self.worker.call(self._request({"op": "forward", "inputs": [t.detach() for t in inputs],
-                                                "strided": [not t.is_contiguous() for t in inputs]}),
-                                 self.output_elements(inputs))
+        reply = self.worker.call(self._forward_request(inputs), self.output_elements(inputs))
         phase = self.phase("forward")
         outputs = [_tensor(out, phase) for out in _tensors(reply.get("outputs"), phase, len(self.worker.style.outputs),
                                                             "outputs")]
@@ -571,9 +626,7 @@ class RemoteOp:
         """One upstream gradient per output, None for a non-differentiable one (the worker's
         StudentOp gives the student what PyTorch would)."""
         assert isinstance(run.node, RemoteRun)
-        reply = self.worker.call({"op": "backward", "run": run.node.run_id,
-                                  "grad_outputs": [None if g is None else g.detach() for g in grad_outputs]},
-                                 sum(t.numel() for t in run.inputs))
+        reply = self.worker.call(self._backward_request(run.node.run_id, grad_outputs), sum(t.numel() for t in run.inputs))
         return _tensors(reply.get("grads"), self.phase("backward"), len(self.input_names))
 
     def batched_forward(self, fixed: Sequence[torch.Tensor], layout) -> "RemoteBatchedForward":
@@ -587,6 +640,16 @@ class RemoteOp:
         count = sum(self.worker.differentiable) + 1
         phase = self.phase("backward (differentiated)")
         return [_tensor(g, phase) for g in _tensors(reply.get("grads"), phase, count)]
+
+
+def _fingerprint(request: dict) -> bytes:
+    """A digest of a request's exact bytes on the wire: an answer computed ahead serves only the
+    request it was computed for."""
+    digest = hashlib.blake2b(digest_size=20)
+    chunks = wire.encode_chunks(request)  # its last entry keeps the tensors whose memory the others show
+    for chunk in chunks[:-1]:
+        digest.update(chunk)
+    return digest.digest()
 
 
 class RemoteBatchedForward(BatchedForward):

@@ -98,21 +98,13 @@ def serve(channel: socket.socket, config: dict) -> None:
             request = reader.read()
         except wire.WireError:
             return
-        op = str(request.get("op", "?"))
-        phase = session.style.phase(REQUEST_METHODS.get(op, op))
-        try:
-            reply = session.handle(request)
-        except StudentCodeError as exc:
-            reply = {"error": {"kind": "load", "message": str(exc)}}
-        except StudentCallError as exc:
-            reply = {"error": {"kind": "student", "message": exc.describe(), "not_implemented": exc.not_implemented}}
-        except ProtocolViolation as exc:
-            reply = {"error": {"kind": "protocol", "message": str(exc)}}
-        except BaseException as exc:  # noqa: BLE001 - SystemExit, pytest outcomes, KeyboardInterrupt...
-            reply = {"error": {"kind": "student", "not_implemented": False,
-                               "message": f"{phase} raised {type(exc).__name__}: {exc}"[:2000]}}
+        if request.get("op") == "many":
+            reply: dict = {"replies": answer_many(session, request.get("requests"))}
+        else:
+            reply = answer(session, request)
         if session.op is not None and session.op.notes:
             reply["notes"] = session.op.notes
+        phase = session.style.phase(REQUEST_METHODS.get(str(request.get("op", "?")), str(request.get("op", "?"))))
         try:
             wire.send(fd, reply)
         except (TypeError, KeyError) as exc:  # something in the reply cannot be sent as data
@@ -120,3 +112,42 @@ def serve(channel: socket.socket, config: dict) -> None:
                                                                     f"a plain tensor ({exc})"}})
         except wire.WireError:
             return
+
+
+def answer(session: Session, request: dict) -> dict:
+    """The reply to one request: its result, or the error the student's code (or the request) raised."""
+    op = str(request.get("op", "?"))
+    phase = session.style.phase(REQUEST_METHODS.get(op, op))
+    try:
+        return session.handle(request)
+    except StudentCodeError as exc:
+        return {"error": {"kind": "load", "message": str(exc)}}
+    except StudentCallError as exc:
+        return {"error": {"kind": "student", "message": exc.describe(), "not_implemented": exc.not_implemented}}
+    except ProtocolViolation as exc:
+        return {"error": {"kind": "protocol", "message": str(exc)}}
+    except BaseException as exc:  # noqa: BLE001 - SystemExit, pytest outcomes, KeyboardInterrupt...
+        return {"error": {"kind": "student", "not_implemented": False,
+                          "message": f"{phase} raised {type(exc).__name__}: {exc}"[:2000]}}
+
+
+def answer_many(session: Session, requests) -> list[dict]:
+    """Several requests sent at once (the calls a check will make on its next trials, in the order
+    it makes them), answered one after the other as if each had come alone, up to the first that
+    fails. A backward may name its run as {"$entry": k}: the run of the k-th request here."""
+    if not isinstance(requests, list):
+        return [{"error": {"kind": "protocol", "message": "'many' without a list of requests"}}]
+    replies: list[dict] = []
+    for request in requests:
+        if not isinstance(request, dict) or request.get("op") in ("many", "load"):
+            replies.append({"error": {"kind": "protocol", "message": "a 'many' request holds only calls"}})
+            break
+        entry = request.get("run")
+        if isinstance(entry, dict):
+            index = entry.get("$entry")
+            earlier = replies[index] if isinstance(index, int) and 0 <= index < len(replies) else {}
+            request = {**request, "run": earlier.get("run", -1)}
+        replies.append(answer(session, request))
+        if "error" in replies[-1]:
+            break
+    return replies

@@ -61,6 +61,18 @@ class ForwardRun:
         return self.outputs[0]
 
 
+@dataclass
+class PlannedCall:
+    """A call a check will make (checks.plans): a forward of `op` (the op with the trial's params)
+    on `inputs`, or, with `backward_of` the index of an earlier planned forward, a backward of that
+    forward's run for `grad_outputs`."""
+
+    op: "StudentOpLike | None" = None
+    inputs: Sequence[torch.Tensor] = ()
+    backward_of: int | None = None
+    grad_outputs: Sequence[torch.Tensor | None] = ()
+
+
 class StudentOpLike(Protocol):
     """The student's operation as every check calls it, in this process (StudentOp) or in a
     sandboxed worker (sandbox.supervisor.RemoteOp). A forward returns its outputs as a tuple and
@@ -91,6 +103,10 @@ class StudentOpLike(Protocol):
     def batched_forward(self, fixed: Sequence[torch.Tensor],
                         layout: Sequence[tuple[int, torch.Size]]) -> BatchedForward:
         """The forward as a function of the flat vector of the inputs in `layout`, for central differences."""
+
+    def prefetch(self, plan: Sequence[PlannedCall]) -> None:
+        """Told the calls a check will make next, in order: a worker computes them in one round trip
+        (an answer serves only the identical call); in this process, nothing to do."""
 
     def second_order(self, inputs: Sequence[torch.Tensor], upstream: torch.Tensor,
                      directions: Sequence[torch.Tensor]) -> list[torch.Tensor]:
@@ -330,6 +346,9 @@ class StudentOp:
             raise
         except Exception as exc:  # noqa: BLE001 - named as the forward's own error, in every style
             raise StudentCallError(self.phase("forward"), exc, located(exc, self.path)) from None
+
+    def prefetch(self, plan: Sequence[PlannedCall]) -> None:
+        """Nothing to compute ahead in this process: each call costs what it costs."""
 
     def batched_forward(self, fixed: Sequence[torch.Tensor], layout: Sequence[tuple[int, torch.Size]]) -> BatchedForward:
         """The pure forward as f(flat vector of the inputs listed in `layout`) -> flat output,

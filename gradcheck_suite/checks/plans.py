@@ -1,0 +1,88 @@
+"""The calls a check will make on its trials, worked out before it runs them: a sandboxed worker
+answers them all in one round trip (StudentOpLike.prefetch) instead of one round trip each.
+
+A plan is a prediction, never a verdict: each answer computed ahead is used only for the very
+request it was computed for, so a check that goes another way (a student's output of another
+shape or dtype, a trial that fails) just makes its remaining calls one by one. The plans follow
+the checks' own code: the forward; then, for a backward, the upstream gradients the check draws
+from the shapes and dtypes of the outputs it expects.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import torch
+
+from ..inputs.tensors import make_inputs, ones_for, upstream_gradients
+from ..inputs.trial import Trial
+from ..numerics import reference_eval as reference
+from ..student.op import PlannedCall
+from ..vocabulary import CheckName
+from .backward_properties import COMBINATION, OTHER_STREAM
+from .subject import ExerciseUnderTest, for_trial, on_device
+
+
+def plan(ex: ExerciseUnderTest, check: str, trials: Sequence[Trial]) -> list[PlannedCall]:
+    """The calls `check` makes on `trials`, in order, as far as they can be told in advance."""
+    planner = PLANNERS.get(check)
+    if planner is None or ex.spec.random is not None:
+        return []
+    calls: list[PlannedCall] = []
+    for trial in trials:
+        bound = for_trial(ex, trial)
+        calls += planner(bound, trial, len(calls))
+    return calls
+
+
+def _expected_outputs(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    """Empty tensors shaped as the reference's outputs, in the dtype a correct forward returns."""
+    exact = reference.forward(ex.spec, [reference.as_reference_dtype(t) for t in inputs])
+    floats = [t.dtype for t in inputs if t.is_floating_point()]
+    return [torch.empty(o.shape, dtype=floats[0] if o.is_floating_point() and floats else o.dtype, device=ex.device)
+            for o in exact]
+
+
+def _forward(ex: ExerciseUnderTest, trial: Trial, start: int) -> list[PlannedCall]:
+    return [PlannedCall(ex.op, on_device(ex, make_inputs(ex.spec, trial)))]
+
+
+def _backward(ex: ExerciseUnderTest, trial: Trial, start: int) -> list[PlannedCall]:
+    """check_backward: the forward, the backward for random upstream gradients, then for all ones."""
+    inputs = on_device(ex, make_inputs(ex.spec, trial))
+    outputs = _expected_outputs(ex, inputs)
+    wanted = ex.spec.differentiable_outputs
+    return [PlannedCall(ex.op, inputs),
+            PlannedCall(backward_of=start, grad_outputs=upstream_gradients(outputs, wanted, trial.values_seed)),
+            PlannedCall(backward_of=start, grad_outputs=ones_for(outputs, wanted))]
+
+
+def _backward_properties(ex: ExerciseUnderTest, trial: Trial, start: int) -> list[PlannedCall]:
+    """check_backward_properties: the forward and its backward, then again, zero, combined, other."""
+    inputs = on_device(ex, make_inputs(ex.spec, trial))
+    outputs = _expected_outputs(ex, inputs)
+    wanted = ex.spec.differentiable_outputs
+    upstream = upstream_gradients(outputs, wanted, trial.values_seed)
+    other = upstream_gradients(outputs, wanted, trial.values_seed, stream=OTHER_STREAM)
+    a, b = COMBINATION
+    sequence = [upstream, upstream, [None if u is None else torch.zeros_like(u) for u in upstream],
+                [None if u is None or v is None else a * u + b * v for u, v in zip(upstream, other)], other]
+    return [PlannedCall(ex.op, inputs)] + [PlannedCall(backward_of=start, grad_outputs=g) for g in sequence]
+
+
+def _finite_differences(ex: ExerciseUnderTest, trial: Trial, start: int) -> list[PlannedCall]:
+    """check_finite_differences: the forward on float64 inputs and its backward (the central
+    differences' own batched forwards depend on the directions drawn: asked for as they come)."""
+    inputs = [reference.as_reference_dtype(t).to(ex.device) for t in make_inputs(ex.spec, trial).values()]
+    outputs = _expected_outputs(ex, inputs)
+    return [PlannedCall(ex.op, inputs),
+            PlannedCall(backward_of=start, grad_outputs=upstream_gradients(outputs, ex.spec.differentiable_outputs,
+                                                                           trial.values_seed))]
+
+
+PLANNERS: dict[str, Callable[[ExerciseUnderTest, Trial, int], list[PlannedCall]]] = {
+    CheckName.FORWARD: _forward,
+    CheckName.BACKWARD: _backward,
+    CheckName.BACKWARD_PROPERTIES: _backward_properties,
+    CheckName.FINITE_DIFFERENCES: _finite_differences,
+}
