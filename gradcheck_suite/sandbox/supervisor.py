@@ -365,7 +365,7 @@ class Worker:
             os.close(file_fd)
         self.channel = ours
         self.reader = wire.Reader(ours.fileno(), self.limits.message_bytes)
-        reply = self._exchange({"op": "load"})
+        reply = self._accept(self._exchange({"op": "load"}))
         levels = reply.get("levels")
         if isinstance(levels, list):
             self.levels = [str(level) for level in levels]
@@ -423,14 +423,21 @@ class Worker:
             self.prefetched.clear()  # the check went another way: every later answer is asked for again
         return self._accept(self._exchange(request, reply_elements))
 
-    def prefetch(self, requests: list[dict], reply_elements: int | None = None) -> None:
+    def prefetch(self, requests: list[dict], entry_elements: Sequence[int | None]) -> None:
         """Send the calls a check will make next, in its order, in one round trip: the worker answers
         each as if it had come alone (worker.answer_many), and call() hands out an answer only for
         the very request it was computed for, in turn; at the first request that differs, the
         answers still waiting are dropped and the calls go to the worker one by one again."""
         self.start()
         self.prefetched.clear()
-        replies = self._exchange({"op": "many", "requests": requests}, reply_elements).get("replies")
+        # Each entry's cap, so that the worker stops at a reply the grader will refuse (one expanded to
+        # a gigabyte) instead of computing the next ones; the message as a whole is capped by their sum.
+        caps = [None if n is None else _reply_cap(self.limits.message_bytes, n) for n in entry_elements]
+        total = None if None in entry_elements else sum(n for n in entry_elements if n is not None)
+        reply = self._exchange({"op": "many", "requests": requests, "caps": caps}, total)
+        if "error" in reply:  # (a reply it could not send) no answers ahead: each call meets it on its own
+            return
+        replies = reply.get("replies")
         if not isinstance(replies, list) or not 0 < len(replies) <= len(requests) \
                 or not all(isinstance(r, dict) for r in replies):
             raise ProtocolViolation("the worker sent a malformed answer to several requests")
@@ -442,8 +449,8 @@ class Worker:
 
     def _exchange(self, request: dict, reply_elements: int | None = None) -> dict:
         cap = self.limits.message_bytes
-        if reply_elements is not None:  # float64 at most; the slack keeps a wrong shape's own message
-            cap = min(cap, 8 * (REPLY_SLACK * reply_elements + REPLY_FLOOR_ELEMENTS))
+        if reply_elements is not None:
+            cap = _reply_cap(cap, reply_elements)
         # Called once the worker runs (start() or _start()): its pid, channel and reader are set.
         assert self.pid is not None and self.channel is not None and self.reader is not None
         try:
@@ -470,9 +477,9 @@ class Worker:
         self._take_notes(reply)
         return reply
 
-    def _accept(self, reply: dict) -> dict:
-        """A reply as a result: its notes kept, the error it carries raised."""
-        self._take_notes(reply)
+    @staticmethod
+    def _accept(reply: dict) -> dict:
+        """A reply as a result: the error it carries raised."""
         error = reply.get("error")
         if error is not None:
             _raise_reported(error)
@@ -586,18 +593,18 @@ class RemoteOp:
 
     def prefetch(self, plan: Sequence[PlannedCall]) -> None:
         """The calls a check will make on its next trials (checks.plans), sent in one round trip."""
-        requests, elements = [], 0
+        requests: list[dict] = []
+        elements: list[int | None] = []
         for call in plan:
             if call.backward_of is None:
                 op = call.op if isinstance(call.op, RemoteOp) else self
                 requests.append(op._forward_request(call.inputs))
-                count = op.output_elements(call.inputs)
-                elements = -1 if count is None or elements < 0 else elements + count
+                elements.append(op.output_elements(call.inputs))
             else:
                 requests.append(self._backward_request({"$entry": call.backward_of}, call.grad_outputs))
-                elements = -1 if elements < 0 else elements + sum(t.numel() for t in plan[call.backward_of].inputs)
+                elements.append(sum(t.numel() for t in plan[call.backward_of].inputs))
         if requests:
-            self.worker.prefetch(requests, None if elements < 0 else elements)
+            self.worker.prefetch(requests, elements)
 
     def forward(self, inputs: Sequence[torch.Tensor]) -> ForwardRun:
         reply = self.worker.call(self._forward_request(inputs), self.output_elements(inputs))
@@ -640,6 +647,12 @@ class RemoteOp:
         count = sum(self.worker.differentiable) + 1
         phase = self.phase("backward (differentiated)")
         return [_tensor(g, phase) for g in _tensors(reply.get("grads"), phase, count)]
+
+
+def _reply_cap(message_bytes: int, reply_elements: int) -> int:
+    """The most bytes a reply may hold for an answer of `reply_elements` elements: float64 at most;
+    the slack keeps a wrong shape's own message."""
+    return min(message_bytes, 8 * (REPLY_SLACK * reply_elements + REPLY_FLOOR_ELEMENTS))
 
 
 def _fingerprint(request: dict) -> bytes:

@@ -99,7 +99,7 @@ def serve(channel: socket.socket, config: dict) -> None:
         except wire.WireError:
             return
         if request.get("op") == "many":
-            reply: dict = {"replies": answer_many(session, request.get("requests"))}
+            reply: dict = {"replies": answer_many(session, request.get("requests"), request.get("caps"))}
         else:
             reply = answer(session, request)
         if session.op is not None and session.op.notes:
@@ -131,14 +131,17 @@ def answer(session: Session, request: dict) -> dict:
                           "message": f"{phase} raised {type(exc).__name__}: {exc}"[:2000]}}
 
 
-def answer_many(session: Session, requests) -> list[dict]:
+def answer_many(session: Session, requests, caps=None) -> list[dict]:
     """Several requests sent at once (the calls a check will make on its next trials, in the order
     it makes them), answered one after the other as if each had come alone, up to the first that
-    fails. A backward may name its run as {"$entry": k}: the run of the k-th request here."""
+    fails or whose reply holds more bytes than its cap (the grader refuses that one on its own).
+    A backward may name its run as {"$entry": k}: the run of the k-th request here."""
+    if not isinstance(caps, list) or (isinstance(requests, list) and len(caps) != len(requests)):
+        caps = [None] * (len(requests) if isinstance(requests, list) else 0)
     if not isinstance(requests, list):
         return [{"error": {"kind": "protocol", "message": "'many' without a list of requests"}}]
     replies: list[dict] = []
-    for request in requests:
+    for request, cap in zip(requests, caps):
         if not isinstance(request, dict) or request.get("op") in ("many", "load"):
             replies.append({"error": {"kind": "protocol", "message": "a 'many' request holds only calls"}})
             break
@@ -148,6 +151,17 @@ def answer_many(session: Session, requests) -> list[dict]:
             earlier = replies[index] if isinstance(index, int) and 0 <= index < len(replies) else {}
             request = {**request, "run": earlier.get("run", -1)}
         replies.append(answer(session, request))
-        if "error" in replies[-1]:
+        if "error" in replies[-1] or (isinstance(cap, int) and _tensor_bytes(replies[-1]) > cap):
             break
     return replies
+
+
+def _tensor_bytes(value) -> int:
+    """The bytes of every tensor in a reply, as the wire would send them."""
+    if isinstance(value, torch.Tensor):
+        return value.numel() * value.element_size()
+    if isinstance(value, dict):
+        return sum(_tensor_bytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_tensor_bytes(v) for v in value)
+    return 0
