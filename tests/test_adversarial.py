@@ -143,7 +143,7 @@ def processes_inside(root: Path) -> list[int]:
 
 # Attacks whose only defence against changing files outside the worker's directory is the
 # read-only mount namespace (CAP_SYS_ADMIN): on a machine without it they would really write.
-NEEDS_READ_ONLY_FILESYSTEM = {"write_outside_workdir", "remount_writable", "proc_root_escape"}
+NEEDS_READ_ONLY_FILESYSTEM = {"write_outside_workdir", "remount_writable", "proc_root_escape", "poison_next_submission"}
 
 
 @pytest.fixture(scope="module")
