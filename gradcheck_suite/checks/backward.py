@@ -52,10 +52,8 @@ class ReferenceGradients:
     student's is held to, and the likely causes of a wrong one. Each part is computed when first
     asked for (positions count differentiable inputs)."""
 
-    def __init__(self, spec: ExerciseSpec, inputs: Sequence[torch.Tensor], upstream: Sequence[torch.Tensor | None],
-                 traced: reference.Traced | None = None):
+    def __init__(self, spec: ExerciseSpec, inputs: Sequence[torch.Tensor], upstream: Sequence[torch.Tensor | None]):
         self.spec, self.inputs, self.upstream = spec, inputs, list(upstream)
-        self._traced = traced
 
     @cached_property
     def exact_inputs(self) -> list[torch.Tensor]:
@@ -63,7 +61,7 @@ class ReferenceGradients:
 
     @cached_property
     def expected(self) -> list[torch.Tensor]:
-        return self._vjp([None if u is None else u.double() for u in self.upstream], self._traced)
+        return self._vjp([None if u is None else u.double() for u in self.upstream])
 
     @cached_property
     def all_ones(self) -> list[torch.Tensor]:
@@ -82,10 +80,8 @@ class ReferenceGradients:
                                                   for j, v in enumerate(self.upstream)])))
         return found
 
-    def _vjp(self, grad_outputs: Sequence[torch.Tensor | None], traced: reference.Traced | None = None,
-             ) -> list[torch.Tensor]:
-        # A fresh trace unless given one: Traced.vjp frees the graph it runs through.
-        return (traced or reference.Traced(self.spec, self.exact_inputs)).vjp(grad_outputs)
+    def _vjp(self, grad_outputs: Sequence[torch.Tensor | None]) -> list[torch.Tensor]:
+        return reference.vjp(self.spec, self.exact_inputs, grad_outputs)[1]
 
     @cached_property
     def _low_precision(self) -> list[torch.Tensor | None]:
@@ -197,10 +193,10 @@ def compare_backward(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], seed
     upstream gradients of every differentiable output. Returns the student_gradients() result,
     for callers that check the same run further."""
     spec = ex.spec
-    traced = reference.Traced(spec, [reference.as_reference_dtype(t) for t in inputs])
-    computed = student_gradients(ex, inputs, seed, expected_shape=[o.shape for o in traced.outputs], diagnose=True)
+    exact = reference.forward(spec, [reference.as_reference_dtype(t) for t in inputs])
+    computed = student_gradients(ex, inputs, seed, expected_shape=[o.shape for o in exact], diagnose=True)
     _, upstream, grads = computed
-    ref = ReferenceGradients(spec, inputs, upstream, traced)
+    ref = ReferenceGradients(spec, inputs, upstream)
     problems, mismatches = [], []
     for position, (index, spec_input) in enumerate(indexed_differentiable(spec)):
         found = _value_problem(spec_input, position, ref, grads[index], diagnose=True)

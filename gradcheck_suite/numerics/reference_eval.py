@@ -9,7 +9,7 @@ import torch
 
 from ..errors import ExerciseBroken
 from ..exercise.model import ExerciseSpec
-from . import rounding
+from . import reference_cache, rounding
 
 
 def as_reference_dtype(tensor: torch.Tensor, dtype: torch.dtype = torch.float64) -> torch.Tensor:
@@ -17,9 +17,11 @@ def as_reference_dtype(tensor: torch.Tensor, dtype: torch.dtype = torch.float64)
 
 
 def forward(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]:
-    """The reference's outputs, one per declared output."""
-    with torch.no_grad():
-        return call_reference(spec, inputs)
+    """The reference's outputs, one per declared output (remembered: reference_cache)."""
+    def compute() -> tuple[torch.Tensor, ...]:
+        with torch.no_grad():
+            return call_reference(spec, inputs)
+    return reference_cache.remembered("forward", spec, inputs, compute)
 
 
 class WrongOutputCount(ExerciseBroken):
@@ -135,9 +137,12 @@ class Traced:
 
 def vjp(spec: ExerciseSpec, inputs: Sequence[torch.Tensor], grad_outputs: Sequence[torch.Tensor | None],
         ) -> tuple[tuple[torch.Tensor, ...], list[torch.Tensor]]:
-    """(outputs, gradients of the differentiable inputs) by torch.autograd, in the inputs' dtype."""
-    traced = Traced(spec, inputs)
-    return traced.outputs, traced.vjp(grad_outputs)
+    """(outputs, gradients of the differentiable inputs) by torch.autograd, in the inputs' dtype
+    (remembered: reference_cache)."""
+    def compute() -> tuple[tuple[torch.Tensor, ...], list[torch.Tensor]]:
+        traced = Traced(spec, inputs)
+        return traced.outputs, traced.vjp(grad_outputs)
+    return reference_cache.remembered("vjp", spec, inputs, compute, grad_outputs)
 
 
 def project(output: torch.Tensor, grad_output: torch.Tensor) -> torch.Tensor:

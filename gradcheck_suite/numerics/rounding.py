@@ -54,11 +54,24 @@ def _storage(tensor: torch.Tensor) -> int:
         return id(tensor)
 
 
+_active = 0  # sampled() calls under way: nothing computed then is a plain evaluation
+
+
+def active() -> bool:
+    """Whether random rounding is on (reference_cache then neither serves nor remembers)."""
+    return _active > 0
+
+
 def sampled(function: Callable[[], Any], draws: int = DRAWS) -> list[Any]:
     """`function()` evaluated `draws` times under random rounding."""
+    global _active
     generator = torch.Generator().manual_seed(SEED)
     results = []
-    for _ in range(draws):
-        with _RandomRounding(generator):
-            results.append(function())
+    _active += 1
+    try:
+        for _ in range(draws):
+            with _RandomRounding(generator):
+                results.append(function())
+    finally:
+        _active -= 1
     return results
