@@ -99,7 +99,7 @@ def _first_failure(exercise: ExerciseUnderTest, check: str, run_seed: int, examp
 def _prefetch(exercise: ExerciseUnderTest, check: str, trials: list[Trial]) -> None:
     """Tell the op the calls the check will make on these trials. A plan that cannot be made (the
     reference fails on these inputs, say) is no plan: the check then meets the problem itself."""
-    if exercise.op is None:
+    if exercise.op is None or not exercise.op.answers_ahead:
         return
     try:
         calls = plans.plan(exercise, check, trials)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
-from ..exercise.model import Domain, EdgeCase, ExerciseSpec
+from ..exercise.model import Domain, EdgeCase, ExerciseSpec, InputSpec
 from .domains import keep_away, resolved, sample
 from .params import least_params
 from .trial import Trial, shape_of, sizes_of
@@ -16,12 +18,20 @@ def generator_for(seed: int, stream: int) -> torch.Generator:
 
 
 def make_inputs(spec: ExerciseSpec, trial: Trial) -> dict[str, torch.Tensor]:
-    """The trial's inputs in the exercise's dtypes, on the CPU (callers move them to the device)."""
-    return {
-        i.name: sample(resolved(i.domain, trial.sizes), shape_of(i, trial),
-                       generator_for(trial.values_seed, index)).to(i.dtype)
-        for index, i in enumerate(spec.inputs)
-    }
+    """The trial's inputs in the exercise's dtypes, on the CPU (callers move them to the device).
+    Every check of an exercise draws the same trials: each gets its own copy of one drawing."""
+    drawn = _drawn_inputs(spec.inputs, tuple(trial.dims.items()), tuple(trial.sizes.items()), trial.batch,
+                          trial.values_seed)
+    return {name: tensor.clone() for name, tensor in drawn}
+
+
+@functools.lru_cache(maxsize=256)
+def _drawn_inputs(inputs: tuple[InputSpec, ...], dims: tuple[tuple[str, int], ...], sizes: tuple[tuple[str, int], ...],
+                  batch: tuple[int, ...], seed: int) -> tuple[tuple[str, torch.Tensor], ...]:
+    trial = Trial(dict(dims), batch, seed, sizes=dict(sizes))
+    return tuple((i.name, sample(resolved(i.domain, trial.sizes), shape_of(i, trial),
+                                 generator_for(seed, index)).to(i.dtype))
+                 for index, i in enumerate(inputs))
 
 
 ARRAY_STREAM = 50_021  # generator streams of a dict param's array fields, after the inputs'

@@ -545,6 +545,8 @@ class RemoteRun:
 class RemoteOp:
     """The student's op in a worker: StudentOp's interface, every call a request."""
 
+    answers_ahead = True
+
     def __init__(self, worker: Worker):
         self.worker = worker
         self.name = worker.name

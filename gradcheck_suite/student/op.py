@@ -79,6 +79,7 @@ class StudentOpLike(Protocol):
     backward takes one upstream gradient per output."""
 
     name: str
+    answers_ahead: bool  # whether prefetch() saves anything (a worker's round trips)
 
     @property
     def notes(self) -> list[str]:
@@ -115,6 +116,8 @@ class StudentOpLike(Protocol):
 
 class StudentOp:
     """The student's Function behind one interface: forward, backward, and a pure forward."""
+
+    answers_ahead = False  # each call costs what it costs: nothing to gain from knowing it ahead
 
     def __init__(self, function: type[torch.autograd.Function], input_names: Sequence[str],
                  differentiable: Sequence[bool], path: Path, forbid: Sequence[str] = (), audit: bool = False,
