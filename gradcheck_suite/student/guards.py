@@ -35,27 +35,38 @@ class CallWatch(TorchFunctionMode):
         self.autograd = autograd
         self.violations: list[str] = []  # autograd use
         self.forbidden_calls: list[tuple[str, str]] = []  # (what was called, the forbid entry)
+        self._plain: set = set()  # functions seen that are neither forbidden nor autograd: the fast path
 
     def _record(self, found: list[_T], what: _T):
         if what not in found:
             found.append(what)
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        banned = self.forbidden.get(getattr(func, "__name__", ""))
-        if banned is not None:
-            self._record(self.forbidden_calls, (getattr(func, "__name__", str(func)), banned))
-        if self.autograd:
-            name = _AUTOGRAD_CALLS.get(func)
-            if name is not None:
-                self._record(self.violations, f"called {name}")
-            elif func is torch._C._set_grad_enabled and args and args[0]:
-                self._record(self.violations, "turned gradient tracking back on "
-                                              "(torch.enable_grad, torch.set_grad_enabled or torch.func)")
-        result = func(*args, **kwargs)
+        if func not in self._plain:
+            self._inspect(func, args)
+        result = func(*args, **(kwargs or {}))
         if self.autograd and isinstance(result, torch.Tensor) and result.grad_fn is not None:
             self._record(self.violations, "built an autograd graph")
         return result
+
+    def _inspect(self, func, args) -> None:
+        """Record a forbidden function or an autograd call; remember a function that is neither."""
+        banned = self.forbidden.get(getattr(func, "__name__", ""))
+        if banned is not None:
+            self._record(self.forbidden_calls, (getattr(func, "__name__", str(func)), banned))
+        name = _AUTOGRAD_CALLS.get(func) if self.autograd else None
+        if name is not None:
+            self._record(self.violations, f"called {name}")
+        if self.autograd and func is torch._C._set_grad_enabled:
+            if args and args[0]:
+                self._record(self.violations, "turned gradient tracking back on "
+                                              "(torch.enable_grad, torch.set_grad_enabled or torch.func)")
+            return  # (turning it off is fine, on is not: looked at on every call)
+        if banned is None and name is None:
+            try:
+                self._plain.add(func)
+            except TypeError:  # an unhashable callable: inspected every time
+                pass
 
 
 BACKWARD_KERNELS = "torch's own backward kernels"  # every aten operator named *backward*, in every exercise

@@ -154,7 +154,7 @@ class StudentOp:
         means) changes no other call's."""
         if not self.params:
             return tuple(tensors)
-        fresh = copy.deepcopy(self.params) if fresh is None else fresh
+        fresh = (copy.deepcopy(self.params) if self.params else self.params) if fresh is None else fresh
         if getattr(self.function, "takes_call_params", False):
             return (*tensors, fresh)
         lead = () if self._new_style else (ctx,)
@@ -170,7 +170,7 @@ class StudentOp:
         # detach() keeps the caller's strides (clone() would make strided views contiguous).
         leaves = [t.detach().requires_grad_(d) for t, d in zip(inputs, self.differentiable)]
         snapshot = InputSnapshot(dict(zip(self.input_names, leaves)))
-        fresh = copy.deepcopy(self.params)  # the student's copy, read for side outputs after the call
+        fresh = copy.deepcopy(self.params) if self.params else self.params  # the student's copy, read for side outputs
         output, watch, trace = self._guarded(
             "forward", lambda: self.function.apply(*self._with_params(leaves, fresh=fresh)))
         if watch.violations:
