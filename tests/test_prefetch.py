@@ -108,9 +108,9 @@ def test_code_that_leaves_the_plan_gets_the_in_process_verdict(name, sandbox, tm
     if name == "counts_its_calls":
         # A worker runs a round trip's calls past the trial that fails (the verdict is the grader's,
         # not the worker's), so code that counts its calls is further along when Hypothesis shrinks:
-        # the same verdict, for the same reason, on the same input; the numbers in the message may differ.
-        reason = {c: (r.status, r.message.split(":")[0], r.trial) for c, r in local.items()}
-        assert {c: (r.status, r.message.split(":")[0], r.trial) for c, r in isolated.items()} == reason
+        # the same verdict for the same reason; the input it is shown on and the numbers may differ.
+        reason = {c: (r.status, r.message.split(":")[0]) for c, r in local.items()}
+        assert {c: (r.status, r.message.split(":")[0]) for c, r in isolated.items()} == reason
         return
     assert _verdicts(isolated) == _verdicts(local)
 

@@ -6,10 +6,17 @@ from typing import Sequence
 
 import torch
 
+from ..exercise.model import ExerciseSpec
 from ..inputs.tensors import generator_for, make_inputs
 from ..inputs.trial import Trial
 from ..numerics import reference_eval as reference
-from ..numerics.central_differences import BatchedForward, coordinate_directions, estimate, random_directions
+from ..numerics.central_differences import (
+    BatchedForward,
+    central_points,
+    coordinate_directions,
+    estimate,
+    random_directions,
+)
 from ..numerics.tolerances import FD_DEFAULT_ATOL, FD_DEFAULT_RTOL, Mismatch, compare, shape_text
 from .backward import student_gradients
 from .subject import ExerciseUnderTest, call_student, for_trial, student_raised
@@ -43,8 +50,7 @@ def compare_finite_differences(ex: ExerciseUnderTest, inputs: Sequence[torch.Ten
     # The output's shape is the forward check's business; here only self-consistency counts.
     run, upstream, grads = computed or student_gradients(ex, inputs, seed, check_output_shape=False)
     differentiable = [i for i, s in enumerate(spec.inputs) if s.differentiable]
-    layout = [(i, inputs[i].shape) for i in differentiable]
-    theta = _flat([inputs[i] for i in differentiable])
+    layout, theta = flat_layout(spec, inputs)
     student = _flat([grads[i].to(torch.float64) for i in differentiable])
     assert ex.op is not None  # checks run only on an exercise whose file loaded (run_check)
     batched = ex.op.batched_forward(list(inputs), layout)
@@ -66,7 +72,7 @@ def compare_finite_differences(ex: ExerciseUnderTest, inputs: Sequence[torch.Ten
     if fd.mode == "full" or (fd.mode == "auto" and small):
         elementwise()
         return
-    directions = random_directions(theta, fd.directions, generator_for(seed, 31337))
+    directions = first_directions(spec, theta, seed)
     est = _evaluate(ex, batched, theta, directions, flat_upstream, f0)
     projected = directions @ student
     off = (projected - est.values).abs() - (atol + rtol * est.values.abs())
@@ -90,6 +96,30 @@ def compare_finite_differences(ex: ExerciseUnderTest, inputs: Sequence[torch.Ten
         raise KinkCrossed()
     if own_autograd:
         _compare_with_own_autograd(ex, layout, inputs, upstream, student, rtol, atol)
+
+
+def flat_layout(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> tuple[list[tuple[int, torch.Size]], torch.Tensor]:
+    """Where each differentiable input sits in the flat vector the central differences move, and that vector."""
+    differentiable = [i for i, s in enumerate(spec.inputs) if s.differentiable]
+    return [(i, inputs[i].shape) for i in differentiable], _flat([inputs[i] for i in differentiable])
+
+
+def first_directions(spec: ExerciseSpec, theta: torch.Tensor, seed: int) -> torch.Tensor:
+    """The directions the check evaluates first: one per element up to `max_full` elements (mode
+    auto) or always (full); random ones otherwise (and, in mode adaptive, per element only after
+    a random one disagreed)."""
+    fd = spec.finite_differences
+    if fd.mode == "full" or (fd.mode == "auto" and theta.numel() <= fd.max_full):
+        return coordinate_directions(theta)
+    return random_directions(theta, fd.directions, generator_for(seed, 31337))
+
+
+def first_points(spec: ExerciseSpec, inputs: Sequence[torch.Tensor], seed: int) -> tuple[list, torch.Tensor]:
+    """(layout, points): the batch of points the check's first central differences evaluate the
+    forward at, as estimate() builds it (checks.plans asks a worker for them ahead)."""
+    layout, theta = flat_layout(spec, inputs)
+    directions = first_directions(spec, theta, seed)
+    return layout, central_points(theta, directions)
 
 
 def _flat(tensors: list[torch.Tensor]) -> torch.Tensor:

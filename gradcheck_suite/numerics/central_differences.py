@@ -91,8 +91,7 @@ def estimate(f: BatchedForward, theta: torch.Tensor, directions: torch.Tensor,
     """Estimates along each row of `directions`; `f0` = f(theta) when the caller already has it."""
     k = directions.shape[0]
     if f.batches(2 * k + 1):
-        batch = torch.cat([theta[None], theta + STEP * directions, theta - STEP * directions])
-        outputs = f(batch).to(torch.float64)
+        outputs = f(central_points(theta, directions)).to(torch.float64)
         return _summarise([(outputs[0], outputs[1:k + 1], outputs[k + 1:])], upstream)
     f0 = f.one(theta) if f0 is None else f0.reshape(-1).to(torch.float64)
     if k * f0.numel() <= STACK_LIMIT:  # small: one summary over stacked rows is cheapest
@@ -102,6 +101,11 @@ def estimate(f: BatchedForward, theta: torch.Tensor, directions: torch.Tensor,
     # large: one direction at a time, no big copies
     return _summarise([(f0, f.one(torch.add(theta, d, alpha=STEP))[None], f.one(torch.add(theta, d, alpha=-STEP))[None])
                        for d in directions], upstream)
+
+
+def central_points(theta: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+    """theta, then theta + t d and theta - t d for each direction d: the rows of one batched call."""
+    return torch.cat([theta[None], theta + STEP * directions, theta - STEP * directions])
 
 
 def _summarise(rows: list, upstream: torch.Tensor) -> Estimates:

@@ -64,13 +64,16 @@ class ForwardRun:
 @dataclass
 class PlannedCall:
     """A call a check will make (checks.plans): a forward of `op` (the op with the trial's params)
-    on `inputs`, or, with `backward_of` the index of an earlier planned forward, a backward of that
-    forward's run for `grad_outputs`."""
+    on `inputs`; with `points`, the batched forward of `op` at those points (`inputs` fixed, the
+    flat vector laid out as `layout`); or, with `backward_of` the index of an earlier planned
+    forward, a backward of that forward's run for `grad_outputs`."""
 
     op: "StudentOpLike | None" = None
     inputs: Sequence[torch.Tensor] = ()
     backward_of: int | None = None
     grad_outputs: Sequence[torch.Tensor | None] = ()
+    points: torch.Tensor | None = None
+    layout: Sequence[tuple[int, torch.Size]] = ()
 
 
 class StudentOpLike(Protocol):
