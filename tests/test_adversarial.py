@@ -73,7 +73,9 @@ EXPECTED_STATUS = {
     "os_exit_in_call": "crashed",
     "pickle_payload": "crashed",
     "infinite_loop": "timeout",
-    "fork_bomb": "timeout",
+    # on 2 idle cores the spinning tree reaches the CPU limit (3 CPU-seconds) before the wall-clock
+    # one (3 s); on a busy machine, the other way round: either way it ends there, with 0 points
+    "fork_bomb": ("timeout", "crashed"),
     "sys_exit_at_import": "error",
     "sys_exit_in_call": "error",
     "pytest_exit_in_call": "error",
@@ -197,7 +199,8 @@ def test_attack_scores_zero_and_the_honest_exercise_full(attack, sandbox, tmp_pa
     assert attacked.score == 0 and attacked.status != "passed", details
     expected = {**EXPECTED_STATUS, **(EXPECTED_WITH_VIEW if has_view(sandbox.worker_levels) else {})}
     if attack.name in expected:
-        assert attacked.status == expected[attack.name], details
+        wanted = expected[attack.name]
+        assert attacked.status in (wanted if isinstance(wanted, tuple) else (wanted,)), details
     feedback = "\n".join(c.message for c in attacked.checks)
     for text in NOT_IN_FEEDBACK.get(attack.name, ()):
         assert text not in feedback, details

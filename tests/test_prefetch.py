@@ -127,9 +127,12 @@ def test_an_answer_serves_only_the_request_it_was_computed_for(sandbox, tmp_path
         x, w, b = torch.ones(2, 3, dtype=torch.float64), torch.ones(3, 4, dtype=torch.float64), \
             torch.zeros(4, dtype=torch.float64)
         op.prefetch([plans.PlannedCall(op, [x, w, b])])
-        assert len(op.worker.prefetched) == 1
+        assert len(op.worker.pending) == 1  # sent; the worker answers while the grader goes on
         run = op.forward([2 * x, w, b])
-        assert not op.worker.prefetched
+        assert not op.worker.prefetched and not op.worker.pending
         assert run.outputs[0].tolist() == [[6.0] * 4] * 2
+        op.prefetch([plans.PlannedCall(op, [x, w, b])])
+        assert op.forward([x, w, b]).outputs[0].tolist() == [[3.0] * 4] * 2  # the answer computed ahead
+        assert not op.worker.prefetched and not op.worker.pending
     finally:
         exercise.close()

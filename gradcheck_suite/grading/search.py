@@ -73,18 +73,23 @@ def _first_failure(exercise: ExerciseUnderTest, check: str, run_seed: int, examp
                    ) -> tuple[CheckFailure, Trial] | None:
     """The first of `examples` up-front trials that fails (a trial whose finite-difference step
     crosses a kink is replaced by another draw). A few trials at a time, their calls to the
-    student's code told to the op first (a worker then answers them in one round trip)."""
+    student's code told to the op one group ahead: a worker computes the next group's answers
+    while this process checks the current one's."""
     check_fn = trial_check(exercise.spec, check)
     drawn = itertools.islice(drawn_trials(for_check(exercise.spec, check), run_seed, smallest_first=True),
                              examples * DRAWS_PER_TRIAL)
+
+    def group(size: int) -> list[Trial]:
+        trials = list(itertools.islice(drawn, max(0, min(TRIALS_PER_ROUND_TRIP, size))))
+        if trials:
+            _prefetch(exercise, check, trials)
+        return trials
+
     passed = 0
-    while passed < examples:
-        chunk = list(itertools.islice(drawn, min(TRIALS_PER_ROUND_TRIP, examples - passed)))
-        if not chunk:
-            raise CheckFailure("could not draw inputs whose finite-difference steps avoid the function's kinks; "
-                               "the exercise's domains need `avoid:` or `distinct:`", status=Status.ERROR)
-        _prefetch(exercise, check, chunk)
-        for trial in chunk:
+    current = group(examples)
+    while current:
+        upcoming = group(examples - passed - len(current))  # (more only if a kink costs a trial)
+        for trial in current:
             try:
                 check_fn(exercise, trial)
             except KinkCrossed:
@@ -93,6 +98,10 @@ def _first_failure(exercise: ExerciseUnderTest, check: str, run_seed: int, examp
                 failure.trial = trial
                 return failure, trial
             passed += 1
+        current = upcoming or group(examples - passed)
+    if passed < examples:
+        raise CheckFailure("could not draw inputs whose finite-difference steps avoid the function's kinks; "
+                           "the exercise's domains need `avoid:` or `distinct:`", status=Status.ERROR)
     return None
 
 

@@ -22,7 +22,7 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 
@@ -317,6 +317,7 @@ class Worker:
         self.support: dict[str, bytes] = {}  # the course's support modules, sent with the worker's config
         self.notes: list[str] = []  # reported by the worker: reasons to flag the submission for review
         self.prefetched: deque[tuple[bytes, dict]] = deque()  # answers computed ahead (prefetch), in turn
+        self.pending: deque[tuple[list[dict], int | None]] = deque()  # calls sent ahead, answers not read yet
         self.sandbox = sandbox
         self.key = key
         self.exercise = exercise
@@ -382,6 +383,7 @@ class Worker:
 
     def close(self) -> None:
         self.prefetched.clear()
+        self.pending.clear()
         if self.pid is not None:
             self.sandbox.kill(self.pid)
             self.pid = None
@@ -421,52 +423,84 @@ class Worker:
 
     def call(self, request: dict, reply_elements: int | None = None) -> dict:
         self.start()
+        if not self.prefetched and self.pending:
+            self._collect()
         if self.prefetched:
             ahead = self.prefetched.popleft()
             if ahead[0] == _fingerprint(request):
                 return self._accept(ahead[1])
-            self.prefetched.clear()  # the check went another way: every later answer is asked for again
+            self._drop_answers_ahead()  # the check went another way: every later answer is asked for again
         return self._accept(self._exchange(request, reply_elements))
 
     def prefetch(self, requests: list[dict], entry_elements: Sequence[int | None]) -> None:
-        """Send the calls a check will make next, in its order, in one round trip: the worker answers
-        each as if it had come alone (worker.answer_many), and call() hands out an answer only for
-        the very request it was computed for, in turn; at the first request that differs, the
-        answers still waiting are dropped and the calls go to the worker one by one again."""
+        """Send the calls a check will make next, in its order, in one message, and go on: the worker
+        answers each as if it had come alone (worker.answer_many) while the grader checks what came
+        before; call() hands out an answer only for the very request it was computed for, in turn. At
+        the first request that differs, the answers waiting (and those still on their way: the worker
+        answers in order) are dropped and the calls go to the worker one by one again."""
         self.start()
-        self.prefetched.clear()
         # Each entry's cap, so that the worker stops at a reply the grader will refuse (one expanded to
         # a gigabyte) instead of computing the next ones; the message as a whole is capped by their sum.
         caps = [None if n is None else _reply_cap(self.limits.message_bytes, n) for n in entry_elements]
         total = None if None in entry_elements else sum(n for n in entry_elements if n is not None)
-        reply = self._exchange({"op": "many", "requests": requests, "caps": caps}, total)
+        self._send({"op": "many", "requests": requests, "caps": caps})
+        self.pending.append((requests, total))
+
+    def _collect(self) -> None:
+        """The answers to the oldest calls sent ahead, queued for call()."""
+        requests, total = self.pending.popleft()
+        reply = self._receive(total)
         if "error" in reply:  # (a reply it could not send) no answers ahead: each call meets it on its own
             return
         replies = reply.get("replies")
         if not isinstance(replies, list) or not 0 < len(replies) <= len(requests) \
                 or not all(isinstance(r, dict) for r in replies):
             raise ProtocolViolation("the worker sent a malformed answer to several requests")
-        for request, reply in zip(requests, replies):
+        for request, answer in zip(requests, replies):
             entry = request.get("run")
             if isinstance(entry, dict):  # a backward of a run in this batch: the id the worker gave it
                 request = {**request, "run": replies[entry["$entry"]].get("run", -1)}
-            self.prefetched.append((_fingerprint(request), reply))
+            self.prefetched.append((_fingerprint(request), answer))
+
+    def _drop_answers_ahead(self) -> None:
+        while self.pending:
+            self._collect()
+        self.prefetched.clear()
 
     def _exchange(self, request: dict, reply_elements: int | None = None) -> dict:
+        self._send(request)
+        return self._receive(reply_elements)
+
+    def _send(self, request: dict) -> None:
+        # Called once the worker runs (start() or _start()): its pid, channel and reader are set.
+        assert self.pid is not None and self.channel is not None
+        fd = self.channel.fileno()
+        self._io(lambda: wire.send(fd, request, self.deadline), None, None)
+
+    def _receive(self, reply_elements: int | None = None) -> dict:
         cap = self.limits.message_bytes
         if reply_elements is not None:
             cap = _reply_cap(cap, reply_elements)
-        # Called once the worker runs (start() or _start()): its pid, channel and reader are set.
-        assert self.pid is not None and self.channel is not None and self.reader is not None
+        reader = self.reader
+        assert reader is not None
+        reply = self._io(lambda: reader.read(self.deadline, max_bytes=cap), reply_elements, cap)
+        if not isinstance(reply, dict):
+            raise ProtocolViolation("the worker sent a reply that is not a mapping")
+        self._take_notes(reply)
+        return reply
+
+    def _io(self, action: Callable[[], Any], reply_elements: int | None, cap: int | None) -> Any:
+        """A send to or a read from the worker; a timeout, or a worker that died or sent something
+        malformed, ends the exercise (WorkerFailure)."""
         try:
-            wire.send(self.channel.fileno(), request, self.deadline)
-            reply = self.reader.read(self.deadline, max_bytes=cap)
+            return action()
         except wire.Timeout:
             self.close()
             raise WorkerFailure(Status.TIMEOUT, self._timeout_message()) from None
         except wire.WireError as exc:
             pid = self.pid
-            status, reason = self.sandbox.exit_status(pid) if isinstance(exc, wire.ChannelClosed) else (None, None)
+            status, reason = self.sandbox.exit_status(pid) if isinstance(exc, wire.ChannelClosed) and pid is not None \
+                else (None, None)
             self.close()
             if isinstance(exc, wire.ChannelClosed):
                 text = describe_status(status, {**asdict(self.limits), "cpu_seconds": self.limits.cpu_seconds}, reason)
@@ -477,10 +511,6 @@ class Worker:
                 text = f"it sent a malformed reply ({exc})"
             raise WorkerFailure(Status.CRASHED, f"the student's code crashed the worker process: {text}"
                                 + self.output_text()) from None
-        if not isinstance(reply, dict):
-            raise ProtocolViolation("the worker sent a reply that is not a mapping")
-        self._take_notes(reply)
-        return reply
 
     @staticmethod
     def _accept(reply: dict) -> dict:
