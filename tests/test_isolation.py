@@ -137,6 +137,16 @@ def test_a_silent_or_closed_channel_ends_within_the_deadline():
         reader.read(time.monotonic() + 5)
 
 
+def test_a_peer_that_dies_with_our_requests_unread_is_a_closed_channel():
+    """The grader sends a check's next calls ahead; a worker that crashes before reading them resets
+    the connection instead of closing it: the same end, never the grader's own error."""
+    ours, theirs, reader = _pair()
+    wire.send(theirs.fileno(), {"op": "many", "requests": []})  # ahead, and never read
+    ours.close()
+    with pytest.raises(wire.ChannelClosed):
+        reader.read(time.monotonic() + 5)
+
+
 # ----------------------------------------------------------------------------- the worker's life
 
 CRASH_IN_BACKWARD = '''

@@ -114,6 +114,8 @@ class Reader:
                 chunk = os.read(self.fd, max(1 << 16, min(1 << 24, count - len(self._buffer))))
             except BlockingIOError:
                 continue
+            except ConnectionResetError:  # it died with requests of ours unread (sent ahead): the same end
+                raise ChannelClosed("the worker closed its channel") from None
             if not chunk:
                 raise ChannelClosed("the worker closed its channel")
             self._buffer += chunk
@@ -136,6 +138,8 @@ class Reader:
                 count = os.readv(self.fd, [view[have:have + (1 << 24)]])
             except BlockingIOError:
                 continue
+            except ConnectionResetError:
+                raise ChannelClosed("the worker closed its channel") from None
             if not count:
                 raise ChannelClosed("the worker closed its channel")
             have += count
