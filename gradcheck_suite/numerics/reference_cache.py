@@ -6,8 +6,9 @@ trials (one secret seed per batch), so a job process that grades a class compute
 once. A key is everything the answer depends on: the reference function and its bound
 arguments, the exercise's inputs and outputs as declared, and each tensor's dtype, shape and
 bytes; a hit returns copies of what was computed (byte-identical to computing it again, the
-reference being deterministic on the CPU). Tensors on another device, and anything computed
-under random rounding (numerics.rounding), are not remembered.
+reference being deterministic on the CPU). Tensors on another device, inputs of more than
+MAX_ELEMENTS elements, and anything computed under random rounding (numerics.rounding), are not
+remembered.
 
 GRADCHECK_SUITE_NO_REFERENCE_CACHE=1 turns it off (for comparisons: a test grades a class both
 ways and gets byte-identical reports).
@@ -27,6 +28,9 @@ from . import rounding
 
 SWITCH = "GRADCHECK_SUITE_NO_REFERENCE_CACHE"
 MAX_BYTES = 256 << 20  # the tensors held, all entries together
+# Inputs larger than this are not remembered: hashing their bytes costs about what computing does
+# (and a class's trials are far smaller).
+MAX_ELEMENTS = 1 << 16
 
 _T = TypeVar("_T")
 
@@ -66,7 +70,8 @@ STORE = _Store()
 def remembered(kind: str, spec: ExerciseSpec, tensors: Sequence[torch.Tensor | None],
                compute: Callable[[], _T], *extra: Sequence[torch.Tensor | None]) -> _T:
     """compute(), or a copy of what it gave before for the same reference, kind and bytes."""
-    if os.environ.get(SWITCH) or rounding.active() or not _on_cpu(tensors, *extra):
+    if os.environ.get(SWITCH) or rounding.active() or not _on_cpu(tensors, *extra) \
+            or sum(t.numel() for group in (tensors, *extra) for t in group if t is not None) > MAX_ELEMENTS:
         return compute()
     key = (kind, reference_key(spec), _tensors_key(tensors), *(_tensors_key(e) for e in extra))
     return STORE.remember(key, compute)

@@ -135,6 +135,34 @@ class Traced:
         return [torch.zeros_like(w) if g is None else g.detach() for g, w in zip(grads, self._wrt)]
 
 
+class Remembered:
+    """The reference on one set of inputs: its outputs and VJPs from the reference cache where it
+    has them, otherwise from one autograd trace, made when first needed and shared by the outputs
+    and the first VJP (what a single check on new inputs needs: one forward)."""
+
+    def __init__(self, spec: ExerciseSpec, inputs: Sequence[torch.Tensor]):
+        self.spec, self.inputs = spec, list(inputs)
+        self._traced: Traced | None = None
+        self._outputs: tuple[torch.Tensor, ...] | None = None
+
+    def _trace(self) -> Traced:
+        if self._traced is None:
+            self._traced = Traced(self.spec, self.inputs)
+        return self._traced
+
+    @property
+    def outputs(self) -> tuple[torch.Tensor, ...]:
+        if self._outputs is None:
+            self._outputs = reference_cache.remembered("forward", self.spec, self.inputs, lambda: self._trace().outputs)
+        return self._outputs
+
+    def vjp(self, grad_outputs: Sequence[torch.Tensor | None]) -> list[torch.Tensor]:
+        def compute() -> tuple[tuple[torch.Tensor, ...], list[torch.Tensor]]:
+            traced, self._traced = self._trace(), None  # Traced.vjp frees the graph it runs through
+            return traced.outputs, traced.vjp(grad_outputs)
+        return reference_cache.remembered("vjp", self.spec, self.inputs, compute, grad_outputs)[1]
+
+
 def vjp(spec: ExerciseSpec, inputs: Sequence[torch.Tensor], grad_outputs: Sequence[torch.Tensor | None],
         ) -> tuple[tuple[torch.Tensor, ...], list[torch.Tensor]]:
     """(outputs, gradients of the differentiable inputs) by torch.autograd, in the inputs' dtype
