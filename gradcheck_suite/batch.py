@@ -25,8 +25,6 @@ from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Iterator, Protocol
 
-import torch
-
 from .exercise.load import load_exercise
 from .exercise.model import ExerciseSpec
 from .grading.options import RunOptions
@@ -56,12 +54,8 @@ class BatchOptions:
 SECRET_FILE = "secret-seed"  # in OUT: every submission of the batch, resumed or not, meets the same trials
 
 
-def _start_job(limits: WorkerLimits | None, options: BatchOptions, jobs: int = 1) -> None:
+def _start_job(limits: WorkerLimits | None, options: BatchOptions) -> None:
     global _SANDBOX
-    # The job's own torch work (the reference, the comparisons) shares the cores with the other
-    # jobs: more threads than cores makes OpenMP's threads wait on each other, and small ops slow
-    # down tenfold (the workers run single-threaded already).
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, jobs)))
     _SANDBOX = Sandbox(limits, require=options.require, ceiling=options.ceiling,
                        submission_time_limit=options.submission_time_limit)
     _SANDBOX.start()
@@ -186,7 +180,7 @@ def run_batch(specs: list[ExerciseSpec], root: Path, out: Path, jobs: int = 1, f
     elif todo:
         context = multiprocessing.get_context("spawn")  # a fresh interpreter per job: no forked torch state
         with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context,
-                                                    initializer=_start_job, initargs=(limits, options, jobs)) as pool:
+                                                    initializer=_start_job, initargs=(limits, options)) as pool:
             spec_paths = [str(spec.path) for spec in specs]
             futures = {pool.submit(_grade_one, spec_paths, str(folder), str(reports / f"{folder.name}.json"),
                                    options.trials, secret): folder for folder in todo}

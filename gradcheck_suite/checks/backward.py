@@ -14,7 +14,7 @@ from ..inputs.tensors import make_inputs, ones_for, upstream_gradients
 from ..inputs.trial import Trial
 from ..numerics import diagnoses
 from ..numerics import reference_eval as reference
-from ..numerics.tolerances import Closeness, Mismatch, resolve, rounding_allowance, shape_text
+from ..numerics.tolerances import Closeness, Mismatch, resolve, shape_text, widest_rounding_allowance
 from .subject import ExerciseUnderTest, call_student, dtype_name, for_trial, indexed_differentiable, on_device
 from .verdicts import CheckFailure
 
@@ -55,7 +55,7 @@ class ReferenceGradients:
     def __init__(self, spec: ExerciseSpec, inputs: Sequence[torch.Tensor], upstream: Sequence[torch.Tensor | None],
                  remembered: reference.Remembered | None = None):
         self.spec, self.inputs, self.upstream = spec, inputs, list(upstream)
-        self._remembered = remembered
+        self._given = remembered
 
     @cached_property
     def exact_inputs(self) -> list[torch.Tensor]:
@@ -63,8 +63,12 @@ class ReferenceGradients:
 
     @cached_property
     def expected(self) -> list[torch.Tensor]:
-        upstream = [None if u is None else u.double() for u in self.upstream]
-        return self._remembered.vjp(upstream) if self._remembered is not None else self._vjp(upstream)
+        return self._remembered.vjp([None if u is None else u.double() for u in self.upstream])
+
+    @cached_property
+    def _remembered(self) -> reference.Remembered:
+        """The reference on these inputs (the caller's, whose trace gave it the outputs' shapes)."""
+        return self._given or reference.Remembered(self.spec, self.exact_inputs)
 
     @cached_property
     def all_ones(self) -> list[torch.Tensor]:
@@ -103,7 +107,7 @@ class ReferenceGradients:
         rtol, atol = resolve(dtype, self.spec.tolerance, spec_input.tolerance)
         low, expected = self._low_precision[position], self.expected[position]
         lows = ([low] if low is not None else []) + (self._sampled_low_precision[position] if sampled else [])
-        return Closeness(rtol, atol, max((rounding_allowance(t, expected) for t in lows), default=0.0))
+        return Closeness(rtol, atol, widest_rounding_allowance(lows, expected))
 
     def mismatch(self, position: int, spec_input: InputSpec, grad: torch.Tensor) -> tuple[Closeness, Mismatch | None]:
         """The student's gradient against the reference's: the tolerance it is held to and the worst

@@ -11,7 +11,7 @@ from ..exercise.model import ExerciseSpec, SideOutput
 from ..inputs.tensors import make_inputs
 from ..inputs.trial import Trial
 from ..numerics import reference_eval as reference
-from ..numerics.tolerances import compare, resolve, rounding_allowance, shape_text
+from ..numerics.tolerances import compare, resolve, shape_text, widest_rounding_allowance
 from ..student.styles import ON_ARRAYS
 from .subject import ExerciseUnderTest, call_student, dtype_name, for_trial, on_device
 from .verdicts import CheckFailure
@@ -25,10 +25,9 @@ def compare_forward(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor]) -> No
     run = call_student(ex.op.forward, inputs)
     exact = reference.forward(spec, [reference.as_reference_dtype(t) for t in inputs])
     low = reference.low_precision(spec, reference.forward, inputs)
-    for position, (output_spec, out) in enumerate(zip(spec.outputs, run.outputs)):
+    for position, out in enumerate(run.outputs):
         low_k = low[position] if low is not None else None
-        _compare_output(ex, output_spec.name if spec.several_outputs else None, out, exact[position], low_k,
-                        inputs, exact)
+        _compare_output(ex, position, out, exact[position], low_k, inputs, exact)
     if spec.side_outputs:
         _compare_side_outputs(ex, run.side, inputs)
 
@@ -72,11 +71,12 @@ def _compare_side_output(ex: ExerciseUnderTest, side: SideOutput, got: torch.Ten
                        f"{shape_text(got)}: {mismatch.describe()}", mismatches=[mismatch])
 
 
-def _compare_output(ex: ExerciseUnderTest, name: str | None, out: torch.Tensor, exact: torch.Tensor,
+def _compare_output(ex: ExerciseUnderTest, position: int, out: torch.Tensor, exact: torch.Tensor,
                     low: torch.Tensor | None, inputs: Sequence[torch.Tensor], every: Sequence[torch.Tensor]) -> None:
-    """One output against the reference's; `name` None for an exercise with one output (its
-    messages say "forward returned ..."), else messages name it."""
+    """Output `position` against the reference's; messages say "forward returned ..." for an
+    exercise with one output, and name the output where there are several."""
     spec = ex.spec
+    name = spec.outputs[position].name if spec.several_outputs else None
     if not exact.is_floating_point():
         expected_dtype = exact.dtype  # indices and counts keep the reference's integer dtype
     else:
@@ -91,14 +91,12 @@ def _compare_output(ex: ExerciseUnderTest, name: str | None, out: torch.Tensor, 
     if out.device.type != ex.device.type:
         raise CheckFailure(f"{where} returned a tensor on {out.device}, expected {ex.device}")
     rtol, atol = resolve(out.dtype, spec.tolerance) if out.is_floating_point() else (0.0, 0.0)
-    allowance = rounding_allowance(low, exact) if low is not None else 0.0
-    mismatch = compare(out, exact, rtol, atol, allowance)
-    if mismatch and low is not None:
+    lows = [low] if low is not None else []
+    mismatch = compare(out, exact, rtol, atol, widest_rounding_allowance(lows, exact))
+    if mismatch and lows:
         # Held to the spread of rounding errors random rounding shows before failing (numerics.rounding).
-        position = [o.name for o in spec.outputs].index(name) if name is not None else 0
-        sampled = reference.low_precision_sampled(spec, reference.forward, inputs)
-        allowance = max([allowance, *(rounding_allowance(s[position], exact) for s in sampled)])
-        mismatch = compare(out, exact, rtol, atol, allowance)
+        lows += [s[position] for s in reference.low_precision_sampled(spec, reference.forward, inputs)]
+        mismatch = compare(out, exact, rtol, atol, widest_rounding_allowance(lows, exact))
     if mismatch:
         # one output: "forward output differs ...: output (2, 3): ..."; several: "forward output 'c' differs ...: 'c' (2, 3): ..."
         subject, label = (f"{where} output", "output") if name is None else (where, f"'{name}'")

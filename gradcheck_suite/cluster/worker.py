@@ -54,11 +54,6 @@ class GradingPlugin(WorkerPlugin):
 
     def setup(self, worker) -> None:
         self.address = worker.address  # the rest waits for the first task: setup runs on the event loop
-        # One submission at a time per worker process, several processes per machine: the grader's
-        # own torch work runs single-threaded (more threads than cores wait on each other).
-        import torch  # (the grading modules import it anyway; not needed before the worker starts)
-
-        torch.set_num_threads(1)
 
     def teardown(self, worker) -> None:
         with self._lock:

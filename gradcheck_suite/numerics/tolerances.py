@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 
@@ -46,6 +47,12 @@ def rounding_allowance(low_precision: torch.Tensor, exact: torch.Tensor) -> floa
     diff = (low_precision.double() - exact.double()).abs()
     finite = diff[torch.isfinite(diff)]
     return ROUNDING_SAFETY * float(finite.max()) if finite.numel() else 0.0
+
+
+def widest_rounding_allowance(low_precision: Sequence[torch.Tensor], exact: torch.Tensor) -> float:
+    """rounding_allowance() over several evaluations of the reference in the low dtype (one, or
+    that one and its random-rounding samples: numerics.rounding): the widest; 0 for none."""
+    return max((rounding_allowance(t, exact) for t in low_precision), default=0.0)
 
 
 @dataclass(frozen=True)

@@ -104,20 +104,17 @@ def serve(channel: socket.socket, config: dict) -> None:
             reply = answer(session, request)
         if session.op is not None and session.op.notes:
             reply["notes"] = session.op.notes
-        phase = session.style.phase(REQUEST_METHODS.get(str(request.get("op", "?")), str(request.get("op", "?"))))
         try:
             wire.send(fd, reply)
         except (TypeError, KeyError) as exc:  # something in the reply cannot be sent as data
-            wire.send(fd, {"error": {"kind": "protocol", "message": f"{phase} returned something that is not "
-                                                                    f"a plain tensor ({exc})"}})
+            wire.send(fd, {"error": {"kind": "protocol", "message": f"{_phase(session, request)} returned something "
+                                                                    f"that is not a plain tensor ({exc})"}})
         except wire.WireError:
             return
 
 
 def answer(session: Session, request: dict) -> dict:
     """The reply to one request: its result, or the error the student's code (or the request) raised."""
-    op = str(request.get("op", "?"))
-    phase = session.style.phase(REQUEST_METHODS.get(op, op))
     try:
         return session.handle(request)
     except StudentCodeError as exc:
@@ -128,7 +125,13 @@ def answer(session: Session, request: dict) -> dict:
         return {"error": {"kind": "protocol", "message": str(exc)}}
     except BaseException as exc:  # noqa: BLE001 - SystemExit, pytest outcomes, KeyboardInterrupt...
         return {"error": {"kind": "student", "not_implemented": False,
-                          "message": f"{phase} raised {type(exc).__name__}: {exc}"[:2000]}}
+                          "message": f"{_phase(session, request)} raised {type(exc).__name__}: {exc}"[:2000]}}
+
+
+def _phase(session: Session, request: dict) -> str:
+    """How messages name the student's method behind a request ("Linear.forward")."""
+    op = str(request.get("op", "?"))
+    return session.style.phase(REQUEST_METHODS.get(op, op))
 
 
 def answer_many(session: Session, requests, caps=None) -> list[dict]:
@@ -136,10 +139,10 @@ def answer_many(session: Session, requests, caps=None) -> list[dict]:
     it makes them), answered one after the other as if each had come alone, up to the first that
     fails or whose reply holds more bytes than its cap (the grader refuses that one on its own).
     A backward may name its run as {"$entry": k}: the run of the k-th request here."""
-    if not isinstance(caps, list) or (isinstance(requests, list) and len(caps) != len(requests)):
-        caps = [None] * (len(requests) if isinstance(requests, list) else 0)
     if not isinstance(requests, list):
         return [{"error": {"kind": "protocol", "message": "'many' without a list of requests"}}]
+    if not isinstance(caps, list) or len(caps) != len(requests):
+        caps = [None] * len(requests)
     replies: list[dict] = []
     for request, cap in zip(requests, caps):
         if not isinstance(request, dict) or request.get("op") in ("many", "load"):

@@ -157,7 +157,7 @@ class StudentOp:
         means) changes no other call's."""
         if not self.params:
             return tuple(tensors)
-        fresh = (copy.deepcopy(self.params) if self.params else self.params) if fresh is None else fresh
+        fresh = copy.deepcopy(self.params) if fresh is None else fresh
         if getattr(self.function, "takes_call_params", False):
             return (*tensors, fresh)
         lead = () if self._new_style else (ctx,)
