@@ -191,14 +191,23 @@ def project_all(pairs: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> torch.Ten
     return total
 
 
+# What a reference that cannot run in a low-precision dtype raises (no measurement, then).
+CANNOT_EVALUATE = (RuntimeError, TypeError, NotImplementedError, ExerciseBroken)
+
+
+def _low(inputs: Sequence[torch.Tensor]) -> bool:
+    """Whether any floating input is below float64 (a rounding error to measure)."""
+    return any(t.dtype != torch.float64 for t in inputs if t.is_floating_point())
+
+
 def low_precision(spec: ExerciseSpec, function, inputs: Sequence[torch.Tensor], *args):
     """Run `function` on the inputs as given (the exercise's dtype) to measure the reference's own
     rounding error; None when all inputs are float64 (nothing to measure) or the reference cannot."""
-    if all(t.dtype == torch.float64 for t in inputs if t.is_floating_point()):
+    if not _low(inputs):
         return None
     try:
         return function(spec, inputs, *args)
-    except (RuntimeError, TypeError, NotImplementedError, ExerciseBroken):
+    except CANNOT_EVALUATE:
         return None
 
 
@@ -206,9 +215,9 @@ def low_precision_sampled(spec: ExerciseSpec, function, inputs: Sequence[torch.T
     """low_precision() evaluated several times under random rounding (numerics.rounding): the
     spread of the rounding errors a correct implementation may reach; [] where there is nothing to
     measure."""
-    if all(t.dtype == torch.float64 for t in inputs if t.is_floating_point()):
+    if not _low(inputs):
         return []
     try:
         return rounding.sampled(lambda: function(spec, inputs, *args))
-    except (RuntimeError, TypeError, NotImplementedError, ExerciseBroken):
+    except CANNOT_EVALUATE:
         return []
