@@ -195,13 +195,49 @@ def student_gradients(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], see
     return run, upstream, grads
 
 
-def compare_backward(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], seed: int):
+# Trials whose student gradients an exercise keeps for the finite-difference check, and the most
+# input elements a kept trial may have (a class's trials are far smaller).
+KEPT_TRIALS = 64
+KEPT_ELEMENTS = 1 << 16
+
+
+def gradients_key(trial: Trial, inputs: Sequence[torch.Tensor]) -> tuple | None:
+    """What the student's gradients on a trial depend on: the trial (its dims, params and seed) and
+    the inputs' dtypes, shapes, strides and devices (the values follow from the trial and dtype);
+    None for inputs too large to keep."""
+    if sum(t.numel() for t in inputs) > KEPT_ELEMENTS:
+        return None
+    return repr(trial), tuple((t.dtype, tuple(t.shape), t.stride(), t.device.type) for t in inputs)
+
+
+def keep_gradients(ex: ExerciseUnderTest, trial: Trial, inputs: Sequence[torch.Tensor], computed: tuple) -> None:
+    """Keep a trial's student_gradients() result for remembered_gradients()."""
+    key = gradients_key(trial, inputs)
+    if key is None:
+        return
+    ex.gradients[key] = computed
+    while len(ex.gradients) > KEPT_TRIALS:
+        del ex.gradients[next(iter(ex.gradients))]
+
+
+def remembered_gradients(ex: ExerciseUnderTest, trial: Trial, inputs: Sequence[torch.Tensor]) -> tuple | None:
+    """The student_gradients() result the backward check got on the same trial and inputs: the
+    finite-difference check reads the outputs, upstream gradients and gradients of the same calls
+    instead of making them again (read only: nothing may change them)."""
+    key = gradients_key(trial, inputs)
+    return ex.gradients.get(key) if key is not None else None
+
+
+def compare_backward(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], seed: int, trial: Trial | None = None):
     """The student's gradients against torch.autograd on the reference, for independent random
     upstream gradients of every differentiable output. Returns the student_gradients() result,
-    for callers that check the same run further."""
+    for callers that check the same run further; with the `trial` the inputs were drawn for, it
+    is also kept for the finite-difference check of that trial."""
     spec = ex.spec
     remembered = reference.Remembered(spec, [reference.as_reference_dtype(t) for t in inputs])
     computed = student_gradients(ex, inputs, seed, expected_shape=[o.shape for o in remembered.outputs], diagnose=True)
+    if trial is not None:
+        keep_gradients(ex, trial, inputs, computed)
     _, upstream, grads = computed
     ref = ReferenceGradients(spec, inputs, upstream, remembered)
     problems, mismatches = [], []
@@ -254,4 +290,4 @@ def compare_for_all_ones(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], 
 
 def check_backward(ex: ExerciseUnderTest, trial: Trial) -> None:
     ex = for_trial(ex, trial)
-    compare_backward(ex, on_device(ex, make_inputs(ex.spec, trial)), trial.values_seed)
+    compare_backward(ex, on_device(ex, make_inputs(ex.spec, trial)), trial.values_seed, trial)

@@ -18,7 +18,7 @@ from ..numerics.central_differences import (
     random_directions,
 )
 from ..numerics.tolerances import FD_DEFAULT_ATOL, FD_DEFAULT_RTOL, Mismatch, compare, shape_text
-from .backward import student_gradients
+from .backward import remembered_gradients, student_gradients
 from .subject import ExerciseUnderTest, call_student, for_trial, student_raised
 from .verdicts import CheckFailure, KinkCrossed
 
@@ -35,7 +35,7 @@ def _evaluate(ex: ExerciseUnderTest, batched: BatchedForward, theta, directions,
 def check_finite_differences(ex: ExerciseUnderTest, trial: Trial) -> None:
     ex = for_trial(ex, trial)
     inputs = [reference.as_reference_dtype(t).to(ex.device) for t in make_inputs(ex.spec, trial).values()]
-    compare_finite_differences(ex, inputs, trial.values_seed)
+    compare_finite_differences(ex, inputs, trial.values_seed, computed=remembered_gradients(ex, trial, inputs))
 
 
 def compare_finite_differences(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], seed: int,

@@ -19,6 +19,7 @@ from ..inputs.trial import Trial
 from ..numerics import reference_eval as reference
 from ..student.op import PlannedCall
 from ..vocabulary import CheckName
+from .backward import remembered_gradients
 from .backward_properties import COMBINATION, OTHER_STREAM
 from .finite_differences import first_points
 from .subject import ExerciseUnderTest, for_trial, on_device
@@ -72,16 +73,19 @@ def _backward_properties(ex: ExerciseUnderTest, trial: Trial, start: int) -> lis
 
 
 def _finite_differences(ex: ExerciseUnderTest, trial: Trial, start: int) -> list[PlannedCall]:
-    """check_finite_differences: the forward on float64 inputs, its backward, and the batched
-    forward at the points of the first central differences (a second batch, in mode adaptive
-    after a disagreement, is asked for when it comes)."""
+    """check_finite_differences: the forward on float64 inputs and its backward (unless the backward
+    check kept them), and the batched forward at the points of the first central differences (a
+    second batch, in mode adaptive after a disagreement, is asked for when it comes)."""
     inputs = [reference.as_reference_dtype(t).to(ex.device) for t in make_inputs(ex.spec, trial).values()]
-    outputs = _expected_outputs(ex, inputs)
     layout, points = first_points(ex.spec, inputs, trial.values_seed)
+    batch = PlannedCall(ex.op, inputs, points=points.to(ex.device), layout=layout)
+    if remembered_gradients(ex, trial, inputs) is not None:
+        return [batch]  # the backward check's calls on this trial, kept: only the batch is new
+    outputs = _expected_outputs(ex, inputs)
     return [PlannedCall(ex.op, inputs),
             PlannedCall(backward_of=start, grad_outputs=upstream_gradients(outputs, ex.spec.differentiable_outputs,
                                                                            trial.values_seed)),
-            PlannedCall(ex.op, inputs, points=points.to(ex.device), layout=layout)]
+            batch]
 
 
 PLANNERS: dict[str, Callable[[ExerciseUnderTest, Trial, int], list[PlannedCall]]] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -30,6 +30,9 @@ class ExerciseUnderTest:
     rule_failure: str | None = None  # forbidden calls found in the source: every check fails
     review: str | None = None  # constructs that flag the submission for review
     close: Callable[[], None] = lambda: None  # stops the worker, in autograder mode
+    # The student's forward outputs, upstream gradients and gradients the backward check got on
+    # each trial, which the finite-difference check asks for again (checks.backward.remembered_gradients).
+    gradients: dict = field(default_factory=dict, repr=False)
 
     @property
     def device(self) -> torch.device:

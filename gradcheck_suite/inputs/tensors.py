@@ -95,10 +95,21 @@ def upstream_gradient(like: torch.Tensor, seed: int, stream: int = 10_007) -> to
     Never all ones (code that ignores grad_output would pass); for small outputs no element near
     1 or 0, so that a 0-d loss also gets a cotangent that exposes an ignored grad_output.
     """
-    g = torch.randn(like.shape, generator=generator_for(seed, stream)).to(torch.float64)
-    if g.numel() <= _FEW:
-        g = keep_away(g, _UPSTREAM_DOMAIN)
-    return g.to(dtype=like.dtype, device=like.device)
+    draw = _remembered_upstream if like.numel() <= _REMEMBERED else _draw_upstream
+    drawn = draw(tuple(like.shape), seed, stream)
+    return drawn.to(dtype=like.dtype, device=like.device, copy=True)
+
+
+_REMEMBERED = 1 << 16  # elements: the upstream gradients of a class's trials are far smaller
+
+
+def _draw_upstream(shape: tuple[int, ...], seed: int, stream: int) -> torch.Tensor:
+    g = torch.randn(shape, generator=generator_for(seed, stream)).to(torch.float64)
+    return keep_away(g, _UPSTREAM_DOMAIN) if g.numel() <= _FEW else g
+
+
+# Every check of a trial, and its plan, asks for the same upstream gradients: drawn once each.
+_remembered_upstream = functools.lru_cache(maxsize=1024)(_draw_upstream)
 
 
 OUTPUT_STREAM_STEP = 1009  # the streams of output k's upstream gradient: stream + k * step

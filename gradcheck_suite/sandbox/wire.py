@@ -30,6 +30,7 @@ DTYPES = {
     "bool": torch.bool,
 }
 _NAMES = {v: k for k, v in DTYPES.items()}
+_ITEM_SIZES = {dtype: torch.empty((), dtype=dtype).element_size() for dtype in DTYPES.values()}
 
 
 class WireError(Exception):
@@ -186,7 +187,7 @@ def _check_header(header, max_bytes: int) -> list[tuple[torch.dtype, tuple[int, 
             raise WireError(f"a tensor with an invalid shape {shape!r}")
         if entry["device"] not in ("cpu", "cuda"):
             raise WireError(f"a tensor on an unsupported device {entry['device']!r}")
-        nbytes = math.prod(shape) * torch.empty((), dtype=dtype).element_size()
+        nbytes = math.prod(shape) * _ITEM_SIZES[dtype]
         total += nbytes
         if total > max_bytes:
             raise TooLarge(f"a message of more than {max_bytes} bytes of tensors")
