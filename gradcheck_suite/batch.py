@@ -30,6 +30,7 @@ from .exercise.model import ExerciseSpec
 from .grading.options import RunOptions
 from .grading.runner import grade_submission
 from .grading.seeds import fingerprint, new_secret, read_secret
+from .numerics import reference_cache
 from .report import formats
 from .report.class_page import ClassExercise, class_html, student_link
 from .report.files import write_json_atomically, write_text_atomically
@@ -60,6 +61,7 @@ def _start_job(limits: WorkerLimits | None, options: BatchOptions) -> None:
                        submission_time_limit=options.submission_time_limit)
     _SANDBOX.start()
     Finalize(_SANDBOX, _SANDBOX.close, exitpriority=10)  # multiprocessing children skip atexit
+    reference_cache.serve_a_class()
 
 
 def _grade_one(spec_paths: list[str], folder: str, target: str, trials: int | None, secret: str) -> dict:

@@ -49,7 +49,14 @@ def _reports(specs, folders) -> list[str]:
     return found
 
 
-def test_a_class_gets_byte_identical_reports_with_and_without_the_cache(tmp_path, monkeypatch):
+@pytest.fixture
+def serving(monkeypatch):
+    """The cache on, as in a process that grades a class (batch job, Dask worker)."""
+    monkeypatch.setattr(reference_cache, "_serving", True)
+    monkeypatch.delenv(reference_cache.SWITCH, raising=False)
+
+
+def test_a_class_gets_byte_identical_reports_with_and_without_the_cache(tmp_path, monkeypatch, serving):
     specs = [load_exercise(REPO_ROOT / "exercises" / name / "exercise.yaml") for name in EXERCISES]
     folders = _class(tmp_path)
     monkeypatch.setenv(reference_cache.SWITCH, "1")
@@ -63,8 +70,7 @@ def test_a_class_gets_byte_identical_reports_with_and_without_the_cache(tmp_path
     assert any('"failed"' in report for report in without) and '"failed"' not in without[0]
 
 
-def test_a_hit_is_a_copy_and_a_key_holds_every_input(monkeypatch):
-    monkeypatch.delenv(reference_cache.SWITCH, raising=False)
+def test_a_hit_is_a_copy_and_a_key_holds_every_input(serving):
     reference_cache.STORE.clear()
     start = reference_cache.STORE.hits
     spec = load_exercise(REPO_ROOT / "exercises" / "linear" / "exercise.yaml")
@@ -82,9 +88,8 @@ def test_a_hit_is_a_copy_and_a_key_holds_every_input(monkeypatch):
     assert reference_cache.STORE.hits == start + 1
 
 
-def test_params_and_arguments_are_part_of_the_key(monkeypatch):
+def test_params_and_arguments_are_part_of_the_key(serving):
     """CS231n's conv: the same tensors with another stride or pad are another answer."""
-    monkeypatch.delenv(reference_cache.SWITCH, raising=False)
     spec = load_exercise(CS231N / "conv_naive" / "exercise.yaml")
     conv = spec.reference
     x, w, b = torch.randn(1, 1, 5, 5, dtype=torch.float64), torch.randn(1, 1, 3, 3, dtype=torch.float64), \
@@ -99,3 +104,22 @@ def test_params_and_arguments_are_part_of_the_key(monkeypatch):
 def test_value_keys_tell_apart_what_differs(value):
     assert reference_cache._value_key(value) == reference_cache._value_key(value)
     assert reference_cache._value_key(value) != reference_cache._value_key({"other": value})
+
+
+def test_only_a_process_that_grades_a_class_remembers(monkeypatch):
+    """One submission meets few answers twice: the cache is off until serve_a_class()."""
+    monkeypatch.setattr(reference_cache, "_serving", False)
+    monkeypatch.delenv(reference_cache.SWITCH, raising=False)
+    spec = load_exercise(REPO_ROOT / "exercises" / "linear" / "exercise.yaml")
+    x, w, b = (torch.randn(3, 2, dtype=torch.float64), torch.randn(2, 4, dtype=torch.float64),
+               torch.randn(4, dtype=torch.float64))
+    reference_cache.STORE.clear()
+    reference_eval.forward(spec, [x, w, b])
+    assert not reference_cache.STORE.entries
+    reference_cache.serve_a_class()
+    reference_eval.forward(spec, [x, w, b])
+    assert len(reference_cache.STORE.entries) == 1
+    monkeypatch.setenv(reference_cache.SWITCH, "1")  # the switch still turns it off
+    reference_cache.STORE.clear()
+    reference_eval.forward(spec, [x, w, b])
+    assert not reference_cache.STORE.entries

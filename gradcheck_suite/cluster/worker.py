@@ -21,6 +21,7 @@ from pathlib import Path
 from ..batch import BatchOptions, grade_in_sandbox, submission_files
 from ..exercise.load import load_exercise
 from ..exercise.model import ExerciseSpec
+from ..numerics import reference_cache
 from ..sandbox.supervisor import Sandbox, WorkerLimits
 from .bundle import CourseBundle, FolderBundle
 
@@ -73,6 +74,7 @@ class GradingPlugin(WorkerPlugin):
             self._folder = Path(tempfile.mkdtemp(prefix="gradcheck-course-"))
             self.course.folder.unpack(self._folder)
             self._specs = [load_exercise(self._folder / path) for path in self.course.exercise_files]
+            reference_cache.serve_a_class()
         if self._sandbox is None:
             options = self.options
             sandbox = Sandbox(self.limits, require=options.require, ceiling=options.ceiling,
