@@ -247,24 +247,50 @@ class ExerciseNode(pytest.Collector):
         super().__init__(**kwargs)
         self.spec = spec
         self._exercise: ExerciseUnderTest | None = None
+        self._next_launched = False
 
     def exercise(self) -> ExerciseUnderTest:
-        """The student's file is loaded once, when the first check of this exercise runs."""
+        """The student's file is loaded once, when the first check of this exercise runs; in
+        autograder mode the next exercise's worker is started then, to load its file meanwhile."""
         if self._exercise is None:
-            submission = self.config.getoption("--submission")
-            isolation = self.config.stash.get(_ISOLATION, None)
-            from .grading.runner import prepare
-
-            if isolation is None:
-                self._exercise = prepare(self.spec, Path(submission) if submission else None)
-            else:
-                self._exercise = prepare(self.spec, Path(submission) if submission else None, isolation.sandbox,
-                                         isolation.staged)
+            self._exercise = self._prepare(early=False)
+        if not self._next_launched:
+            self._next_launched = True
+            following = self._following()
+            if following is not None:
+                following.launch()
         return self._exercise
+
+    def launch(self) -> None:
+        """In autograder mode, start this exercise's worker now (runner.prepare's `early`)."""
+        if self._exercise is None and self.config.stash.get(_ISOLATION, None) is not None:
+            self._exercise = self._prepare(early=True)
+
+    def _prepare(self, early: bool) -> ExerciseUnderTest:
+        from .grading.runner import prepare
+
+        submission = self.config.getoption("--submission")
+        folder = Path(submission) if submission else None
+        isolation = self.config.stash.get(_ISOLATION, None)
+        if isolation is None:
+            return prepare(self.spec, folder)
+        return prepare(self.spec, folder, isolation.sandbox, isolation.staged, early=early)
+
+    def _following(self) -> ExerciseNode | None:
+        """The exercise whose checks run after this one's."""
+        after = False
+        for item in self.session.items:
+            if item.parent is self:
+                after = True
+            elif after and isinstance(item.parent, ExerciseNode):
+                return item.parent
+        return None
 
     def teardown(self) -> None:
         if self._exercise is not None:
-            self._exercise.close()  # in autograder mode, the worker and everything it started is gone
+            # in autograder mode the worker is killed; it and everything it started are gone before the
+            # zygote starts another worker, and all are when the session closes the sandbox
+            self._exercise.release()
 
     def collect(self):
         for check in self.spec.checks:

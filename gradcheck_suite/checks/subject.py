@@ -30,6 +30,8 @@ class ExerciseUnderTest:
     rule_failure: str | None = None  # forbidden calls found in the source: every check fails
     review: str | None = None  # constructs that flag the submission for review
     close: Callable[[], None] = lambda: None  # stops the worker, in autograder mode
+    release: Callable[[], None] = lambda: None  # the same, without waiting for it to be gone
+    loading: bool = False  # its worker started early, its answer to loading the file not yet read
     # The student's forward outputs, upstream gradients and gradients the backward check got on
     # each trial, which the finite-difference check asks for again (checks.backward.remembered_gradients).
     gradients: dict = field(default_factory=dict, repr=False)

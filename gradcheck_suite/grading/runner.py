@@ -61,11 +61,13 @@ def student_path(spec: ExerciseSpec, submission: Path | None) -> Path:
 
 
 def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox | None = None,
-            staged: Submission | None = None) -> ExerciseUnderTest:
+            staged: Submission | None = None, early: bool = False) -> ExerciseUnderTest:
     """Load the student's file for `spec`; a load problem is kept and reported by every check.
 
     With a `sandbox` (autograder mode) the file's contents come from `staged`, read before any
-    student code ran, and the student's code runs in a worker process.
+    student code ran, and the student's code runs in a worker process. With `early`, the worker
+    is only started, loading the file while the grader goes on (grading the exercise before
+    this one): its first check takes the answer (finish_loading).
     """
     path = student_path(spec, submission)
     exercise, style, forbid = _begin(spec, path)
@@ -92,13 +94,30 @@ def prepare(spec: ExerciseSpec, submission: Path | None = None, sandbox: Sandbox
                             masks=reference_files(spec), reply_elements=output_elements(spec))
     exercise.op = RemoteOp(worker)
     exercise.close = worker.close
+    exercise.release = lambda: worker.close(wait=False)
+    if early:
+        worker.launch()
+        exercise.loading = True
+    else:
+        _load(exercise)
+    return exercise
+
+
+def finish_loading(exercise: ExerciseUnderTest) -> None:
+    """The answer of a worker started early (prepare): the exercise loaded, or its load error kept."""
+    if exercise.loading:
+        exercise.loading = False
+        _load(exercise)
+
+
+def _load(exercise: ExerciseUnderTest) -> None:
+    assert exercise.op is not None
     try:
         exercise.op.load()
     except StudentCodeError as exc:
         exercise.load_error = str(exc)
     except WorkerFailure as failure:
         exercise.load_error, exercise.load_status = failure.message, failure.status
-    return exercise
 
 
 def prepare_loaded(spec: ExerciseSpec, module: ModuleType, where: str, path: Path,
@@ -164,20 +183,25 @@ def grade_submission(specs: list[ExerciseSpec], folder: Path, sandbox: Sandbox |
     staged = Submission.collect({spec.student_file: student_path(spec, folder) for spec in specs}, folder) \
         if sandbox is not None else None
     book = GradeBook()
-    for spec in specs:
-        grade_prepared(book, prepare(spec, folder, sandbox, staged), options)
+    upcoming: ExerciseUnderTest | None = None
+    for index, spec in enumerate(specs):
+        exercise = upcoming or prepare(spec, folder, sandbox, staged)
+        if sandbox is not None and index + 1 < len(specs):  # its worker starts while this one is graded
+            upcoming = prepare(specs[index + 1], folder, sandbox, staged, early=True)
+        grade_prepared(book, exercise, options)
     return book
 
 
 def grade_prepared(book: GradeBook, exercise: ExerciseUnderTest, options: RunOptions = RunOptions()) -> None:
-    """Every check of a prepared exercise, into its result in `book`; its worker closed after."""
+    """Every check of a prepared exercise, into its result in `book`; its worker stopped after (gone
+    before the next one starts: the submission's Sandbox.settle checks that all are)."""
     spec = exercise.spec
     result = book.exercise(spec.name, spec.title, spec.points, spec.checks, weights=spec.weights,
                            visibility=spec.visibility, check_visibility=spec.check_visibility)
     try:
         result.checks = [run_check(exercise, check, options) for check in spec.checks]
     finally:
-        exercise.close()
+        exercise.release()
 
 
 def reference_files(spec: ExerciseSpec) -> list[str]:
@@ -245,6 +269,7 @@ def run_check(exercise: ExerciseUnderTest, check: str, options: RunOptions = Run
     reason = skip_reason(spec)
     if reason:
         return result(Status.SKIPPED, reason)
+    finish_loading(exercise)
     if exercise.load_error:
         return result(exercise.load_status, exercise.load_error)
     if exercise.rule_failure:

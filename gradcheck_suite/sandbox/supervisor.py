@@ -98,6 +98,7 @@ class Sandbox:
         self._zygote: subprocess.Popen | None = early.process if early is not None else None
         self._control: socket.socket | None = early.control if early is not None else None
         self._pending: list[dict] = []
+        self._unawaited: set[int] = set()  # workers killed without waiting for the zygote's answer
         self._ready = False
         self.hello: dict = {}
         self.levels: list[str] = []
@@ -189,7 +190,8 @@ class Sandbox:
             message = json.loads(data)
             if wanted(message):
                 return message
-            self._pending.append(message)
+            if message.get("killed", message.get("exited")) not in self._unawaited:
+                self._pending.append(message)  # (nobody asks how a worker killed without waiting ended)
 
     def spawn(self, config: dict, fds: list[int]) -> int:
         self._start_zygote()
@@ -201,14 +203,18 @@ class Sandbox:
         self.keepers.add(int(reply["spawned"]))
         return reply["spawned"]
 
-    def kill(self, pid: int) -> tuple[int | None, str | None]:
+    def kill(self, pid: int, wait: bool = True) -> tuple[int | None, str | None]:
         """Kill a worker and every process it started; its wait status when known, and the reason
-        the zygote saw ("memory", "cpu")."""
+        the zygote saw ("memory", "cpu"). Without `wait`, the zygote is told and the grader goes
+        on: it kills in the order it is told, so before it starts another worker or settles."""
         if self._control is None or self._zygote is None or self._zygote.poll() is not None:
             return None, None
         try:
             self._control.send(json.dumps({"op": "kill", "pid": pid}).encode())
         except OSError:
+            return None, None
+        if not wait:
+            self._unawaited.add(pid)
             return None, None
         reply = self._receive(lambda m: m.get("killed") == pid, time.monotonic() + 30) or {}
         exited = self._receive(lambda m: m.get("exited") == pid, time.monotonic()) or {}
@@ -337,9 +343,15 @@ class Worker:
         self.name = style.name
         self.levels: list[str] = []  # what the worker reported of its own confinement
         self.budget_message = ""
+        self.loading = False  # the load request sent, its answer not yet read (launch)
 
     # ------------------------------------------------------------------ lifecycle
     def _start(self) -> None:
+        self._launch()
+        self._loaded()
+
+    def _launch(self) -> None:
+        """Start the worker process and send it the load request (its answer: _loaded)."""
         self.starts += 1
         sandbox = self.sandbox
         config = {
@@ -371,7 +383,13 @@ class Worker:
             os.close(file_fd)
         self.channel = ours
         self.reader = wire.Reader(ours.fileno(), self.limits.message_bytes)
-        reply = self._accept(self._exchange({"op": "load"}))
+        self._send({"op": "load"})
+        self.loading = True
+
+    def _loaded(self) -> None:
+        """The worker's answer to its load request (StudentCodeError: the file could not be loaded)."""
+        self.loading = False
+        reply = self._accept(self._receive())
         levels = reply.get("levels")
         if isinstance(levels, list):
             self.levels = [str(level) for level in levels]
@@ -381,11 +399,14 @@ class Worker:
             return self.limits.time_seconds
         return self.deadline - time.monotonic()
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Kill the worker and everything it started: gone when this returns, or, without `wait`,
+        before the zygote starts another worker or the submission settles (Sandbox.kill)."""
         self.prefetched.clear()
         self.pending.clear()
+        self.loading = False
         if self.pid is not None:
-            self.sandbox.kill(self.pid)
+            self.sandbox.kill(self.pid, wait=wait)
             self.pid = None
         if self.channel is not None:
             self.channel.close()
@@ -420,6 +441,21 @@ class Worker:
             raise WorkerFailure(Status.TIMEOUT, self._timeout_message())
         if self.pid is None:
             self._start()
+        elif self.loading:
+            self._loaded()
+
+    def launch(self) -> None:
+        """Start the worker and send its load request now, without waiting for the answer: the grader
+        starts the next exercise's worker while it grades this one. start() reads the answer, and the
+        exercise's time budget starts there, as it would without this. A worker that fails to start
+        here is started again there, and fails there the same way."""
+        if self.pid is not None or self.deadline is not None:
+            return
+        try:
+            self.sandbox.ready()
+            self._launch()
+        except (Exception, WorkerFailure):  # noqa: BLE001 - met again, and reported, by start()
+            self.close()
 
     def call(self, request: dict, reply_elements: int | None = None) -> dict:
         self.start()

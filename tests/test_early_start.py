@@ -1,0 +1,75 @@
+"""A worker started early (runner.prepare(early=True): the next exercise's, while one is graded)
+loads the student's file meanwhile; its answer, its load errors and crashes, and its time budget
+are those of a worker started when its first check runs."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import SOLUTIONS, exercise_yaml
+from gradcheck_suite.exercise.load import load_exercise
+from gradcheck_suite.grading.options import RunOptions
+from gradcheck_suite.grading.runner import prepare, run_check
+from gradcheck_suite.sandbox.supervisor import Sandbox, WorkerLimits
+
+OPTIONS = RunOptions(trials=3)
+TIME_LIMIT = 4.0
+
+RELU = (SOLUTIONS / "relu" / "relu.py").read_text()
+# a student's relu whose module runs a self-test at import that fails, as a half-finished file does
+RAISES_AT_IMPORT = RELU + textwrap.dedent('''
+
+    x = torch.randn(3)
+    assert torch.equal(ReLU.apply(x), x), "my relu is not right yet"
+''')
+# a file whose import takes the process down (os._exit in a leftover debugging line)
+EXITS_AT_IMPORT = "import os\nos._exit(3)\n" + RELU
+
+
+def _submission(tmp_path: Path, relu: str) -> tuple:
+    spec = load_exercise(exercise_yaml("relu"))
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / spec.student_file).write_text(relu)
+    return spec, folder
+
+
+@pytest.mark.parametrize("source", [RELU, RAISES_AT_IMPORT, EXITS_AT_IMPORT], ids=["correct", "raises", "exits"])
+def test_a_worker_started_early_gives_the_verdicts_of_one_started_late(tmp_path, source):
+    spec, folder = _submission(tmp_path, source)
+    box = Sandbox(WorkerLimits(time_seconds=30))
+    try:
+        verdicts = []
+        for early in (False, True):
+            exercise = prepare(spec, folder, box, early=early)
+            if early:
+                assert exercise.loading and exercise.op.worker.pid is not None, "not started early"
+                time.sleep(0.5)  # the grader grades another exercise meanwhile
+            results = [run_check(exercise, check, OPTIONS) for check in ("forward", "backward")]
+            exercise.close()
+            verdicts.append([(r.status, r.message) for r in results])
+    finally:
+        box.close()
+    assert verdicts[0] == verdicts[1]
+    assert verdicts[0][0][0] == {RELU: "passed", RAISES_AT_IMPORT: "error", EXITS_AT_IMPORT: "crashed"}[source]
+
+
+def test_the_time_budget_starts_at_the_first_check_not_at_the_early_start(tmp_path):
+    spec, folder = _submission(tmp_path, RELU)
+    box = Sandbox(WorkerLimits(time_seconds=TIME_LIMIT))
+    try:
+        exercise = prepare(spec, folder, box, early=True)
+        worker = exercise.op.worker
+        assert worker.deadline is None
+        time.sleep(1.0)
+        result = run_check(exercise, "forward", OPTIONS)
+        left = worker.deadline - time.monotonic()
+        exercise.close()
+    finally:
+        box.close()
+    assert result.status == "passed"
+    assert left > TIME_LIMIT - 0.9, f"the budget started at the early start: {left:.2f} s left of {TIME_LIMIT}"
