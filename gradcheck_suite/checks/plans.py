@@ -37,12 +37,16 @@ def plan(ex: ExerciseUnderTest, check: str, trials: Sequence[Trial]) -> list[Pla
     return calls
 
 
-def _expected_outputs(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-    """Empty tensors shaped as the reference's outputs, in the dtype a correct forward returns."""
-    exact = reference.forward(ex.spec, [reference.as_reference_dtype(t) for t in inputs])
+def _expected_outputs(ex: ExerciseUnderTest, trial: Trial, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    """Empty tensors shaped as the reference's outputs, in the dtype a correct forward returns. The
+    shapes are worked out once per trial (every check plans it; they follow from its sizes and params)."""
+    shapes = ex.output_shapes.get(repr(trial))
+    if shapes is None:
+        exact = reference.forward(ex.spec, [reference.as_reference_dtype(t) for t in inputs])
+        shapes = ex.output_shapes[repr(trial)] = [(o.shape, o.dtype) for o in exact]
     floats = [t.dtype for t in inputs if t.is_floating_point()]
-    return [torch.empty(o.shape, dtype=floats[0] if o.is_floating_point() and floats else o.dtype, device=ex.device)
-            for o in exact]
+    return [torch.empty(shape, dtype=floats[0] if dtype.is_floating_point and floats else dtype, device=ex.device)
+            for shape, dtype in shapes]
 
 
 def _forward(ex: ExerciseUnderTest, trial: Trial, start: int) -> list[PlannedCall]:
@@ -52,7 +56,7 @@ def _forward(ex: ExerciseUnderTest, trial: Trial, start: int) -> list[PlannedCal
 def _backward(ex: ExerciseUnderTest, trial: Trial, start: int) -> list[PlannedCall]:
     """check_backward: the forward, the backward for random upstream gradients, then for all ones."""
     inputs = on_device(ex, make_inputs(ex.spec, trial))
-    outputs = _expected_outputs(ex, inputs)
+    outputs = _expected_outputs(ex, trial, inputs)
     wanted = ex.spec.differentiable_outputs
     return [PlannedCall(ex.op, inputs),
             PlannedCall(backward_of=start, grad_outputs=upstream_gradients(outputs, wanted, trial.values_seed)),
@@ -62,7 +66,7 @@ def _backward(ex: ExerciseUnderTest, trial: Trial, start: int) -> list[PlannedCa
 def _backward_properties(ex: ExerciseUnderTest, trial: Trial, start: int) -> list[PlannedCall]:
     """check_backward_properties: the forward and its backward, then again, zero, combined, other."""
     inputs = on_device(ex, make_inputs(ex.spec, trial))
-    outputs = _expected_outputs(ex, inputs)
+    outputs = _expected_outputs(ex, trial, inputs)
     wanted = ex.spec.differentiable_outputs
     upstream = upstream_gradients(outputs, wanted, trial.values_seed)
     other = upstream_gradients(outputs, wanted, trial.values_seed, stream=OTHER_STREAM)
@@ -81,7 +85,7 @@ def _finite_differences(ex: ExerciseUnderTest, trial: Trial, start: int) -> list
     batch = PlannedCall(ex.op, inputs, points=points.to(ex.device), layout=layout)
     if remembered_gradients(ex, trial, inputs) is not None:
         return [batch]  # the backward check's calls on this trial, kept: only the batch is new
-    outputs = _expected_outputs(ex, inputs)
+    outputs = _expected_outputs(ex, trial, inputs)
     return [PlannedCall(ex.op, inputs),
             PlannedCall(backward_of=start, grad_outputs=upstream_gradients(outputs, ex.spec.differentiable_outputs,
                                                                            trial.values_seed)),

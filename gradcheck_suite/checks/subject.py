@@ -35,6 +35,8 @@ class ExerciseUnderTest:
     # The student's forward outputs, upstream gradients and gradients the backward check got on
     # each trial, which the finite-difference check asks for again (checks.backward.remembered_gradients).
     gradients: dict = field(default_factory=dict, repr=False)
+    # The reference's output shapes and dtypes per trial, as the plans of calls need them (checks.plans).
+    output_shapes: dict = field(default_factory=dict, repr=False)
 
     @property
     def device(self) -> torch.device:
