@@ -29,13 +29,17 @@ class CallWatch(TorchFunctionMode):
     (torch.enable_grad, torch.func transforms), or an op whose result requires grad.
     """
 
+    _plain_under: dict[tuple, set] = {}  # the rules (forbidden names, autograd) -> their fast path
+
     def __init__(self, forbid: Iterable[str] = (), autograd: bool = False):
         super().__init__()
         self.forbidden = {name.rsplit(".", 1)[-1]: name for name in forbid}
         self.autograd = autograd
         self.violations: list[str] = []  # autograd use
         self.forbidden_calls: list[tuple[str, str]] = []  # (what was called, the forbid entry)
-        self._plain: set = set()  # functions seen that are neither forbidden nor autograd: the fast path
+        # functions seen that are neither forbidden nor autograd (the fast path), shared by the watches
+        # with the same rules: every call of a student's op gets a fresh watch
+        self._plain = CallWatch._plain_under.setdefault((tuple(sorted(self.forbidden.items())), autograd), set())
 
     def _record(self, found: list[_T], what: _T):
         if what not in found:
@@ -101,10 +105,16 @@ class OpTrace(TorchDispatchMode):
         self.ops = 0
         self.forbidden_calls: list[tuple[str, str]] = []
 
+    _names: dict = {}  # operator -> (its name, BACKWARD_KERNELS for a backward kernel): looked up once each
+
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         self.ops += 1
-        name = func.overloadpacket.__name__
-        banned = self.forbidden.get(name) or (BACKWARD_KERNELS if "backward" in name else None)
+        known = self._names.get(func)
+        if known is None:
+            name = func.overloadpacket.__name__
+            known = self._names[func] = (name, BACKWARD_KERNELS if "backward" in name else None)
+        name, kernel = known
+        banned = self.forbidden.get(name) or kernel
         if banned is not None and (f"aten.{name}", banned) not in self.forbidden_calls:
             self.forbidden_calls.append((f"aten.{name}", banned))
         return func(*args, **(kwargs or {}))
