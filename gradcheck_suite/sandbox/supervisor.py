@@ -10,7 +10,6 @@ starts a fresh worker while budget is left.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import shutil
@@ -740,11 +739,7 @@ def _reply_cap(message_bytes: int, reply_elements: int) -> int:
 def _fingerprint(request: dict) -> bytes:
     """A digest of a request's exact bytes on the wire: an answer computed ahead serves only the
     request it was computed for."""
-    digest = hashlib.blake2b(digest_size=20)
-    chunks = wire.encode_chunks(request)  # its last entry keeps the tensors whose memory the others show
-    for chunk in chunks[:-1]:
-        digest.update(chunk)
-    return digest.digest()
+    return wire.digest(request)
 
 
 class RemoteBatchedForward(BatchedForward):

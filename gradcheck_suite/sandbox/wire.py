@@ -11,6 +11,7 @@ what comes back is always an exact ``torch.Tensor``, whatever the sender was.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 import math
 import os
@@ -50,7 +51,8 @@ class Timeout(WireError):
 
 
 def encode(message: dict) -> bytes:
-    return b"".join(bytes(chunk) for chunk in encode_chunks(message)[:-1])
+    chunks = encode_chunks(message)  # (held: its last entry keeps alive the tensors the others point into)
+    return b"".join(bytes(chunk) for chunk in chunks[:-1])
 
 
 def encode_chunks(message: dict) -> list:
@@ -86,10 +88,51 @@ def encode_chunks(message: dict) -> list:
     return chunks
 
 
+_CONSTANTS = {None: b"Vnull", True: b"Vtrue", False: b"Vfalse"}
+
+
+def digest(message: dict) -> bytes:
+    """A digest of what encode(message) writes, without writing it: equal for messages whose bytes
+    on the wire are equal, different (but for a 160-bit collision) for any others."""
+    hasher = hashlib.blake2b(digest_size=20)
+    update = hasher.update
+
+    def walk(value) -> None:
+        if isinstance(value, torch.Tensor):
+            t = _plain(value)
+            update(b"T%s|%s|%s|" % (_NAMES[t.dtype].encode(), ",".join(map(str, t.shape)).encode(),
+                                    value.device.type.encode()))
+            if t.numel():
+                update(memoryview((ctypes.c_char * (t.numel() * t.element_size())).from_address(t.data_ptr())))
+        elif isinstance(value, dict):
+            update(b"{%d" % len(value))
+            for key, item in value.items():
+                update(b"K%s" % json.dumps(str(key)).encode())
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            update(b"[%d" % len(value))
+            for item in value:
+                walk(item)
+        elif value is None or isinstance(value, bool):  # as JSON writes them
+            update(_CONSTANTS[value])
+        elif isinstance(value, int):
+            update(b"V%d" % value)
+        elif isinstance(value, float) and math.isfinite(value):
+            update(b"V%s" % repr(value).encode())
+        elif isinstance(value, (str, float)):
+            update(b"V%s" % json.dumps(value if isinstance(value, str) else repr(value)).encode())
+        else:
+            raise TypeError(f"cannot send a {type(value).__name__}")
+
+    walk(message)
+    return hasher.digest()
+
+
 def _plain(tensor: torch.Tensor) -> torch.Tensor:
     """A contiguous CPU torch.Tensor with the same values (drops any subclass)."""
     t = torch.Tensor._make_subclass(torch.Tensor, tensor.detach()) if type(tensor) is not torch.Tensor else tensor
-    t = t.detach().to("cpu").contiguous()
+    t = t.detach()
+    t = (t if t.device.type == "cpu" else t.to("cpu")).contiguous()
     if t.dtype not in _NAMES:
         raise TypeError(f"cannot send a tensor of dtype {t.dtype}")
     return t
