@@ -74,6 +74,15 @@ def submit(source: Path, spec: ExerciseSpec, submission: Path) -> Path:
     return target
 
 
+def source_submission(tmp_path: Path, name: str, source: str) -> tuple[ExerciseSpec, Path]:
+    """A submission folder holding `source` as the student's file for exercise `name`: (spec, folder)."""
+    spec = load_exercise(exercise_yaml(name))
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / spec.student_file).write_text(source)
+    return spec, folder
+
+
 def example_replay_command(spec: ExerciseSpec, check: str, example: str) -> str:
     return f"REPLAY {spec.name}::{check} {example}"
 

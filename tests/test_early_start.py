@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import SOLUTIONS, exercise_yaml
-from gradcheck_suite.exercise.load import load_exercise
+from conftest import SOLUTIONS, source_submission
 from gradcheck_suite.grading.options import RunOptions
 from gradcheck_suite.grading.runner import prepare, run_check
 from gradcheck_suite.sandbox.supervisor import Sandbox, WorkerLimits
@@ -30,17 +28,9 @@ RAISES_AT_IMPORT = RELU + textwrap.dedent('''
 EXITS_AT_IMPORT = "import os\nos._exit(3)\n" + RELU
 
 
-def _submission(tmp_path: Path, relu: str) -> tuple:
-    spec = load_exercise(exercise_yaml("relu"))
-    folder = tmp_path / "submission"
-    folder.mkdir()
-    (folder / spec.student_file).write_text(relu)
-    return spec, folder
-
-
 @pytest.mark.parametrize("source", [RELU, RAISES_AT_IMPORT, EXITS_AT_IMPORT], ids=["correct", "raises", "exits"])
 def test_a_worker_started_early_gives_the_verdicts_of_one_started_late(tmp_path, source):
-    spec, folder = _submission(tmp_path, source)
+    spec, folder = source_submission(tmp_path, "relu", source)
     box = Sandbox(WorkerLimits(time_seconds=30))
     try:
         verdicts = []
@@ -59,7 +49,7 @@ def test_a_worker_started_early_gives_the_verdicts_of_one_started_late(tmp_path,
 
 
 def test_the_time_budget_starts_at_the_first_check_not_at_the_early_start(tmp_path):
-    spec, folder = _submission(tmp_path, RELU)
+    spec, folder = source_submission(tmp_path, "relu", RELU)
     box = Sandbox(WorkerLimits(time_seconds=TIME_LIMIT))
     try:
         exercise = prepare(spec, folder, box, early=True)

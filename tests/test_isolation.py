@@ -16,7 +16,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import REPO_ROOT, SOLUTIONS, VARIANTS, course_points, example_replay_command, exercise_yaml, submit
+from conftest import (
+    REPO_ROOT,
+    SOLUTIONS,
+    VARIANTS,
+    course_points,
+    example_replay_command,
+    exercise_yaml,
+    source_submission,
+    submit,
+)
 from gradcheck_suite.exercise.load import load_exercise
 from gradcheck_suite.grading.options import RunOptions
 from gradcheck_suite.grading.runner import grade_submission, prepare, run_check
@@ -182,16 +191,8 @@ class ReLU(torch.autograd.Function):
 '''
 
 
-def _relu_submission(tmp_path: Path, source: str) -> tuple:
-    spec = load_exercise(exercise_yaml("relu"))
-    submission = tmp_path / "submission"
-    submission.mkdir()
-    (submission / spec.student_file).write_text(source)
-    return spec, submission
-
-
 def test_a_crash_fails_its_check_and_a_fresh_worker_runs_the_next(tmp_path):
-    spec, submission = _relu_submission(tmp_path, CRASH_IN_BACKWARD)
+    spec, submission = source_submission(tmp_path, "relu", CRASH_IN_BACKWARD)
     box = Sandbox(WorkerLimits(time_seconds=30))
     try:
         exercise = prepare(spec, submission, box)
@@ -208,7 +209,7 @@ def test_a_crash_fails_its_check_and_a_fresh_worker_runs_the_next(tmp_path):
 
 
 def test_a_timeout_shows_what_the_code_printed_and_ends_the_exercise(tmp_path):
-    spec, submission = _relu_submission(tmp_path, LOOP_AFTER_PRINT)
+    spec, submission = source_submission(tmp_path, "relu", LOOP_AFTER_PRINT)
     box = Sandbox(WorkerLimits(time_seconds=2))
     try:
         exercise = prepare(spec, submission, box)
