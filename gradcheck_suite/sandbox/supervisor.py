@@ -189,8 +189,11 @@ class Sandbox:
             message = json.loads(data)
             if wanted(message):
                 return message
-            if message.get("killed", message.get("exited")) not in self._unawaited:
-                self._pending.append(message)  # (nobody asks how a worker killed without waiting ended)
+            ended = message.get("killed", message.get("exited"))
+            if ended not in self._unawaited:
+                self._pending.append(message)
+            elif "killed" in message:  # (nobody asks how a worker killed without waiting ended) its last word
+                self._unawaited.discard(ended)
 
     def spawn(self, config: dict, fds: list[int]) -> int:
         self._start_zygote()
