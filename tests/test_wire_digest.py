@@ -1,5 +1,5 @@
 """wire.digest: what identifies a request an answer was computed ahead for (sandbox.supervisor's
-_fingerprint). Two messages get the same digest exactly when their bytes on the wire are the same."""
+Worker.call). Two messages get the same digest exactly when their bytes on the wire are the same."""
 
 from __future__ import annotations
 

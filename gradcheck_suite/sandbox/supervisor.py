@@ -465,7 +465,7 @@ class Worker:
             self._collect()
         if self.prefetched:
             ahead = self.prefetched.popleft()
-            if ahead[0] == _fingerprint(request):
+            if ahead[0] == wire.digest(request):  # only the very request it was computed for
                 return self._accept(ahead[1])
             self._drop_answers_ahead()  # the check went another way: every later answer is asked for again
         return self._accept(self._exchange(request, reply_elements))
@@ -498,7 +498,7 @@ class Worker:
             entry = request.get("run")
             if isinstance(entry, dict):  # a backward of a run in this batch: the id the worker gave it
                 request = {**request, "run": replies[entry["$entry"]].get("run", -1)}
-            self.prefetched.append((_fingerprint(request), answer))
+            self.prefetched.append((wire.digest(request), answer))
 
     def _drop_answers_ahead(self) -> None:
         while self.pending:
@@ -737,12 +737,6 @@ def _reply_cap(message_bytes: int, reply_elements: int) -> int:
     """The most bytes a reply may hold for an answer of `reply_elements` elements: float64 at most;
     the slack keeps a wrong shape's own message."""
     return min(message_bytes, 8 * (REPLY_SLACK * reply_elements + REPLY_FLOOR_ELEMENTS))
-
-
-def _fingerprint(request: dict) -> bytes:
-    """A digest of a request's exact bytes on the wire: an answer computed ahead serves only the
-    request it was computed for."""
-    return wire.digest(request)
 
 
 class RemoteBatchedForward(BatchedForward):

@@ -117,10 +117,10 @@ def digest(message: dict) -> bytes:
             update(_CONSTANTS[value])
         elif isinstance(value, int):
             update(b"V%d" % value)
-        elif isinstance(value, float) and math.isfinite(value):
-            update(b"V%s" % repr(value).encode())
-        elif isinstance(value, (str, float)):
-            update(b"V%s" % json.dumps(value if isinstance(value, str) else repr(value)).encode())
+        elif isinstance(value, str):
+            update(b"V%s" % json.dumps(value).encode())
+        elif isinstance(value, float):  # a non-finite one goes as the string of its repr
+            update(b"V%s" % (repr(value).encode() if math.isfinite(value) else json.dumps(repr(value)).encode()))
         else:
             raise TypeError(f"cannot send a {type(value).__name__}")
 
