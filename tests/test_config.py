@@ -257,3 +257,32 @@ def test_weights_visibility_and_course_defaults(tmp_path):
     (course / "course.yaml").write_text("wieghts: {forward: 1}\n")
     with pytest.raises(ConfigError, match=r"course.yaml:1: wieghts: unknown key; did you mean 'weights'"):
         load_exercise(yaml)
+
+
+def _lines(value, where="") -> list:
+    """Every line a loaded YAML value records, with where in the value it sits."""
+    from gradcheck_suite.exercise.yaml_source import LineDict, LineList
+    found = []
+    if isinstance(value, LineDict):
+        found.append((where, value.line, sorted(value.key_lines.items(), key=repr)))
+        for key, item in value.items():
+            found += _lines(item, f"{where}.{key}")
+    elif isinstance(value, LineList):
+        found.append((where, value.line, value.item_lines))
+        for index, item in enumerate(value):
+            found += _lines(item, f"{where}[{index}]")
+    return found
+
+
+@pytest.mark.parametrize("name", exercise_names())
+def test_libyaml_reads_each_exercise_as_the_python_parser_does(name):
+    """The fast parser (libyaml) and PyYAML's own give the same values and the same lines, which
+    error messages cite; PyYAML's own parses a file only when libyaml refuses it (for its message)."""
+    import yaml
+
+    from gradcheck_suite.exercise import yaml_source
+    text = exercise_yaml(name).read_text()
+    fast = yaml.load(text, Loader=yaml_source._FastLineLoader)  # noqa: S506 - SafeLoaders
+    plain = yaml.load(text, Loader=yaml_source._LineLoader)  # noqa: S506
+    assert fast == plain
+    assert _lines(fast) == _lines(plain) and len(_lines(fast)) > 3

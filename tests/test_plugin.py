@@ -229,3 +229,17 @@ def test_every_exercise_is_collected(course, pytester):
         for check in spec.checks:
             assert f"exercises/{name}/exercise.yaml::{name}::{check}" in output
     assert set(exercise_names()) == set(SPECS)
+
+
+def test_pytest_rewrites_the_asserts_of_tests_but_not_of_the_grader():
+    """pytest would rewrite every module of the plugin's package, as it does test files: time on every
+    run where the rewritten bytecode is not cached (an autograder's fresh container)."""
+    import sys
+
+    from _pytest.assertion.rewrite import AssertionRewritingHook
+
+    import gradcheck_suite.checks.backward
+    import gradcheck_suite.grading.runner
+    assert isinstance(sys.modules[__name__].__loader__, AssertionRewritingHook)  # rewriting is on in this run
+    assert not isinstance(gradcheck_suite.checks.backward.__loader__, AssertionRewritingHook)
+    assert not isinstance(gradcheck_suite.grading.runner.__loader__, AssertionRewritingHook)

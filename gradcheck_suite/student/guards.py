@@ -3,6 +3,7 @@ changed in place."""
 
 from __future__ import annotations
 
+import functools
 from typing import Iterable, TypeVar
 
 import torch
@@ -19,6 +20,20 @@ _AUTOGRAD_CALLS = {
 }
 
 
+@functools.lru_cache(maxsize=256)
+def _by_leaf(forbid: tuple[str, ...]) -> dict[str, str]:
+    """The forbid entries by their last name ("softmax" for "torch.nn.functional.softmax"); read only.
+    (Every call of the student's code makes its guards: this is worked out once per forbid list.)"""
+    return {name.rsplit(".", 1)[-1]: name for name in forbid}
+
+
+@functools.lru_cache(maxsize=256)
+def _by_aten_name(forbid: tuple[str, ...]) -> dict[str, str]:
+    """The forbid entries by the aten operators that stand for them: softmax and _softmax; read only."""
+    leaves = _by_leaf(forbid)
+    return {**leaves, **{f"_{leaf}": name for leaf, name in leaves.items()}}
+
+
 class CallWatch(TorchFunctionMode):
     """Records, while a student's forward or backward runs, any call of a forbidden function
     (matched by name: ``torch.nn.functional.softmax`` also stands for ``torch.softmax`` and
@@ -33,13 +48,14 @@ class CallWatch(TorchFunctionMode):
 
     def __init__(self, forbid: Iterable[str] = (), autograd: bool = False):
         super().__init__()
-        self.forbidden = {name.rsplit(".", 1)[-1]: name for name in forbid}
+        forbid = tuple(forbid)
+        self.forbidden = _by_leaf(forbid)
         self.autograd = autograd
         self.violations: list[str] = []  # autograd use
         self.forbidden_calls: list[tuple[str, str]] = []  # (what was called, the forbid entry)
         # functions seen that are neither forbidden nor autograd (the fast path), shared by the watches
         # with the same rules: every call of a student's op gets a fresh watch
-        self._plain = CallWatch._plain_under.setdefault((tuple(sorted(self.forbidden.items())), autograd), set())
+        self._plain = CallWatch._plain_under.setdefault((forbid, autograd), set())
 
     def _record(self, found: list[_T], what: _T):
         if what not in found:
@@ -100,8 +116,7 @@ class OpTrace(TorchDispatchMode):
 
     def __init__(self, forbid: Iterable[str] = ()):
         super().__init__()
-        leaves = {name.rsplit(".", 1)[-1]: name for name in forbid}
-        self.forbidden = {**leaves, **{f"_{leaf}": name for leaf, name in leaves.items()}}
+        self.forbidden = _by_aten_name(tuple(forbid))
         self.ops = 0
         self.forbidden_calls: list[tuple[str, str]] = []
 
