@@ -309,6 +309,7 @@ class ExerciseNode(pytest.Collector):
             # in autograder mode the worker is killed; it and everything it started are gone before the
             # zygote starts another worker, and all are when the session closes the sandbox
             self._exercise.release()
+            self._exercise = None  # with the calls it kept (checks.kept): nothing of it is needed now
 
     def collect(self):
         for check in self.spec.checks:

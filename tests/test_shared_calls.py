@@ -1,6 +1,8 @@
-"""The finite-difference check reads the student's outputs and gradients the backward check got
-on the same trial (checks.backward.keep_gradients) instead of calling the student again: fewer
-calls, the same verdicts, in this process and in a worker."""
+"""Later checks of a trial continue the calls earlier checks made on it (checks.kept) instead of
+calling the student again: the backward check continues the forward check's run, the
+finite-difference check reads the backward check's outputs and gradients, backward_properties
+calls the backward again on its run. Fewer calls, the same verdicts, in this process and in a
+worker, and a worker that no longer has a run is asked for a new one."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import torch
 
 from conftest import REPO_ROOT
 from gradcheck_suite.exercise.load import load_exercise
@@ -23,12 +26,13 @@ LINEAR = REPO_ROOT / "exercises" / "linear" / "exercise.yaml"
 COUNTING = textwrap.dedent('''
     import torch
 
-    calls = {"backward": 0}
+    calls = {"forward": 0, "backward": 0}
 
 
     class Linear(torch.autograd.Function):
         @staticmethod
         def forward(ctx, x, w, b):
+            calls["forward"] += 1
             ctx.save_for_backward(x, w)
             return x @ w + b
 
@@ -43,41 +47,108 @@ COUNTING = textwrap.dedent('''
 ''')
 
 
-def _backward_calls(folder: Path, spec, keep: bool) -> tuple[list[Status], list[str], int]:
-    """The backward and finite-difference checks' verdicts and messages, and how many backward
-    calls the finite-difference check made; `keep`: whether the backward check's calls are kept."""
+CHECKS = ("forward", "backward", "finite_differences", "backward_properties")
+
+
+def _graded(folder: Path, spec, keep: bool) -> tuple[list[Status], list[str], dict[str, tuple[int, int]]]:
+    """The four checks' verdicts and messages, and the forward and backward calls each made;
+    `keep`: whether what a check leaves is kept for the next (else it is forgotten in between)."""
     exercise = prepare(spec, folder)
     assert isinstance(exercise.op, StudentOp)
-    calls = exercise.op.function.backward.__globals__["calls"]
-    verdicts = [run_check(exercise, "backward")]
-    if not keep:
-        exercise.gradients.clear()
-    before = calls["backward"]
-    verdicts.append(run_check(exercise, "finite_differences"))
-    return [v.status for v in verdicts], [v.message for v in verdicts], calls["backward"] - before
+    calls = exercise.op.function.forward.__globals__["calls"]
+    verdicts, made = [], {}
+    for check in CHECKS:
+        if not keep:
+            exercise.runs.clear()
+            exercise.gradients.clear()
+        before = dict(calls)
+        verdicts.append(run_check(exercise, check))
+        made[check] = (calls["forward"] - before["forward"], calls["backward"] - before["backward"])
+    return [v.status for v in verdicts], [v.message for v in verdicts], made
 
 
 @pytest.mark.parametrize("bug", ["", " * 2"], ids=["correct", "grad_b doubled"])
-def test_the_finite_difference_check_reuses_the_backward_checks_calls(tmp_path, bug):
+def test_later_checks_continue_the_calls_of_earlier_ones(tmp_path, bug):
+    spec = load_exercise(LINEAR)
+    trials = spec.trials
+    (tmp_path / "linear.py").write_text(COUNTING.replace("{bug}", bug))
+    shared = _graded(tmp_path, spec, keep=True)
+    alone = _graded(tmp_path, spec, keep=False)
+    assert shared[0] == alone[0]
+    # a doubled grad_b is still linear in grad_output, repeatable and zero for zero: backward_properties passes
+    assert shared[0] == ([Status.PASSED] * 4 if not bug else [Status.PASSED, Status.FAILED, Status.FAILED, Status.PASSED])
+    assert shared[1] == alone[1]
+    def calls(made: dict[str, tuple[int, int]]) -> int:
+        return sum(forwards + backwards for forwards, backwards in made.values())
+
+    assert calls(shared[2]) < calls(alone[2])
+    if bug:  # the backward check stops at its first failing trial (and shrinks it): fewer calls to count on
+        return
+    assert shared[2]["backward"] == (0, 2 * trials), "the backward check did not continue the forward check's runs"
+    assert shared[2]["finite_differences"][1] == 0, "the finite-difference check called the student's backward again"
+    assert shared[2]["backward_properties"] == (0, 4 * trials), \
+        "backward_properties did not continue the backward check's runs (again, zero, combined, other)"
+    # alone, each check makes its own forwards and backwards: the counts above can fail
+    assert alone[2]["backward"] == (trials, 2 * trials)
+    assert alone[2]["backward_properties"] == (trials, 5 * trials)
+
+
+@pytest.mark.parametrize("bug", ["", " * 2"], ids=["correct", "grad_b doubled"])
+def test_a_worker_gives_the_same_verdicts_with_the_kept_calls(tmp_path, bug):
     spec = load_exercise(LINEAR)
     (tmp_path / "linear.py").write_text(COUNTING.replace("{bug}", bug))
-    shared = _backward_calls(tmp_path, spec, keep=True)
-    alone = _backward_calls(tmp_path, spec, keep=False)
-    assert shared[0] == alone[0] == ([Status.PASSED] * 2 if not bug else [Status.FAILED] * 2)
-    assert shared[1] == alone[1]
-    assert shared[2] == 0, "the finite-difference check called the student's backward again"
-    assert alone[2] >= 1  # without the kept calls it makes its own: the count above can fail
-
-
-def test_a_worker_gives_the_same_verdicts_with_the_kept_calls(tmp_path):
-    spec = load_exercise(LINEAR)
-    (tmp_path / "linear.py").write_text(COUNTING.replace("{bug}", " * 2"))
-    local = [run_check(prepare(spec, tmp_path), check) for check in ("backward", "finite_differences")]
+    local = [run_check(prepare(spec, tmp_path), check) for check in CHECKS]
     sandbox = Sandbox()
     try:
         exercise = prepare(spec, tmp_path, sandbox)
-        remote = [run_check(exercise, check) for check in ("backward", "finite_differences")]
-        assert exercise.gradients, "the backward check kept nothing in the worker's exercise"
+        remote = [run_check(exercise, check) for check in CHECKS]
+        assert exercise.runs, "the forward check kept nothing in the worker's exercise"
+        assert exercise.op is not None and all(exercise.op.holds(run) for run in exercise.runs.values())
     finally:
         sandbox.close()
     assert [(r.status, r.message) for r in remote] == [(r.status, r.message) for r in local]
+
+
+def test_a_restarted_worker_is_asked_for_new_runs(tmp_path):
+    """The runs an earlier check kept died with its worker: the next check makes its own forwards."""
+    spec = load_exercise(LINEAR)
+    (tmp_path / "linear.py").write_text(COUNTING.replace("{bug}", ""))
+    sandbox = Sandbox()
+    try:
+        exercise = prepare(spec, tmp_path, sandbox)
+        assert run_check(exercise, "forward").status == Status.PASSED
+        assert exercise.op is not None and exercise.runs
+        exercise.close()  # as after a crash: the next call starts a fresh worker
+        assert not any(exercise.op.holds(run) for run in exercise.runs.values())
+        results = [run_check(exercise, check) for check in CHECKS[1:]]
+    finally:
+        sandbox.close()
+    assert [(r.status, r.message) for r in results] == [(Status.PASSED, "")] * 3
+
+
+def test_a_worker_keeps_at_most_kept_runs_and_the_grader_knows_which(tmp_path):
+    """A worker keeps the first KEPT_RUNS runs it is asked to keep for as long as it lives, and
+    keeps a run asked for beyond them as it keeps any other (its last few); the grader counts on
+    exactly those it kept: each can still be continued, and the others are refused by the worker."""
+    from gradcheck_suite.sandbox.supervisor import RemoteOp
+    from gradcheck_suite.sandbox.worker import KEPT_RUNS, MAX_RUNS
+    from gradcheck_suite.student.failures import ProtocolViolation
+
+    spec = load_exercise(LINEAR)
+    (tmp_path / "linear.py").write_text(COUNTING.replace("{bug}", ""))
+    x, w, b = (torch.randn(2, 3, dtype=torch.float64), torch.randn(3, 4, dtype=torch.float64),
+               torch.zeros(4, dtype=torch.float64))
+    upstream = [torch.ones(2, 4, dtype=torch.float64)]
+    sandbox = Sandbox()
+    try:
+        op = prepare(spec, tmp_path, sandbox).op
+        assert isinstance(op, RemoteOp)
+        runs = [op.forward([x, w, b], keep=True) for _ in range(KEPT_RUNS + 2)]
+        assert [op.holds(run) for run in runs] == [True] * KEPT_RUNS + [False] * 2
+        for _ in range(MAX_RUNS):  # pushes the two runs beyond KEPT_RUNS out of the worker's recent ones
+            assert not op.holds(op.forward([x, w, b]))
+        assert all(op.backward(run, upstream)[1] is not None for run in runs[:KEPT_RUNS])  # the first one too
+        with pytest.raises(ProtocolViolation, match="no longer has"):
+            op.backward(runs[KEPT_RUNS], upstream)
+    finally:
+        sandbox.close()

@@ -15,6 +15,7 @@ from ..inputs.trial import Trial
 from ..numerics import diagnoses
 from ..numerics import reference_eval as reference
 from ..numerics.tolerances import Closeness, Mismatch, resolve, shape_text, widest_rounding_allowance
+from .kept import keep_gradients, keeps, kept_run
 from .subject import ExerciseUnderTest, call_student, dtype_name, for_trial, indexed_differentiable, on_device
 from .verdicts import CheckFailure
 
@@ -165,13 +166,16 @@ def output_shape_problem(spec: ExerciseSpec, outputs: Sequence[torch.Tensor], ex
 
 
 def student_gradients(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], seed: int, check_output_shape: bool = True,
-                      expected_shape: Sequence[torch.Size] | None = None, diagnose: bool = False):
+                      expected_shape: Sequence[torch.Size] | None = None, diagnose: bool = False,
+                      trial: Trial | None = None):
     """The student's forward and raw gradients for seeded upstream gradients (one per
     differentiable output, None for the others), after checking the outputs' shapes (against
     `expected_shape`, or the reference's) and the gradients' structure. With `diagnose`, a
-    gradient of the wrong shape is compared with the reference's to name the likely cause."""
+    gradient of the wrong shape is compared with the reference's to name the likely cause. With
+    the `trial` the inputs were drawn for, the forward check's run of it is continued when kept
+    (checks.kept), and a new forward is one to keep."""
     assert ex.op is not None  # checks run only on an exercise whose file loaded (run_check)
-    run = call_student(ex.op.forward, inputs)
+    run = kept_run(ex, trial, inputs) or call_student(ex.op.forward, inputs, keeps(ex, trial, inputs))
     if check_output_shape:
         if expected_shape is None:
             expected_shape = [o.shape for o in reference.forward(ex.spec, [reference.as_reference_dtype(t)
@@ -195,47 +199,15 @@ def student_gradients(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], see
     return run, upstream, grads
 
 
-# Trials whose student gradients an exercise keeps for the finite-difference check, and the most
-# input elements a kept trial may have (a class's trials are far smaller).
-KEPT_TRIALS = 64
-KEPT_ELEMENTS = 1 << 16
-
-
-def gradients_key(trial: Trial, inputs: Sequence[torch.Tensor]) -> tuple | None:
-    """What the student's gradients on a trial depend on: the trial (its dims, params and seed) and
-    the inputs' dtypes, shapes, strides and devices (the values follow from the trial and dtype);
-    None for inputs too large to keep."""
-    if sum(t.numel() for t in inputs) > KEPT_ELEMENTS:
-        return None
-    return repr(trial), tuple((t.dtype, tuple(t.shape), t.stride(), t.device.type) for t in inputs)
-
-
-def keep_gradients(ex: ExerciseUnderTest, trial: Trial, inputs: Sequence[torch.Tensor], computed: tuple) -> None:
-    """Keep a trial's student_gradients() result for remembered_gradients()."""
-    key = gradients_key(trial, inputs)
-    if key is None:
-        return
-    ex.gradients[key] = computed
-    while len(ex.gradients) > KEPT_TRIALS:
-        del ex.gradients[next(iter(ex.gradients))]
-
-
-def remembered_gradients(ex: ExerciseUnderTest, trial: Trial, inputs: Sequence[torch.Tensor]) -> tuple | None:
-    """The student_gradients() result the backward check got on the same trial and inputs: the
-    finite-difference check reads the outputs, upstream gradients and gradients of the same calls
-    instead of making them again (read only: nothing may change them)."""
-    key = gradients_key(trial, inputs)
-    return ex.gradients.get(key) if key is not None else None
-
-
 def compare_backward(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], seed: int, trial: Trial | None = None):
     """The student's gradients against torch.autograd on the reference, for independent random
     upstream gradients of every differentiable output. Returns the student_gradients() result,
     for callers that check the same run further; with the `trial` the inputs were drawn for, it
-    is also kept for the finite-difference check of that trial."""
+    continues the forward check's run of it and is kept for the later checks (checks.kept)."""
     spec = ex.spec
     remembered = reference.Remembered(spec, [reference.as_reference_dtype(t) for t in inputs])
-    computed = student_gradients(ex, inputs, seed, expected_shape=[o.shape for o in remembered.outputs], diagnose=True)
+    computed = student_gradients(ex, inputs, seed, expected_shape=[o.shape for o in remembered.outputs], diagnose=True,
+                                 trial=trial)
     if trial is not None:
         keep_gradients(ex, trial, inputs, computed)
     _, upstream, grads = computed

@@ -9,6 +9,7 @@ from ..inputs.trial import Trial
 from ..numerics.tolerances import Mismatch, compare, resolve
 from ..student.op import non_contiguous_copy
 from .backward import showing_upstream, student_gradients
+from .kept import continued_gradients
 from .subject import ExerciseUnderTest, call_student, for_trial, on_device
 from .verdicts import CheckFailure
 
@@ -23,7 +24,8 @@ def check_backward_properties(ex: ExerciseUnderTest, trial: Trial) -> None:
     ex = for_trial(ex, trial)
     spec = ex.spec
     inputs = on_device(ex, make_inputs(spec, trial))
-    run, upstream, grads = student_gradients(ex, inputs, trial.values_seed)
+    # the backward check's calls on this trial, continued when kept; else the same calls made here
+    run, upstream, grads = continued_gradients(ex, trial, inputs) or student_gradients(ex, inputs, trial.values_seed)
     with showing_upstream(spec, upstream):
         differentiable = [(i, s) for i, s in enumerate(spec.inputs) if s.differentiable]
         other = upstream_gradients(run.outputs, spec.differentiable_outputs, trial.values_seed, stream=OTHER_STREAM)

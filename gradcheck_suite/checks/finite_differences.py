@@ -18,7 +18,8 @@ from ..numerics.central_differences import (
     random_directions,
 )
 from ..numerics.tolerances import FD_DEFAULT_ATOL, FD_DEFAULT_RTOL, Mismatch, compare, shape_text
-from .backward import remembered_gradients, student_gradients
+from .backward import student_gradients
+from .kept import remembered_gradients
 from .subject import ExerciseUnderTest, call_student, for_trial, student_raised
 from .verdicts import CheckFailure, KinkCrossed
 

@@ -13,16 +13,20 @@ from ..inputs.trial import Trial
 from ..numerics import reference_eval as reference
 from ..numerics.tolerances import compare, resolve, shape_text, widest_rounding_allowance
 from ..student.styles import ON_ARRAYS
+from .kept import keep_run, keeps
 from .subject import ExerciseUnderTest, call_student, dtype_name, for_trial, on_device
 from .verdicts import CheckFailure
 
 
-def compare_forward(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor]) -> None:
+def compare_forward(ex: ExerciseUnderTest, inputs: Sequence[torch.Tensor], trial: Trial | None = None) -> None:
     """Every output against the reference's, by name where there are several (a non-differentiable
-    output is checked here and only here)."""
+    output is checked here and only here). With the `trial` the inputs were drawn for, the run is
+    kept for the backward check of that trial to continue (checks.kept)."""
     spec = ex.spec
     assert ex.op is not None  # checks run only on an exercise whose file loaded (run_check)
-    run = call_student(ex.op.forward, inputs)
+    run = call_student(ex.op.forward, inputs, keeps(ex, trial, inputs))
+    if trial is not None:
+        keep_run(ex, trial, inputs, run)
     exact = reference.forward(spec, [reference.as_reference_dtype(t) for t in inputs])
     low = reference.low_precision(spec, reference.forward, inputs)
     for position, out in enumerate(run.outputs):
@@ -125,4 +129,4 @@ def _float_dtype(inputs: Sequence[torch.Tensor], fallback: torch.dtype) -> torch
 
 def check_forward(ex: ExerciseUnderTest, trial: Trial) -> None:
     ex = for_trial(ex, trial)
-    compare_forward(ex, on_device(ex, make_inputs(ex.spec, trial)))
+    compare_forward(ex, on_device(ex, make_inputs(ex.spec, trial)), trial)

@@ -19,9 +19,9 @@ from ..inputs.trial import Trial
 from ..numerics import reference_eval as reference
 from ..student.op import PlannedCall
 from ..vocabulary import CheckName
-from .backward import remembered_gradients
 from .backward_properties import COMBINATION, OTHER_STREAM
 from .finite_differences import first_points
+from .kept import continued_gradients, keeps, kept_run, remembered_gradients
 from .subject import ExerciseUnderTest, for_trial, on_device
 
 
@@ -50,30 +50,40 @@ def _expected_outputs(ex: ExerciseUnderTest, trial: Trial, inputs: Sequence[torc
 
 
 def _forward(ex: ExerciseUnderTest, trial: Trial, start: int) -> list[PlannedCall]:
-    return [PlannedCall(ex.op, on_device(ex, make_inputs(ex.spec, trial)))]
+    inputs = on_device(ex, make_inputs(ex.spec, trial))
+    return [PlannedCall(ex.op, inputs, keep=keeps(ex, trial, inputs))]
 
 
 def _backward(ex: ExerciseUnderTest, trial: Trial, start: int) -> list[PlannedCall]:
-    """check_backward: the forward, the backward for random upstream gradients, then for all ones."""
+    """check_backward: the forward (the forward check's, when kept), the backward for random
+    upstream gradients, then for all ones."""
     inputs = on_device(ex, make_inputs(ex.spec, trial))
-    outputs = _expected_outputs(ex, trial, inputs)
     wanted = ex.spec.differentiable_outputs
-    return [PlannedCall(ex.op, inputs),
+    run = kept_run(ex, trial, inputs)
+    if run is not None:
+        return [PlannedCall(run=run, grad_outputs=upstream_gradients(run.outputs, wanted, trial.values_seed)),
+                PlannedCall(run=run, grad_outputs=ones_for(run.outputs, wanted))]
+    outputs = _expected_outputs(ex, trial, inputs)
+    return [PlannedCall(ex.op, inputs, keep=keeps(ex, trial, inputs)),
             PlannedCall(backward_of=start, grad_outputs=upstream_gradients(outputs, wanted, trial.values_seed)),
             PlannedCall(backward_of=start, grad_outputs=ones_for(outputs, wanted))]
 
 
 def _backward_properties(ex: ExerciseUnderTest, trial: Trial, start: int) -> list[PlannedCall]:
-    """check_backward_properties: the forward and its backward, then again, zero, combined, other."""
+    """check_backward_properties: the forward and its backward (the backward check's, when kept),
+    then again, zero, combined, other."""
     inputs = on_device(ex, make_inputs(ex.spec, trial))
-    outputs = _expected_outputs(ex, trial, inputs)
     wanted = ex.spec.differentiable_outputs
-    upstream = upstream_gradients(outputs, wanted, trial.values_seed)
+    continued = continued_gradients(ex, trial, inputs)
+    outputs = continued[0].outputs if continued is not None else _expected_outputs(ex, trial, inputs)
+    upstream = continued[1] if continued is not None else upstream_gradients(outputs, wanted, trial.values_seed)
     other = upstream_gradients(outputs, wanted, trial.values_seed, stream=OTHER_STREAM)
     a, b = COMBINATION
-    sequence = [upstream, upstream, [None if u is None else torch.zeros_like(u) for u in upstream],
+    sequence = [upstream, [None if u is None else torch.zeros_like(u) for u in upstream],
                 [None if u is None or v is None else a * u + b * v for u, v in zip(upstream, other)], other]
-    return [PlannedCall(ex.op, inputs)] + [PlannedCall(backward_of=start, grad_outputs=g) for g in sequence]
+    if continued is not None:
+        return [PlannedCall(run=continued[0], grad_outputs=g) for g in sequence]
+    return [PlannedCall(ex.op, inputs)] + [PlannedCall(backward_of=start, grad_outputs=g) for g in [upstream] + sequence]
 
 
 def _finite_differences(ex: ExerciseUnderTest, trial: Trial, start: int) -> list[PlannedCall]:

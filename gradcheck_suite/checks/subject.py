@@ -32,8 +32,9 @@ class ExerciseUnderTest:
     close: Callable[[], None] = lambda: None  # stops the worker, in autograder mode
     release: Callable[[], None] = lambda: None  # the same, without waiting for it to be gone
     loading: bool = False  # its worker started early, its answer to loading the file not yet read
-    # The student's forward outputs, upstream gradients and gradients the backward check got on
-    # each trial, which the finite-difference check asks for again (checks.backward.remembered_gradients).
+    # Per trial, the forward check's run and the backward check's outputs, upstream gradients and
+    # gradients, which the later checks of the trial continue or read (checks.kept).
+    runs: dict = field(default_factory=dict, repr=False)
     gradients: dict = field(default_factory=dict, repr=False)
     # The reference's output shapes and dtypes per trial, as the plans of calls need them (checks.plans).
     output_shapes: dict = field(default_factory=dict, repr=False)

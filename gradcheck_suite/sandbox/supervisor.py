@@ -326,6 +326,7 @@ class Worker:
         self.notes: list[str] = []  # reported by the worker: reasons to flag the submission for review
         self.prefetched: deque[tuple[bytes, dict]] = deque()  # answers computed ahead (prefetch), in turn
         self.pending: deque[tuple[list[dict], int | None]] = deque()  # calls sent ahead, answers not read yet
+        self.kept_runs: set[int] = set()  # the ids of the forward runs the worker said it keeps for later checks
         self.sandbox = sandbox
         self.key = key
         self.exercise = exercise
@@ -355,6 +356,7 @@ class Worker:
     def _launch(self) -> None:
         """Start the worker process and send it the load request (its answer: _loaded)."""
         self.starts += 1
+        self.kept_runs.clear()
         sandbox = self.sandbox
         config = {
             "exercise": self.exercise, "student_file": self.file_name, "student_file_bytes": len(self.contents),
@@ -406,6 +408,7 @@ class Worker:
         before the zygote starts another worker or the submission settles (Sandbox.kill)."""
         self.prefetched.clear()
         self.pending.clear()
+        self.kept_runs.clear()
         self.loading = False
         if self.pid is not None:
             self.sandbox.kill(self.pid, wait=wait)
@@ -468,7 +471,9 @@ class Worker:
             if ahead[0] == wire.digest(request):  # only the very request it was computed for
                 return self._accept(ahead[1])
             self._drop_answers_ahead()  # the check went another way: every later answer is asked for again
-        return self._accept(self._exchange(request, reply_elements))
+        reply = self._exchange(request, reply_elements)
+        self._count_kept(request, reply)
+        return self._accept(reply)
 
     def prefetch(self, requests: list[dict], entry_elements: Sequence[int | None]) -> None:
         """Send the calls a check will make next, in its order, in one message, and go on: the worker
@@ -498,7 +503,16 @@ class Worker:
             entry = request.get("run")
             if isinstance(entry, dict):  # a backward of a run in this batch: the id the worker gave it
                 request = {**request, "run": replies[entry["$entry"]].get("run", -1)}
+            self._count_kept(request, answer)
             self.prefetched.append((wire.digest(request), answer))
+
+    def _count_kept(self, request: dict, reply: dict) -> None:
+        """A forward the worker was asked to keep and says it keeps: it has the run for as long as it
+        lives (worker.KEPT_RUNS). A run is counted only once its answer is read, so the grader never
+        counts on one the worker has not kept."""
+        run = reply.get("run")
+        if request.get("op") == "forward" and request.get("keep") and reply.get("kept") is True and isinstance(run, int):
+            self.kept_runs.add(run)
 
     def _drop_answers_ahead(self) -> None:
         while self.pending:
@@ -612,7 +626,8 @@ def _tensors(values, what: str, count: int, kind: str = "gradients") -> list[tor
 
 @dataclass
 class RemoteRun:
-    run_id: int
+    run_id: int  # the worker's id of the run
+    start: int  # which start of the worker made it (Worker.starts): a restarted worker has none of the earlier
 
 
 class RemoteOp:
@@ -658,9 +673,12 @@ class RemoteOp:
         except Exception:  # noqa: BLE001 - the reference cannot say: the session's byte cap stays
             return None
 
-    def _forward_request(self, inputs: Sequence[torch.Tensor]) -> dict:
-        return self._request({"op": "forward", "inputs": [t.detach() for t in inputs],
-                              "strided": [not t.is_contiguous() for t in inputs]})
+    def _forward_request(self, inputs: Sequence[torch.Tensor], keep: bool) -> dict:
+        request: dict[str, Any] = {"op": "forward", "inputs": [t.detach() for t in inputs],
+                                   "strided": [not t.is_contiguous() for t in inputs]}
+        if keep:
+            request["keep"] = True
+        return self._request(request)
 
     def _forward_batch_request(self, fixed: Sequence[torch.Tensor], layout: list, points: torch.Tensor) -> dict:
         return self._request({"op": "forward_batch", "fixed": [t.detach() for t in fixed], "layout": layout,
@@ -681,8 +699,12 @@ class RemoteOp:
                                                           call.points))
                 per_point = op.output_elements(call.inputs)
                 elements.append(None if per_point is None else per_point * max(1, call.points.shape[0]))
+            elif call.run is not None:
+                assert isinstance(call.run.node, RemoteRun)
+                requests.append(self._backward_request(call.run.node.run_id, call.grad_outputs))
+                elements.append(sum(t.numel() for t in call.run.inputs))
             elif call.backward_of is None:
-                requests.append(op._forward_request(call.inputs))
+                requests.append(op._forward_request(call.inputs, call.keep))
                 elements.append(op.output_elements(call.inputs))
             else:
                 requests.append(self._backward_request({"$entry": call.backward_of}, call.grad_outputs))
@@ -690,13 +712,18 @@ class RemoteOp:
         if requests:
             self.worker.prefetch(requests, elements)
 
-    def forward(self, inputs: Sequence[torch.Tensor]) -> ForwardRun:
-        reply = self.worker.call(self._forward_request(inputs), self.output_elements(inputs))
+    def forward(self, inputs: Sequence[torch.Tensor], keep: bool = False) -> ForwardRun:
+        reply = self.worker.call(self._forward_request(inputs, keep), self.output_elements(inputs))
         phase = self.phase("forward")
         outputs = [_tensor(out, phase) for out in _tensors(reply.get("outputs"), phase, len(self.worker.style.outputs),
                                                             "outputs")]
-        return ForwardRun(list(inputs), tuple(outputs), RemoteRun(int(reply.get("run", -1))), {},
+        return ForwardRun(list(inputs), tuple(outputs), RemoteRun(int(reply.get("run", -1)), self.worker.starts), {},
                           self._side(reply.get("side"), phase))
+
+    def holds(self, run: ForwardRun) -> bool:
+        """A run this start of the worker said it keeps."""
+        node = run.node
+        return isinstance(node, RemoteRun) and node.start == self.worker.starts and node.run_id in self.worker.kept_runs
 
     def _side(self, sent, phase: str) -> dict[str, torch.Tensor | str]:
         """The side outputs the worker read after the forward: for each the exercise declares, a

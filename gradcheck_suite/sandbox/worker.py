@@ -25,7 +25,11 @@ from ..student.op import CallParams, ForwardRun, StudentOp, non_contiguous_copy
 from ..student.styles import Style
 from ..student.support import install_sources
 
-MAX_RUNS = 8  # forward runs kept for later backward calls
+MAX_RUNS = 8  # forward runs kept for later backward calls, the oldest forgotten first
+# Forward runs the grader asked to keep for a later check (checks.kept), beside those: kept as long
+# as the worker lives, never forgotten (the grader may count on one it was told is kept), and no
+# more than this many (a forward asked for beyond them is kept as any other).
+KEPT_RUNS = 64
 # The student's method behind each request, for messages ("Linear.forward", "affine_forward").
 REQUEST_METHODS = {"forward_batch": "forward", "second_order": "backward (differentiated)"}
 
@@ -38,6 +42,7 @@ class Session:
         self.style = Style.from_config(config["student"])
         self.op: StudentOp | None = None
         self.runs: OrderedDict[int, ForwardRun] = OrderedDict()
+        self.kept: dict[int, ForwardRun] = {}
         self.next_run = 0
 
     def handle(self, request: dict) -> dict:
@@ -52,16 +57,20 @@ class Session:
                       for t, strided in zip(request["inputs"], request["strided"])]
             run = op.forward(inputs)
             self.next_run += 1
-            self.runs[self.next_run] = run
-            while len(self.runs) > MAX_RUNS:
-                self.runs.popitem(last=False)
             reply = {"run": self.next_run, "outputs": [out.detach() for out in run.outputs]}
+            if request.get("keep") and len(self.kept) < KEPT_RUNS:
+                self.kept[self.next_run] = run
+                reply["kept"] = True
+            else:
+                self.runs[self.next_run] = run
+                while len(self.runs) > MAX_RUNS:
+                    self.runs.popitem(last=False)
             if run.side:  # the side outputs, as data: a tensor, or a short text saying what was there
                 reply["side"] = {path: value.detach() if isinstance(value, torch.Tensor) else str(value)[:100]
                                  for path, value in run.side.items()}
             return reply
         if kind == "backward":
-            earlier = self.runs.get(request["run"])
+            earlier = self.runs.get(request["run"]) or self.kept.get(request["run"])
             if earlier is None:
                 raise ProtocolViolation("backward was asked for a forward run the worker no longer has")
             return {"grads": self.op.backward(earlier, request["grad_outputs"])}

@@ -64,13 +64,16 @@ class ForwardRun:
 @dataclass
 class PlannedCall:
     """A call a check will make (checks.plans): a forward of `op` (the op with the trial's params)
-    on `inputs`; with `points`, the batched forward of `op` at those points (`inputs` fixed, the
-    flat vector laid out as `layout`); or, with `backward_of` the index of an earlier planned
-    forward, a backward of that forward's run for `grad_outputs`."""
+    on `inputs` (one to `keep` for a later check, or not); with `points`, the batched forward of
+    `op` at those points (`inputs` fixed, the flat vector laid out as `layout`); or a backward for
+    `grad_outputs`, with `backward_of` the index of an earlier planned forward, of that forward's
+    run, or of `run`, a run an earlier check kept."""
 
     op: "StudentOpLike | None" = None
     inputs: Sequence[torch.Tensor] = ()
+    keep: bool = False
     backward_of: int | None = None
+    run: ForwardRun | None = None
     grad_outputs: Sequence[torch.Tensor | None] = ()
     points: torch.Tensor | None = None
     layout: Sequence[tuple[int, torch.Size]] = ()
@@ -97,8 +100,12 @@ class StudentOpLike(Protocol):
     def with_params(self, params: CallParams) -> "StudentOpLike":
         """The same op, its forward given these non-tensor arguments after the tensors."""
 
-    def forward(self, inputs: Sequence[torch.Tensor]) -> ForwardRun:
-        """The student's forward on `inputs`, recorded for a later backward."""
+    def forward(self, inputs: Sequence[torch.Tensor], keep: bool = False) -> ForwardRun:
+        """The student's forward on `inputs`, recorded for a later backward; with `keep`, for a
+        later check's backward too (held as long as holds() says)."""
+
+    def holds(self, run: ForwardRun) -> bool:
+        """Whether a backward of this forward run can still be asked for."""
 
     def backward(self, run: ForwardRun, grad_outputs: Sequence[torch.Tensor | None]) -> list[torch.Tensor | None]:
         """The student's raw gradients, one per forward input, for one upstream gradient per output
@@ -168,8 +175,9 @@ class StudentOp:
         """How messages name a call of the student's code: 'Linear.forward', 'affine_backward'."""
         return self.style.phase(method) if self.style is not None else f"{self.name}.{method}"
 
-    def forward(self, inputs: Sequence[torch.Tensor]) -> ForwardRun:
-        """Run forward through Function.apply, the differentiable inputs as leaves requiring grad."""
+    def forward(self, inputs: Sequence[torch.Tensor], keep: bool = False) -> ForwardRun:
+        """Run forward through Function.apply, the differentiable inputs as leaves requiring grad
+        (every run is held while the caller keeps it: `keep` changes nothing here)."""
         # detach() keeps the caller's strides (clone() would make strided views contiguous).
         leaves = [t.detach().requires_grad_(d) for t, d in zip(inputs, self.differentiable)]
         snapshot = InputSnapshot(dict(zip(self.input_names, leaves)))
@@ -232,6 +240,9 @@ class StudentOp:
                 raise ProtocolViolation(f"{self.phase('forward')} returned a {type(out).__name__} as output "
                                         f"'{name}', expected a {self.value_noun}")
         return tuple(output)
+
+    def holds(self, run: ForwardRun) -> bool:
+        return True
 
     @property
     def notes(self) -> list[str]:
