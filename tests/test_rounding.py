@@ -75,3 +75,23 @@ def test_a_bug_still_fails_in_float32(path, tmp_path):
     label = parse_label(path)
     statuses = {check: run_check(exercise, check, RunOptions()).status for check in label.checks}
     assert {"failed", "error"} & set(statuses.values()), statuses
+
+
+def test_the_reference_is_measured_in_float32_only_for_a_gradient_outside_the_plain_tolerance(tmp_path, monkeypatch):
+    """A rounding allowance only widens the tolerance: a gradient within it without one passes
+    without the reference's gradients in float32 (a traced forward and a VJP each); the cancelling
+    one needs them, and gets them."""
+    measured: list[str] = []
+    original = reference_eval.low_precision
+
+    def counting(spec, function, *args):
+        if function is reference_eval.vjp:
+            measured.append(spec.name)
+        return original(spec, function, *args)
+
+    monkeypatch.setattr(reference_eval, "low_precision", counting)
+    spec, exercise = _layernorm(COURSE / "solutions" / "layers.py", tmp_path)
+    assert run_check(exercise, "backward", RunOptions()).status == "passed"
+    assert measured == []
+    assert run_check(exercise, "backward", RunOptions(replay=CANCELLING)).status == "passed"
+    assert measured

@@ -38,10 +38,14 @@ def trial_key(trial: Trial, inputs: Sequence[torch.Tensor]) -> tuple | None:
     return repr(trial), tuple((t.dtype, tuple(t.shape), t.stride(), t.device.type) for t in inputs)
 
 
+def _key(ex: ExerciseUnderTest, trial: Trial | None, inputs: Sequence[torch.Tensor]) -> tuple | None:
+    """trial_key() of a trial whose calls are kept: not a randomized forward's, whose every call draws anew."""
+    return trial_key(trial, inputs) if trial is not None and ex.spec.random is None else None
+
+
 def keeps(ex: ExerciseUnderTest, trial: Trial | None, inputs: Sequence[torch.Tensor]) -> bool:
-    """Whether a forward on this trial is one to keep for the next check (not for a randomized
-    forward, whose every call draws anew)."""
-    return trial is not None and ex.spec.random is None and trial_key(trial, inputs) is not None
+    """Whether a forward on this trial is one to keep for the next check."""
+    return _key(ex, trial, inputs) is not None
 
 
 def _put(kept: dict, key: tuple, value) -> None:
@@ -52,14 +56,14 @@ def _put(kept: dict, key: tuple, value) -> None:
 
 def keep_run(ex: ExerciseUnderTest, trial: Trial, inputs: Sequence[torch.Tensor], run: ForwardRun) -> None:
     """Keep the forward check's run of a trial for the backward check (kept_run)."""
-    key = trial_key(trial, inputs) if keeps(ex, trial, inputs) else None
+    key = _key(ex, trial, inputs)
     if key is not None:
         _put(ex.runs, key, run)
 
 
 def kept_run(ex: ExerciseUnderTest, trial: Trial | None, inputs: Sequence[torch.Tensor]) -> ForwardRun | None:
     """The forward run an earlier check made on the same trial and inputs, if the op still holds it."""
-    key = trial_key(trial, inputs) if trial is not None and keeps(ex, trial, inputs) else None
+    key = _key(ex, trial, inputs)
     run = ex.runs.get(key) if key is not None else None
     return run if run is not None and ex.op is not None and ex.op.holds(run) else None
 
@@ -67,7 +71,7 @@ def kept_run(ex: ExerciseUnderTest, trial: Trial | None, inputs: Sequence[torch.
 def keep_gradients(ex: ExerciseUnderTest, trial: Trial, inputs: Sequence[torch.Tensor], computed: Computed) -> None:
     """Keep the backward check's student_gradients() result of a trial (remembered_gradients,
     continued_gradients)."""
-    key = trial_key(trial, inputs) if keeps(ex, trial, inputs) else None
+    key = _key(ex, trial, inputs)
     if key is not None:
         _put(ex.gradients, key, computed)
 
@@ -76,7 +80,7 @@ def remembered_gradients(ex: ExerciseUnderTest, trial: Trial, inputs: Sequence[t
     """The student_gradients() result the backward check got on the same trial and inputs: the
     finite-difference check reads its outputs, upstream gradients and gradients instead of making
     the same calls again (read only: nothing may change them)."""
-    key = trial_key(trial, inputs) if keeps(ex, trial, inputs) else None
+    key = _key(ex, trial, inputs)
     return ex.gradients.get(key) if key is not None else None
 
 

@@ -124,12 +124,13 @@ class Traced:
             self._outputs = call_reference(spec, leaves)
         self.outputs = tuple(o.detach() for o in self._outputs)
 
-    def vjp(self, grad_outputs: Sequence[torch.Tensor | None]) -> list[torch.Tensor]:
-        """The gradients of sum_k <grad_outputs[k], output_k> over the differentiable outputs."""
+    def vjp(self, grad_outputs: Sequence[torch.Tensor | None], again: bool = False) -> list[torch.Tensor]:
+        """The gradients of sum_k <grad_outputs[k], output_k> over the differentiable outputs; with
+        `again`, the graph is kept for another VJP (else it is freed)."""
         pairs = [(o, g) for o, g, d in zip(self._outputs, grad_outputs, self._differentiable) if d and g is not None]
         try:
             with torch.enable_grad():
-                grads = torch.autograd.grad(project_all(pairs), self._wrt, allow_unused=True)
+                grads = torch.autograd.grad(project_all(pairs), self._wrt, allow_unused=True, retain_graph=again)
         except RuntimeError as exc:
             raise ExerciseBroken(f"torch.autograd cannot differentiate the reference {self._target}: {exc}") from None
         return [torch.zeros_like(w) if g is None else g.detach() for g, w in zip(grads, self._wrt)]
@@ -138,12 +139,14 @@ class Traced:
 class Remembered:
     """The reference on one set of inputs: its outputs and VJPs from the reference cache where it
     has them, otherwise from one autograd trace, made when first needed and shared by the outputs
-    and the first VJP (what a single check on new inputs needs: one forward)."""
+    and the VJPs (what a check on new inputs needs: one forward). `vjps`: how many VJPs will be
+    asked for; the trace's graph is freed by the last (a VJP after it traces again)."""
 
-    def __init__(self, spec: ExerciseSpec, inputs: Sequence[torch.Tensor]):
+    def __init__(self, spec: ExerciseSpec, inputs: Sequence[torch.Tensor], vjps: int = 1):
         self.spec, self.inputs = spec, list(inputs)
         self._traced: Traced | None = None
         self._outputs: tuple[torch.Tensor, ...] | None = None
+        self._vjps_left = vjps
 
     def _trace(self) -> Traced:
         if self._traced is None:
@@ -158,8 +161,11 @@ class Remembered:
 
     def vjp(self, grad_outputs: Sequence[torch.Tensor | None]) -> list[torch.Tensor]:
         def compute() -> tuple[tuple[torch.Tensor, ...], list[torch.Tensor]]:
-            traced, self._traced = self._trace(), None  # Traced.vjp frees the graph it runs through
-            return traced.outputs, traced.vjp(grad_outputs)
+            traced = self._trace()
+            self._vjps_left -= 1
+            if self._vjps_left <= 0:
+                self._traced = None  # Traced.vjp frees the graph it runs through
+            return traced.outputs, traced.vjp(grad_outputs, again=self._vjps_left > 0)
         return reference_cache.remembered("vjp", self.spec, self.inputs, compute, grad_outputs)[1]
 
 
