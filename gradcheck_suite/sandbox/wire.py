@@ -89,6 +89,17 @@ def encode_chunks(message: dict) -> list:
 
 
 _CONSTANTS = {None: b"Vnull", True: b"Vtrue", False: b"Vfalse"}
+_NAME_BYTES = {dtype: name.encode() for dtype, name in _NAMES.items()}
+_TEXTS: dict[str, bytes] = {}  # strings as JSON writes them: the keys and names every message repeats
+
+
+def _json_text(text: str) -> bytes:
+    found = _TEXTS.get(text)
+    if found is None:
+        found = json.dumps(text).encode()
+        if len(_TEXTS) < 4096:
+            _TEXTS[text] = found
+    return found
 
 
 def digest(message: dict) -> bytes:
@@ -98,27 +109,35 @@ def digest(message: dict) -> bytes:
     update = hasher.update
 
     def walk(value) -> None:
-        if isinstance(value, torch.Tensor):
-            t = _plain(value)
-            update(b"T%s|%s|%s|" % (_NAMES[t.dtype].encode(), ",".join(map(str, t.shape)).encode(),
+        kind = type(value)
+        if kind is dict:
+            update(b"{%d" % len(value))
+            for key, item in value.items():
+                update(b"K" + _json_text(str(key)))
+                walk(item)
+        elif kind is list or kind is tuple:
+            update(b"[%d" % len(value))
+            for item in value:
+                walk(item)
+        elif isinstance(value, torch.Tensor):
+            # a plain contiguous CPU tensor as it is (the common case), anything else as encode() sends it
+            plain = kind is torch.Tensor and value.is_contiguous() and value.dtype in _NAME_BYTES \
+                and value.device.type == "cpu"
+            t = value if plain else _plain(value)
+            update(b"T%s|%s|%s|" % (_NAME_BYTES[t.dtype], ",".join(map(str, t.shape)).encode(),
                                     value.device.type.encode()))
             if t.numel():
                 update(memoryview((ctypes.c_char * (t.numel() * t.element_size())).from_address(t.data_ptr())))
         elif isinstance(value, dict):
-            update(b"{%d" % len(value))
-            for key, item in value.items():
-                update(b"K%s" % json.dumps(str(key)).encode())
-                walk(item)
+            walk(dict(value))
         elif isinstance(value, (list, tuple)):
-            update(b"[%d" % len(value))
-            for item in value:
-                walk(item)
-        elif value is None or isinstance(value, bool):  # as JSON writes them
+            walk(list(value))
+        elif value is None or kind is bool:  # as JSON writes them
             update(_CONSTANTS[value])
         elif isinstance(value, int):
             update(b"V%d" % value)
         elif isinstance(value, str):
-            update(b"V%s" % json.dumps(value).encode())
+            update(b"V" + _json_text(value))
         elif isinstance(value, float):  # a non-finite one goes as the string of its repr
             update(b"V%s" % (repr(value).encode() if math.isfinite(value) else json.dumps(repr(value)).encode()))
         else:
