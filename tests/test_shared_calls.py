@@ -131,8 +131,9 @@ def test_a_worker_keeps_at_most_kept_runs_and_the_grader_knows_which(tmp_path):
     keeps a run asked for beyond them as it keeps any other (its last few); the grader counts on
     exactly those it kept: each can still be continued, and the others are refused by the worker."""
     from gradcheck_suite.sandbox.supervisor import RemoteOp
-    from gradcheck_suite.sandbox.worker import KEPT_RUNS, MAX_RUNS
+    from gradcheck_suite.sandbox.worker import MAX_RUNS
     from gradcheck_suite.student.failures import ProtocolViolation
+    from gradcheck_suite.student.op import KEPT_RUNS
 
     spec = load_exercise(LINEAR)
     (tmp_path / "linear.py").write_text(COUNTING.replace("{bug}", ""))
@@ -152,3 +153,49 @@ def test_a_worker_keeps_at_most_kept_runs_and_the_grader_knows_which(tmp_path):
             op.backward(runs[KEPT_RUNS], upstream)
     finally:
         sandbox.close()
+
+
+def test_a_worker_stops_keeping_runs_before_they_take_its_memory(tmp_path):
+    """What a kept run holds is what the student's forward saved, which only the worker's size
+    shows: a forward that keeps 40 MB on ctx would, kept for each of its 20 trials, take more than
+    the exercise's 512 MB; the worker stops keeping runs at a quarter of its limit instead, and the
+    correct submission passes every check."""
+    from dataclasses import replace
+
+    from gradcheck_suite.sandbox.worker import KEPT_MEMORY_SHARE
+
+    spec = load_exercise(LINEAR)
+    spec = replace(spec, limits=replace(spec.limits, memory_mb=512))
+    hungry = COUNTING.replace("{bug}", "").replace(
+        "ctx.save_for_backward(x, w)",
+        "ctx.save_for_backward(x, w)\n        ctx.scratch = torch.ones(5 << 20, dtype=torch.float64)  # 40 MB")
+    (tmp_path / "linear.py").write_text(hungry)
+    assert spec.trials * 40 > 512  # every run kept would not fit
+    sandbox = Sandbox()
+    try:
+        exercise = prepare(spec, tmp_path, sandbox)
+        results = [run_check(exercise, check) for check in CHECKS]
+        assert exercise.op is not None
+        held = sum(exercise.op.holds(run) for run in exercise.runs.values())
+    finally:
+        sandbox.close()
+    assert [(r.status, r.message) for r in results] == [(Status.PASSED, "")] * 4
+    assert 0 < held <= KEPT_MEMORY_SHARE * 512 / 40 + 1
+
+
+def test_in_this_process_runs_are_kept_while_memory_allows(tmp_path, monkeypatch):
+    """The same rule in this process (a student's own machine): past the growth a kept run may add,
+    runs are no longer kept, later checks make their own calls, and the verdicts stay."""
+    from gradcheck_suite.student import memory
+
+    spec = load_exercise(LINEAR)
+    (tmp_path / "linear.py").write_text(COUNTING.replace("{bug}", ""))
+    sizes = iter(range(0, 1 << 40, 1 << 20))  # the process grows by a MiB at each look
+    monkeypatch.setattr(memory, "resident_bytes", lambda: next(sizes))
+    monkeypatch.setattr("gradcheck_suite.student.op.KEPT_GROWTH", 5 << 20)
+    exercise = prepare(spec, tmp_path)
+    results = [run_check(exercise, check) for check in CHECKS]
+    assert exercise.op is not None
+    held = [exercise.op.holds(run) for run in exercise.runs.values()]
+    assert [(r.status, r.message) for r in results] == [(Status.PASSED, "")] * 4
+    assert held[:4] == [True] * 4 and not any(held[4:]) and len(held) == spec.trials

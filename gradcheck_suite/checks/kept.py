@@ -22,7 +22,8 @@ from ..student.op import ForwardRun
 from .subject import ExerciseUnderTest
 
 # Trials an exercise keeps calls of, and the most input elements a kept trial may have (a class's
-# trials are far smaller; a worker keeps the runs of as many: sandbox.worker.KEPT_RUNS).
+# trials are far smaller); the op keeps as many forward runs, fewer where they grow too large
+# (student.op.KEPT_RUNS).
 KEPT_TRIALS = 64
 KEPT_ELEMENTS = 1 << 16
 

@@ -508,7 +508,7 @@ class Worker:
 
     def _count_kept(self, request: dict, reply: dict) -> None:
         """A forward the worker was asked to keep and says it keeps: it has the run for as long as it
-        lives (worker.KEPT_RUNS). A run is counted only once its answer is read, so the grader never
+        lives (worker.KEPT_MEMORY_SHARE). A run is counted only once its answer is read, so the grader never
         counts on one the worker has not kept."""
         run = reply.get("run")
         if request.get("op") == "forward" and request.get("keep") and reply.get("kept") is True and isinstance(run, int):

@@ -21,15 +21,18 @@ from ..errors import StudentCodeError
 from ..sandbox import wire
 from ..student.failures import ProtocolViolation, StudentCallError
 from ..student.loading import load_student
-from ..student.op import CallParams, ForwardRun, StudentOp, non_contiguous_copy
+from ..student.memory import RunKeeper
+from ..student.op import KEPT_RUNS, CallParams, ForwardRun, StudentOp, non_contiguous_copy
 from ..student.styles import Style
 from ..student.support import install_sources
 
 MAX_RUNS = 8  # forward runs kept for later backward calls, the oldest forgotten first
 # Forward runs the grader asked to keep for a later check (checks.kept), beside those: kept as long
-# as the worker lives, never forgotten (the grader may count on one it was told is kept), and no
-# more than this many (a forward asked for beyond them is kept as any other).
-KEPT_RUNS = 64
+# as the worker lives, never forgotten (the grader may count on one it was told is kept), no more
+# than student.op.KEPT_RUNS, and only while the worker has grown by less than this share of its
+# memory limit since it loaded the student's file: keeping never costs a correct submission its
+# memory. A forward asked for beyond them is kept as any other.
+KEPT_MEMORY_SHARE = 0.25
 # The student's method behind each request, for messages ("Linear.forward", "affine_forward").
 REQUEST_METHODS = {"forward_batch": "forward", "second_order": "backward (differentiated)"}
 
@@ -44,6 +47,7 @@ class Session:
         self.runs: OrderedDict[int, ForwardRun] = OrderedDict()
         self.kept: dict[int, ForwardRun] = {}
         self.next_run = 0
+        self.keeper = RunKeeper(0)  # none kept before the student's file loads
 
     def handle(self, request: dict) -> dict:
         kind = request.get("op")
@@ -58,7 +62,7 @@ class Session:
             run = op.forward(inputs)
             self.next_run += 1
             reply = {"run": self.next_run, "outputs": [out.detach() for out in run.outputs]}
-            if request.get("keep") and len(self.kept) < KEPT_RUNS:
+            if request.get("keep") and self.keeper.take():
                 self.kept[self.next_run] = run
                 reply["kept"] = True
             else:
@@ -94,6 +98,8 @@ class Session:
             raise StudentCodeError(f"importing {path.name} raised {type(exc).__name__}: {exc}"[:2000]) from None
         self.op = StudentOp(function, config["input_names"], config["differentiable"], path, config.get("forbid", ()),
                             audit=self.style.computes_with_torch, style=self.style)
+        limit = int(config["limits"].get("memory_bytes") or 0)
+        self.keeper = RunKeeper(KEPT_RUNS, KEPT_MEMORY_SHARE * limit if limit else None)
         return {"name": self.op.name, "levels": self.config.get("held", [])}
 
 

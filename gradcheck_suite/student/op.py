@@ -18,9 +18,16 @@ from ..numerics.central_differences import BatchedForward
 from ..numerics.reference_eval import MISSING, project, read_entry
 from .failures import ProtocolViolation, Stub, StudentCallError, located, stub_return
 from .guards import CallWatch, InputSnapshot, OpTrace, guards_switched_off
+from .memory import RunKeeper
 
 if TYPE_CHECKING:
     from .styles import Style
+
+# The runs a student's op in this process keeps for later checks: as many as a worker keeps, while
+# the process has grown by less than a gigabyte (a forward that saves much would otherwise take the
+# student's machine's memory).
+KEPT_RUNS = 64
+KEPT_GROWTH = 1 << 30
 
 __all__ = ["CallParams", "ForwardRun", "StudentOp", "StudentOpLike", "non_contiguous_copy", "second_order"]
 
@@ -54,6 +61,7 @@ class ForwardRun:
     node: object  # the ctx PyTorch built (out.grad_fn), or the worker's id of the run
     input_values: dict  # copies of the inputs' values, known unchanged by forward
     side: dict[str, torch.Tensor | str] = field(default_factory=dict)  # side outputs (param.key) after the call
+    kept: bool = False  # kept for a later check's backward (StudentOp.holds)
 
     @property
     def output(self) -> torch.Tensor:
@@ -149,6 +157,7 @@ class StudentOp:
         self._new_style = function.setup_context is not torch.autograd.Function.setup_context
         self._batched: BatchedForward | None = None
         self.params = CallParams()
+        self._keeper = RunKeeper(KEPT_RUNS, KEPT_GROWTH)  # shared by the views with_params makes
 
     def with_params(self, params: CallParams) -> "StudentOp":
         """A view of this op whose every forward also gets `params` (its notes are shared)."""
@@ -176,8 +185,8 @@ class StudentOp:
         return self.style.phase(method) if self.style is not None else f"{self.name}.{method}"
 
     def forward(self, inputs: Sequence[torch.Tensor], keep: bool = False) -> ForwardRun:
-        """Run forward through Function.apply, the differentiable inputs as leaves requiring grad
-        (every run is held while the caller keeps it: `keep` changes nothing here)."""
+        """Run forward through Function.apply, the differentiable inputs as leaves requiring grad;
+        with `keep`, marked as one a later check may continue, while there is room (KEPT_RUNS)."""
         # detach() keeps the caller's strides (clone() would make strided views contiguous).
         leaves = [t.detach().requires_grad_(d) for t, d in zip(inputs, self.differentiable)]
         snapshot = InputSnapshot(dict(zip(self.input_names, leaves)))
@@ -205,7 +214,7 @@ class StudentOp:
         outputs = self._outputs_of(output)
         node = next((o.grad_fn for o, (_, wanted) in zip(outputs, self.outputs) if wanted and o.grad_fn is not None),
                     outputs[0].grad_fn)
-        return ForwardRun(leaves, outputs, node, snapshot.values, self._side_outputs(fresh))
+        return ForwardRun(leaves, outputs, node, snapshot.values, self._side_outputs(fresh), keep and self._keeper.take())
 
     def _side_outputs(self, params: CallParams) -> dict[str, torch.Tensor | str]:
         """The entries the exercise's side outputs name, as the forward left them in its copy of the
@@ -242,7 +251,7 @@ class StudentOp:
         return tuple(output)
 
     def holds(self, run: ForwardRun) -> bool:
-        return True
+        return run.kept
 
     @property
     def notes(self) -> list[str]:
