@@ -157,20 +157,20 @@ def test_a_worker_keeps_at_most_kept_runs_and_the_grader_knows_which(tmp_path):
 
 def test_a_worker_stops_keeping_runs_before_they_take_its_memory(tmp_path):
     """What a kept run holds is what the student's forward saved, which only the worker's size
-    shows: a forward that keeps 40 MB on ctx would, kept for each of its 20 trials, take more than
-    the exercise's 512 MB; the worker stops keeping runs at a quarter of its limit instead, and the
+    shows: a forward that keeps 32 MB on ctx would, kept for each of its 30 trials, take more than
+    the exercise's 768 MB; the worker stops keeping runs at a quarter of its limit instead, and the
     correct submission passes every check."""
     from dataclasses import replace
 
     from gradcheck_suite.sandbox.worker import KEPT_MEMORY_SHARE
 
     spec = load_exercise(LINEAR)
-    spec = replace(spec, limits=replace(spec.limits, memory_mb=512))
+    spec = replace(spec, trials=30, limits=replace(spec.limits, memory_mb=768))
     hungry = COUNTING.replace("{bug}", "").replace(
         "ctx.save_for_backward(x, w)",
-        "ctx.save_for_backward(x, w)\n        ctx.scratch = torch.ones(5 << 20, dtype=torch.float64)  # 40 MB")
+        "ctx.save_for_backward(x, w)\n        ctx.scratch = torch.ones(4 << 20, dtype=torch.float64)  # 32 MB")
     (tmp_path / "linear.py").write_text(hungry)
-    assert spec.trials * 40 > 512  # every run kept would not fit
+    assert spec.trials * 32 > 768  # every run kept would not fit
     sandbox = Sandbox()
     try:
         exercise = prepare(spec, tmp_path, sandbox)
@@ -180,7 +180,7 @@ def test_a_worker_stops_keeping_runs_before_they_take_its_memory(tmp_path):
     finally:
         sandbox.close()
     assert [(r.status, r.message) for r in results] == [(Status.PASSED, "")] * 4
-    assert 0 < held <= KEPT_MEMORY_SHARE * 512 / 40 + 1
+    assert 0 < held <= KEPT_MEMORY_SHARE * 768 / 32 + 1
 
 
 def test_in_this_process_runs_are_kept_while_memory_allows(tmp_path, monkeypatch):
