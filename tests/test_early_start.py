@@ -63,3 +63,25 @@ def test_the_time_budget_starts_at_the_first_check_not_at_the_early_start(tmp_pa
         box.close()
     assert result.status == "passed"
     assert left > TIME_LIMIT - 0.9, f"the budget started at the early start: {left:.2f} s left of {TIME_LIMIT}"
+
+
+def test_a_worker_asked_for_and_never_used_is_gone_when_the_submission_settles(tmp_path):
+    """The grader does not wait for the zygote to fork a worker (Sandbox.spawn gives a ticket, the pid
+    is read when needed): a worker started early for an exercise that never ran is still killed,
+    with every process it started, when the submission settles."""
+    import os
+
+    spec, folder = source_submission(tmp_path, "relu", RELU)
+    box = Sandbox(WorkerLimits(time_seconds=30))
+    try:
+        box.begin_submission()
+        known = set(box.keepers)
+        exercise = prepare(spec, folder, box, early=True)
+        assert exercise.op.worker._ticket is not None, "the spawn was waited for"
+        box.settle()  # raises SandboxLeak if anything survived
+        keepers = box.keepers - known
+        assert len(keepers) == 1, "the worker's keeper was never known"
+        with pytest.raises(ProcessLookupError):
+            os.kill(keepers.pop(), 0)
+    finally:
+        box.close()

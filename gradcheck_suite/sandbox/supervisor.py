@@ -103,6 +103,7 @@ class Sandbox:
         self.levels: list[str] = []
         self.workers: list[Worker] = []
         self.keepers: set[int] = set()  # every worker's keeper: it leads the worker's session
+        self._count_spawns = 0
         self.cgroup_folders: set[str] = set()
         self._count = 0
         self.submission_time_limit = submission_time_limit
@@ -196,14 +197,23 @@ class Sandbox:
                 self._unawaited.discard(ended)
 
     def spawn(self, config: dict, fds: list[int]) -> int:
+        """Ask the zygote for a worker and go on without waiting while it makes the worker's cgroups
+        and forks it (about 20 ms a worker, which the grader spends grading the exercise before):
+        the ticket returned is exchanged for the worker's pid by spawned()."""
         self._start_zygote()
         assert self._control is not None  # _start_zygote launched it
-        socket.send_fds(self._control, [json.dumps({"op": "spawn", "config": config}).encode()], fds)
-        reply = self._receive(lambda m: "spawned" in m, time.monotonic() + 30)
+        self._count_spawns += 1
+        ticket = self._count_spawns
+        socket.send_fds(self._control, [json.dumps({"op": "spawn", "config": config, "ticket": ticket}).encode()], fds)
+        return ticket
+
+    def spawned(self, ticket: int) -> int:
+        """The pid of the worker spawn() asked for with this ticket (IsolationUnavailable: no answer)."""
+        reply = self._receive(lambda m: "spawned" in m and m.get("ticket") == ticket, time.monotonic() + 30)
         if reply is None:
             raise IsolationUnavailable("the worker zygote did not answer")
         self.keepers.add(int(reply["spawned"]))
-        return reply["spawned"]
+        return int(reply["spawned"])
 
     def kill(self, pid: int, wait: bool = True) -> tuple[int | None, str | None]:
         """Kill a worker and every process it started; its wait status when known, and the reason
@@ -338,7 +348,8 @@ class Worker:
         self.device = device
         self.limits = limits
         self.deadline: float | None = None
-        self.pid: int | None = None
+        self._pid: int | None = None
+        self._ticket: int | None = None  # a spawn asked for, its pid not read yet (Sandbox.spawn)
         self.channel: socket.socket | None = None
         self.reader: wire.Reader | None = None
         self.starts = 0
@@ -351,6 +362,7 @@ class Worker:
     # ------------------------------------------------------------------ lifecycle
     def _start(self) -> None:
         self._launch()
+        _ = self.pid  # the zygote's answer first: a worker it never forked must not pass for the student's timeout
         self._loaded()
 
     def _launch(self) -> None:
@@ -381,7 +393,7 @@ class Worker:
         os.lseek(file_fd, 0, os.SEEK_SET)
         ours, theirs = socket.socketpair()
         try:
-            self.pid = sandbox.spawn(config, [theirs.fileno(), out_fd, err_fd, file_fd])
+            self._pid, self._ticket = None, sandbox.spawn(config, [theirs.fileno(), out_fd, err_fd, file_fd])
         finally:
             theirs.close()
             os.close(file_fd)
@@ -403,6 +415,21 @@ class Worker:
             return self.limits.time_seconds
         return self.deadline - time.monotonic()
 
+    @property
+    def pid(self) -> int | None:
+        """The worker's pid (its keeper's), read from the zygote's answer to the spawn when first needed."""
+        if self._ticket is not None:
+            ticket, self._ticket = self._ticket, None
+            self._pid = self.sandbox.spawned(ticket)
+        return self._pid
+
+    def _known_pid(self) -> int | None:
+        """pid, or None where the zygote never answered (it is gone, and every worker with it)."""
+        try:
+            return self.pid
+        except IsolationUnavailable:
+            return None
+
     def close(self, wait: bool = True) -> None:
         """Kill the worker and everything it started: gone when this returns, or, without `wait`,
         before the zygote starts another worker or the submission settles (Sandbox.kill)."""
@@ -410,9 +437,10 @@ class Worker:
         self.pending.clear()
         self.kept_runs.clear()
         self.loading = False
-        if self.pid is not None:
-            self.sandbox.kill(self.pid, wait=wait)
-            self.pid = None
+        pid = self._known_pid()
+        if pid is not None:
+            self.sandbox.kill(pid, wait=wait)
+            self._pid = None
         if self.channel is not None:
             self.channel.close()
             self.channel = None
@@ -524,8 +552,8 @@ class Worker:
         return self._receive(reply_elements)
 
     def _send(self, request: dict) -> None:
-        # Called once the worker runs (start() or _start()): its pid, channel and reader are set.
-        assert self.pid is not None and self.channel is not None
+        # Called once the worker was asked for (start() or _start()): its channel and reader are set.
+        assert self.channel is not None
         fd = self.channel.fileno()
         self._io(lambda: wire.send(fd, request, self.deadline), None, None)
 
@@ -550,7 +578,7 @@ class Worker:
             self.close()
             raise WorkerFailure(Status.TIMEOUT, self._timeout_message()) from None
         except wire.WireError as exc:
-            pid = self.pid
+            pid = self._known_pid()
             status, reason = self.sandbox.exit_status(pid) if isinstance(exc, wire.ChannelClosed) and pid is not None \
                 else (None, None)
             self.close()

@@ -295,7 +295,7 @@ class Zygote:
                         break
                     request = json.loads(data)
                     if request["op"] == "spawn":
-                        self.send({"spawned": self.spawn(request["config"], fds)})
+                        self.send({"spawned": self.spawn(request["config"], fds), "ticket": request.get("ticket")})
                     elif request["op"] == "kill":
                         status, reason = self.kill(request["pid"])
                         self.send({"killed": request["pid"], "status": status, "reason": reason})
