@@ -187,13 +187,15 @@ def test_in_this_process_runs_are_kept_while_memory_allows(tmp_path, monkeypatch
     """The same rule in this process (a student's own machine): past the growth a kept run may add,
     runs are no longer kept, later checks make their own calls, and the verdicts stay."""
     from gradcheck_suite.student import memory
+    from gradcheck_suite.student.op import KEPT_RUNS
 
     spec = load_exercise(LINEAR)
     (tmp_path / "linear.py").write_text(COUNTING.replace("{bug}", ""))
     sizes = iter(range(0, 1 << 40, 1 << 20))  # the process grows by a MiB at each look
     monkeypatch.setattr(memory, "resident_bytes", lambda: next(sizes))
-    monkeypatch.setattr("gradcheck_suite.student.op.KEPT_GROWTH", 5 << 20)
     exercise = prepare(spec, tmp_path)
+    assert isinstance(exercise.op, StudentOp)
+    exercise.op._keeper = memory.RunKeeper(KEPT_RUNS, 5 << 20)  # room for 5 MiB of growth, not a gigabyte
     results = [run_check(exercise, check) for check in CHECKS]
     assert exercise.op is not None
     held = [exercise.op.holds(run) for run in exercise.runs.values()]

@@ -21,8 +21,7 @@ from ..errors import StudentCodeError
 from ..sandbox import wire
 from ..student.failures import ProtocolViolation, StudentCallError
 from ..student.loading import load_student
-from ..student.memory import RunKeeper
-from ..student.op import KEPT_RUNS, CallParams, ForwardRun, StudentOp, non_contiguous_copy
+from ..student.op import CallParams, ForwardRun, StudentOp, non_contiguous_copy
 from ..student.styles import Style
 from ..student.support import install_sources
 
@@ -47,7 +46,6 @@ class Session:
         self.runs: OrderedDict[int, ForwardRun] = OrderedDict()
         self.kept: dict[int, ForwardRun] = {}
         self.next_run = 0
-        self.keeper = RunKeeper(0)  # none kept before the student's file loads
 
     def handle(self, request: dict) -> dict:
         kind = request.get("op")
@@ -59,10 +57,10 @@ class Session:
         if kind == "forward":
             inputs = [non_contiguous_copy(t) if strided else t
                       for t, strided in zip(request["inputs"], request["strided"])]
-            run = op.forward(inputs)
+            run = op.forward(inputs, keep=bool(request.get("keep")))
             self.next_run += 1
             reply = {"run": self.next_run, "outputs": [out.detach() for out in run.outputs]}
-            if request.get("keep") and self.keeper.take():
+            if run.kept:
                 self.kept[self.next_run] = run
                 reply["kept"] = True
             else:
@@ -96,10 +94,10 @@ class Session:
             raise
         except BaseException as exc:  # noqa: BLE001 - sys.exit, pytest.exit... at import
             raise StudentCodeError(f"importing {path.name} raised {type(exc).__name__}: {exc}"[:2000]) from None
-        self.op = StudentOp(function, config["input_names"], config["differentiable"], path, config.get("forbid", ()),
-                            audit=self.style.computes_with_torch, style=self.style)
         limit = int(config["limits"].get("memory_bytes") or 0)
-        self.keeper = RunKeeper(KEPT_RUNS, KEPT_MEMORY_SHARE * limit if limit else None)
+        self.op = StudentOp(function, config["input_names"], config["differentiable"], path, config.get("forbid", ()),
+                            audit=self.style.computes_with_torch, style=self.style,
+                            keep_growth=KEPT_MEMORY_SHARE * limit if limit else None)
         return {"name": self.op.name, "levels": self.config.get("held", [])}
 
 

@@ -139,10 +139,12 @@ class StudentOp:
 
     def __init__(self, function: type[torch.autograd.Function], input_names: Sequence[str],
                  differentiable: Sequence[bool], path: Path, forbid: Sequence[str] = (), audit: bool = False,
-                 style: Style | None = None):
+                 style: Style | None = None, keep_growth: float | None = KEPT_GROWTH):
         """`forbid`: dotted names of functions the student's forward and backward may not call.
         `audit` (autograder workers): also note a forward whose operators the trace did not see.
-        `style`: how messages name the student's code (styles.Style); by default as a Function's methods."""
+        `style`: how messages name the student's code (styles.Style); by default as a Function's methods.
+        `keep_growth`: the bytes this process may grow by while forward runs are kept (RunKeeper;
+        None: no bound but KEPT_RUNS)."""
         self.function = function
         self.style = style
         self.value_noun = style.value_noun if style is not None else "tensor"
@@ -157,7 +159,7 @@ class StudentOp:
         self._new_style = function.setup_context is not torch.autograd.Function.setup_context
         self._batched: BatchedForward | None = None
         self.params = CallParams()
-        self._keeper = RunKeeper(KEPT_RUNS, KEPT_GROWTH)  # shared by the views with_params makes
+        self._keeper = RunKeeper(KEPT_RUNS, keep_growth)  # shared by the views with_params makes
 
     def with_params(self, params: CallParams) -> "StudentOp":
         """A view of this op whose every forward also gets `params` (its notes are shared)."""
