@@ -38,7 +38,7 @@ def trial_key(trial: Trial, inputs: Sequence[torch.Tensor]) -> tuple | None:
     None for inputs too large to keep."""
     if sum(t.numel() for t in inputs) > KEPT_ELEMENTS:
         return None
-    return repr(trial), tuple((t.dtype, tuple(t.shape), t.stride(), t.device.type) for t in inputs)
+    return trial.key, tuple((t.dtype, tuple(t.shape), t.stride(), t.device.type) for t in inputs)
 
 
 def _key(ex: ExerciseUnderTest, trial: Trial | None, inputs: Sequence[torch.Tensor]) -> tuple | None:

@@ -40,10 +40,10 @@ def plan(ex: ExerciseUnderTest, check: str, trials: Sequence[Trial]) -> list[Pla
 def _expected_outputs(ex: ExerciseUnderTest, trial: Trial, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
     """Empty tensors shaped as the reference's outputs, in the dtype a correct forward returns. The
     shapes are worked out once per trial (every check plans it; they follow from its sizes and params)."""
-    shapes = ex.output_shapes.get(repr(trial))
+    shapes = ex.output_shapes.get(trial.key)
     if shapes is None:
         exact = reference.forward(ex.spec, [reference.as_reference_dtype(t) for t in inputs])
-        shapes = ex.output_shapes[repr(trial)] = [(o.shape, o.dtype) for o in exact]
+        shapes = ex.output_shapes[trial.key] = [(o.shape, o.dtype) for o in exact]
     floats = [t.dtype for t in inputs if t.is_floating_point()]
     return [torch.empty(shape, dtype=floats[0] if dtype.is_floating_point and floats else dtype, device=ex.device)
             for shape, dtype in shapes]

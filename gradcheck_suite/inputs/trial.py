@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,12 @@ class Trial:
             return cls(dims, batch, values_seed)
         params = least_params(spec) if params is None else params
         return cls(dims, batch, values_seed, params, tuple(flat_items(spec, params)), sizes_of(spec, dims, params))
+
+    @functools.cached_property
+    def key(self) -> str:
+        """The trial as a dict key, worked out once (its fields hold dicts, so a Trial does not
+        hash): its repr, which names every field."""
+        return repr(self)
 
     def satisfies(self, spec: ExerciseSpec) -> bool:
         """Whether every derived dim is a size (>= 0) and every constraint holds."""

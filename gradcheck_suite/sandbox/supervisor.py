@@ -334,7 +334,7 @@ class Worker:
         self.reply_elements = None
         self.support: dict[str, bytes] = {}  # the course's support modules, sent with the worker's config
         self.notes: list[str] = []  # reported by the worker: reasons to flag the submission for review
-        self.prefetched: deque[tuple[bytes, dict]] = deque()  # answers computed ahead (prefetch), in turn
+        self.prefetched: deque[tuple[dict, dict]] = deque()  # answers computed ahead (prefetch), in turn
         self.pending: deque[tuple[list[dict], int | None]] = deque()  # calls sent ahead, answers not read yet
         self.kept_runs: set[int] = set()  # the ids of the forward runs the worker said it keeps for later checks
         self.sandbox = sandbox
@@ -496,7 +496,7 @@ class Worker:
             self._collect()
         if self.prefetched:
             ahead = self.prefetched.popleft()
-            if ahead[0] == wire.digest(request):  # only the very request it was computed for
+            if wire.same_message(ahead[0], request):  # only the very request it was computed for
                 return self._accept(ahead[1])
             self._drop_answers_ahead()  # the check went another way: every later answer is asked for again
         reply = self._exchange(request, reply_elements)
@@ -532,7 +532,7 @@ class Worker:
             if isinstance(entry, dict):  # a backward of a run in this batch: the id the worker gave it
                 request = {**request, "run": replies[entry["$entry"]].get("run", -1)}
             self._count_kept(request, answer)
-            self.prefetched.append((wire.digest(request), answer))
+            self.prefetched.append((request, answer))
 
     def _count_kept(self, request: dict, reply: dict) -> None:
         """A forward the worker was asked to keep and says it keeps: it has the run for as long as it

@@ -11,7 +11,6 @@ what comes back is always an exact ``torch.Tensor``, whatever the sender was.
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import json
 import math
 import os
@@ -77,8 +76,8 @@ def encode_chunks(message: dict) -> list:
     body = walk(message)
     plain = [_plain(t) for t in tensors]
     header = {"body": body, "tensors": [
-        {"dtype": _NAMES[t.dtype], "shape": list(t.shape), "device": device}
-        for t, device in zip(plain, (t.device.type for t in tensors))
+        {"dtype": _NAMES[t.dtype], "shape": list(t.shape), "device": "cpu" if t.is_cpu else t.device.type}
+        for t in tensors
     ]}
     raw = json.dumps(header, separators=(",", ":")).encode()
     chunks: list = [MAGIC + struct.pack(">I", len(raw)) + raw]
@@ -88,67 +87,49 @@ def encode_chunks(message: dict) -> list:
     return chunks
 
 
-_CONSTANTS = {None: b"Vnull", True: b"Vtrue", False: b"Vfalse"}
-_NAME_BYTES = {dtype: name.encode() for dtype, name in _NAMES.items()}
-_TEXTS: dict[str, bytes] = {}  # strings as JSON writes them: the keys and names every message repeats
+_BITS = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}  # a dtype's bits, as integers
 
 
-def _json_text(text: str) -> bytes:
-    found = _TEXTS.get(text)
-    if found is None:
-        found = json.dumps(text).encode()
-        if len(_TEXTS) < 4096:
-            _TEXTS[text] = found
-    return found
+def same_message(one, other) -> bool:
+    """Whether encode(one) and encode(other) write the same bytes, told without writing them: a
+    request an answer was computed ahead for against the one a check makes (Worker.call). True
+    only for the same bytes; it may say False for messages that happen to encode alike (keys in
+    another order, 1 against "1" as a key), which costs the caller a round trip, never a verdict."""
+    if one is other and type(one) is not float:  # (the same float object may be a NaN: still the same bytes)
+        return True
+    kind = type(one)
+    if isinstance(one, torch.Tensor):
+        return isinstance(other, torch.Tensor) and _same_tensor(one, other)
+    if isinstance(one, dict):
+        return isinstance(other, dict) and len(one) == len(other) and list(one) == list(other) \
+            and all(type(key) is str and same_message(value, other[key]) for key, value in one.items())
+    if isinstance(one, (list, tuple)):
+        return isinstance(other, (list, tuple)) and len(one) == len(other) \
+            and all(same_message(a, b) for a, b in zip(one, other))
+    if kind is not type(other):
+        return False
+    if kind is float:  # repr tells apart -0.0 and 0.0, which == does not; every NaN goes as 'nan'
+        return repr(one) == repr(other)
+    if one is None or kind in (bool, int, str):
+        return bool(one == other)
+    return False  # not something encode() sends
 
 
-def digest(message: dict) -> bytes:
-    """A digest of what encode(message) writes, without writing it: equal for messages whose bytes
-    on the wire are equal, different (but for a 160-bit collision) for any others."""
-    hasher = hashlib.blake2b(digest_size=20)
-    update = hasher.update
-
-    def walk(value) -> None:
-        kind = type(value)
-        if kind is dict:
-            update(b"{%d" % len(value))
-            for key, item in value.items():
-                update(b"K" + _json_text(str(key)))
-                walk(item)
-        elif kind is list or kind is tuple:
-            update(b"[%d" % len(value))
-            for item in value:
-                walk(item)
-        elif isinstance(value, torch.Tensor):
-            # a plain contiguous CPU tensor as it is (the common case), anything else as encode() sends it
-            plain = kind is torch.Tensor and value.is_contiguous() and value.dtype in _NAME_BYTES \
-                and value.device.type == "cpu"
-            t = value if plain else _plain(value)
-            update(b"T%s|%s|%s|" % (_NAME_BYTES[t.dtype], ",".join(map(str, t.shape)).encode(),
-                                    value.device.type.encode()))
-            if t.numel():
-                update(memoryview((ctypes.c_char * (t.numel() * t.element_size())).from_address(t.data_ptr())))
-        elif isinstance(value, dict):
-            walk(dict(value))
-        elif isinstance(value, (list, tuple)):
-            walk(list(value))
-        elif value is None or kind is bool:  # as JSON writes them
-            update(_CONSTANTS[value])
-        elif isinstance(value, int):
-            update(b"V%d" % value)
-        elif isinstance(value, str):
-            update(b"V" + _json_text(value))
-        elif isinstance(value, float):  # a non-finite one goes as the string of its repr
-            update(b"V%s" % (repr(value).encode() if math.isfinite(value) else json.dumps(repr(value)).encode()))
-        else:
-            raise TypeError(f"cannot send a {type(value).__name__}")
-
-    walk(message)
-    return hasher.digest()
+def _same_tensor(one: torch.Tensor, other: torch.Tensor) -> bool:
+    """Same dtype, shape, device type and bits (a NaN as any NaN with the same payload, -0.0 apart from 0.0)."""
+    if one.dtype != other.dtype or one.shape != other.shape or one.device.type != other.device.type \
+            or one.dtype not in _NAMES:
+        return False
+    if type(one) is not torch.Tensor or type(other) is not torch.Tensor:
+        one, other = _plain(one), _plain(other)
+    bits = _BITS[_ITEM_SIZES[one.dtype]]
+    return bool(torch.equal(one.detach().view(bits), other.detach().view(bits)))
 
 
 def _plain(tensor: torch.Tensor) -> torch.Tensor:
     """A contiguous CPU torch.Tensor with the same values (drops any subclass)."""
+    if type(tensor) is torch.Tensor and tensor.is_cpu and tensor.dtype in _NAMES and tensor.is_contiguous():
+        return tensor  # the common case, as it is (its memory is read; requires_grad does not matter)
     t = torch.Tensor._make_subclass(torch.Tensor, tensor.detach()) if type(tensor) is not torch.Tensor else tensor
     t = t.detach()
     t = (t if t.device.type == "cpu" else t.to("cpu")).contiguous()
@@ -166,37 +147,49 @@ class Reader:
         self.fd = fd
         self.max_bytes = max_bytes
         self._buffer = bytearray()
+        self._start = 0  # where the bytes not yet handed out begin in _buffer (dropped once, not per read)
+
+    def _wait(self, deadline: float | None) -> None:
+        wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+        ready, _, _ = select.select([self.fd], [], [], wait)
+        if not ready:
+            raise Timeout("no reply before the time limit")
 
     def _read(self, count: int, deadline: float | None) -> bytes:
-        while len(self._buffer) < count:
-            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ready, _, _ = select.select([self.fd], [], [], wait)
-            if not ready:
-                raise Timeout("no reply before the time limit")
+        while len(self._buffer) - self._start < count:
+            self._wait(deadline)
             try:
-                chunk = os.read(self.fd, max(1 << 16, min(1 << 24, count - len(self._buffer))))
+                chunk = os.read(self.fd, max(1 << 16, min(1 << 24, count - len(self._buffer) + self._start)))
             except BlockingIOError:
                 continue
             except ConnectionResetError:  # it died with requests of ours unread (sent ahead): the same end
                 raise ChannelClosed("the worker closed its channel") from None
             if not chunk:
                 raise ChannelClosed("the worker closed its channel")
+            if self._start:
+                del self._buffer[:self._start]
+                self._start = 0
             self._buffer += chunk
-        data = bytes(self._buffer[:count])
-        del self._buffer[:count]
+        with memoryview(self._buffer) as view:
+            data = bytes(view[self._start:self._start + count])
+        self._taken(count)
         return data
+
+    def _taken(self, count: int) -> None:
+        self._start += count
+        if self._start == len(self._buffer):
+            self._buffer.clear()
+            self._start = 0
 
     def _read_into(self, target: bytearray, deadline: float | None) -> None:
         """Fill `target` (allocated once, at the size the checked header gave) from the buffer and the fd."""
         view = memoryview(target)
-        have = min(len(self._buffer), len(target))
-        view[:have] = self._buffer[:have]
-        del self._buffer[:have]
+        have = min(len(self._buffer) - self._start, len(target))
+        with memoryview(self._buffer) as buffered:
+            view[:have] = buffered[self._start:self._start + have]
+        self._taken(have)
         while have < len(target):
-            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ready, _, _ = select.select([self.fd], [], [], wait)
-            if not ready:
-                raise Timeout("no reply before the time limit")
+            self._wait(deadline)
             try:
                 count = os.readv(self.fd, [view[have:have + (1 << 24)]])
             except BlockingIOError:
@@ -226,7 +219,7 @@ class Reader:
             raw = bytearray(nbytes)
             self._read_into(raw, deadline)
             if nbytes:
-                tensor = torch.frombuffer(raw, dtype=torch.uint8).view(dtype).reshape(shape)
+                tensor = torch.frombuffer(raw, dtype=dtype).reshape(shape)
             else:
                 tensor = torch.empty(shape, dtype=dtype)
             tensors.append(tensor if device == "cpu" else _to_device(tensor, device))

@@ -47,9 +47,10 @@ PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def _warm_up() -> None:
-    """Import what every worker would otherwise import lazily, once: torch.func for vmap, and
-    what the first dispatch mode (the workers' operator trace) sets up."""
+    """Import what every worker would otherwise import lazily, once: torch.func for vmap, what
+    the first dispatch mode (the workers' operator trace) sets up, and libseccomp."""
     torch.set_num_threads(1)
+    seccomp.available()
     try:
         torch.func.vmap(torch.sin)(torch.zeros(2, 2))
         with OpTrace():
