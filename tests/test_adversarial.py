@@ -99,6 +99,7 @@ NOT_IN_FEEDBACK = {
     "forked_memory_hoard": ("ALL HELD",),
     "disk_fill_many_files": ("WROTE 400",),
     "grader_secrets_in_feedback": ("/cmdline:", "/environ:", "/mem:", SECRET),
+    "inherited_descriptors": ("pidfd", "pid:[", "mnt:[", "net:[", "user:["),
 }
 
 

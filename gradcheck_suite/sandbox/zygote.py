@@ -135,6 +135,7 @@ class Zygote:
         # a lower ceiling stands for a grader without root: no cgroups it could write to
         self.cgroups = processes.Cgroups.discover(enabled=self.ceiling == "full")
         self.workers: dict[int, Live] = {}
+        self.lifeline = _pidfd_of_self()  # (confinement.namespace_init) readable once this process exits
         self.statuses: dict[int, tuple[int | None, str | None]] = {}
         self.namespaces: str | None = None
         self.switch_user = False
@@ -177,13 +178,16 @@ class Zygote:
         status_r, status_w = os.pipe()
         devnull = os.open(os.devnull, os.O_WRONLY)
         zygote = os.getpid()
-        pid = os.fork()
+        try:
+            pid = self._fork_tree(namespaces)
+        except OSError as exc:
+            return None, f"the probe worker could not be started: {exc}"
         if pid == 0:
             try:
                 os.close(out_r)
                 os.close(status_r)
                 self.control.close()
-                confinement.keeper(config, {"stdout": out_w, "stderr": devnull}, status_w, zygote, probe=True)
+                self._tree(namespaces, config, {"stdout": out_w, "stderr": devnull}, status_w, zygote, probe=True)
             except BaseException:  # noqa: BLE001
                 os.write(devnull, b"")
             finally:
@@ -194,8 +198,8 @@ class Zygote:
         while chunk := os.read(out_r, 1 << 16):
             output += chunk
         os.close(out_r)
-        os.waitpid(pid, 0)
-        status = _read_status(status_r)
+        _, own = os.waitpid(pid, 0)
+        status = _read_status(status_r, fallback=own if namespaces == "plain" and self.lifeline is not None else None)
         processes.kill_cgroups(cgroups.paths)
         for path in cgroups.paths:
             processes.remove_tree(path)
@@ -221,15 +225,15 @@ class Zygote:
         config = self._config(config, self.namespaces, self.switch_user, cgroups)
         status_r, status_w = os.pipe()
         zygote = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the keeper
+        pid = self._fork_tree(self.namespaces)
+        if pid == 0:  # the keeper, or the init itself (_fork_tree)
             try:
                 self.control.close()
                 os.close(status_r)
                 for other in list(self.workers.values()):
                     os.close(other.status_fd)
                 passed = {"channel": channel_fd, "stdout": out_fd, "stderr": err_fd, "file": file_fd}
-                confinement.keeper(config, passed, status_w, zygote)
+                self._tree(self.namespaces, config, passed, status_w, zygote)
             except BaseException:  # noqa: BLE001 - the keeper must never return into the zygote's loop
                 try:
                     os.write(err_fd, traceback.format_exc().encode())
@@ -239,8 +243,24 @@ class Zygote:
         os.close(status_w)
         for fd in fds:
             os.close(fd)
-        self.workers[pid] = Live(cgroups, status_r, float(limits["cpu_seconds"]))
+        self.workers[pid] = Live(cgroups, status_r, float(limits["cpu_seconds"]),
+                                 records={b"P": pid} if self.namespaces == "plain" and self.lifeline is not None else {})
         return pid
+
+    def _fork_tree(self, namespaces: str | None) -> int:
+        """fork() the first process of a worker's tree: with namespaces "plain" the init of the
+        worker's PID namespace itself (confinement.fork_as_init), otherwise its keeper."""
+        return confinement.fork_as_init() if namespaces == "plain" and self.lifeline is not None else os.fork()
+
+    def _tree(self, namespaces: str | None, config: dict, fds: dict, status_fd: int, zygote: int,
+              probe: bool = False) -> None:
+        """In the child of _fork_tree: the init (namespaces "plain") or the keeper (never returns)."""
+        if namespaces == "plain" and self.lifeline is not None:
+            confinement.namespace_init(config, fds, status_fd, self.lifeline, probe=probe)
+        if self.lifeline is not None:
+            os.close(self.lifeline)  # a worker may hold nothing that reaches the zygote
+        confinement.close_own_pid_namespace()
+        confinement.keeper(config, fds, status_fd, zygote, probe=probe)
 
     def kill(self, pid: int) -> tuple[int | None, str | None]:
         live = self.workers.pop(pid, None)
@@ -311,6 +331,15 @@ class Zygote:
             finally:
                 left = self.cgroups.remove_all()
                 print(f"zygote: every worker gone; processes left in its cgroups: {left}", file=sys.stderr, flush=True)
+
+
+def _pidfd_of_self() -> int | None:
+    """A pidfd of this process (Linux 5.3 and later); None where there is none: the keeper then
+    holds each worker's PID namespace."""
+    try:
+        return os.pidfd_open(os.getpid())
+    except (AttributeError, OSError):
+        return None
 
 
 def _records(fd: int) -> dict:
