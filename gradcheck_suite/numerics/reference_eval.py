@@ -37,30 +37,36 @@ def call_reference(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> tuple[
     problem, not the student's) when it raises or returns something else (WrongOutputCount when it
     returns another number of tensors)."""
     target = spec.reference.target
-    shapes = ", ".join(f"{i.name} {tuple(t.shape)}" for i, t in zip(spec.inputs, inputs))
-    output = _call(spec, inputs, copy.deepcopy(spec.reference.args), copy.deepcopy(spec.reference.kwargs), shapes)
+    output = _call(spec, inputs, copy.deepcopy(spec.reference.args), copy.deepcopy(spec.reference.kwargs))
     declared = len(spec.outputs)
+    if declared == 1 and isinstance(output, torch.Tensor):
+        return (output,)
     if isinstance(output, (tuple, list)) and all(isinstance(o, torch.Tensor) for o in output):
         if len(output) == declared and declared > 1:
             return tuple(output)
         raise WrongOutputCount(f"the reference {target} returned {len(output)} tensors, expected {_count(spec)} "
-                               f"(on {shapes})", len(output))
+                               f"(on {_shapes(spec, inputs)})", len(output))
     if not isinstance(output, torch.Tensor):
         raise ExerciseBroken(f"the reference {target} returned {type(output).__name__}, expected "
-                             f"{'a tensor' if declared == 1 else 'a tuple of ' + _count(spec)} (on {shapes})")
-    if declared > 1:
-        raise WrongOutputCount(f"the reference {target} returned one tensor, expected {_count(spec)} (on {shapes})", 1)
-    return (output,)
+                             f"{'a tensor' if declared == 1 else 'a tuple of ' + _count(spec)} "
+                             f"(on {_shapes(spec, inputs)})")
+    raise WrongOutputCount(f"the reference {target} returned one tensor, expected {_count(spec)} "
+                           f"(on {_shapes(spec, inputs)})", 1)
 
 
-def _call(spec: ExerciseSpec, inputs: Sequence[torch.Tensor], args: tuple, kwargs: dict, shapes: str):
+def _shapes(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> str:
+    """The inputs a message about the reference names: "x (4, 3), w (3, 2)"."""
+    return ", ".join(f"{i.name} {tuple(t.shape)}" for i, t in zip(spec.inputs, inputs))
+
+
+def _call(spec: ExerciseSpec, inputs: Sequence[torch.Tensor], args: tuple, kwargs: dict):
     """The reference called on `inputs` and its own copy of the params (a reference may write into a
     dict: every call starts from the trial's values)."""
     try:
         return spec.reference.function(*inputs, *args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - whatever the instructor's function raises
         raise ExerciseBroken(f"the reference {spec.reference.target} raised {type(exc).__name__}: {exc} "
-                             f"(on {shapes})") from None
+                             f"(on {_shapes(spec, inputs)})") from None
 
 
 MISSING = "absent"  # what side_values records for an entry the dict does not have after the call
@@ -71,9 +77,8 @@ def side_values(spec: ExerciseSpec, inputs: Sequence[torch.Tensor]) -> dict[str,
     a tensor, MISSING, or the name of another type."""
     args, kwargs = copy.deepcopy(spec.reference.args), copy.deepcopy(spec.reference.kwargs)
     names = [p.name for p in spec.params if p.positional]
-    shapes = ", ".join(f"{i.name} {tuple(t.shape)}" for i, t in zip(spec.inputs, inputs))
     with torch.no_grad():
-        _call(spec, inputs, args, kwargs, shapes)
+        _call(spec, inputs, args, kwargs)
     found: dict[str, torch.Tensor | str] = {}
     for side in spec.side_outputs:
         holder = args[names.index(side.param)] if side.param in names else kwargs.get(side.param)
