@@ -125,8 +125,13 @@ def fork_as_init() -> int:
         raise
     if pid == 0:
         close_own_pid_namespace()  # nothing in the worker's tree may hold the zygote's namespace
-    else:
+        return 0
+    try:
         _back_to_own_pid_namespace()
+    except ConfinementError:  # the child cannot be accounted for: it goes, and so does this mode
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
     return pid
 
 
