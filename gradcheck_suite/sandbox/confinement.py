@@ -56,6 +56,10 @@ PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_A
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 DEVICES = ("null", "zero", "full", "random", "urandom")
 WORKDIR = "/home/student"  # the working directory's path inside a worker's namespace
+# the namespaces the init makes for itself once it is PID 1 of its own (all but the PID and user ones),
+# and what a worker's levels say of the PID and network ones
+OTHER_NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+NAMESPACES_HELD = ["pid namespace", "network namespace (no network)"]
 STATUS = struct.Struct("<ci")  # b"W" + the worker's wait status, b"I" + the init's, b"P" + the init's pid
 
 
@@ -160,9 +164,8 @@ def namespace_init(config: dict, fds: dict, status_fd: int, lifeline: int, probe
         os._exit(71)
     held = list(_join_cgroups(config.get("cgroups", [])))
     os.setsid()
-    _check(libc().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
-    _init(config, fds, status_fd, held + ["pid namespace", "network namespace (no network)"], namespaced=True,
-          probe=probe)
+    _check(libc().unshare(OTHER_NAMESPACES), "unshare")
+    _init(config, fds, status_fd, held + NAMESPACES_HELD, namespaced=True, probe=probe)
     os._exit(72)
 
 
@@ -177,21 +180,18 @@ def keeper(config: dict, fds: dict, status_fd: int, zygote: int, probe: bool = F
     user = config["user"]
     if namespaces == "userns":
         uid, gid = os.getuid(), os.getgid()
-        _check(libc().unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC
-                              | CLONE_NEWUTS), "unshare (user namespace)")
+        _check(libc().unshare(CLONE_NEWUSER | CLONE_NEWPID | OTHER_NAMESPACES), "unshare (user namespace)")
         Path("/proc/self/setgroups").write_text("deny")
         Path("/proc/self/uid_map").write_text(f"{user['uid']} {uid} 1")
         Path("/proc/self/gid_map").write_text(f"{user['gid']} {gid} 1")
         held.append(f"user namespace (uid {user['uid']} inside, the grader's uid outside)")
     else:
-        _check(libc().unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS),
-               "unshare")
+        _check(libc().unshare(CLONE_NEWPID | OTHER_NAMESPACES), "unshare")
     child = os.fork()
     if child == 0:
         try:
             die_with_parent()
-            _init(config, fds, status_fd, held + ["pid namespace", "network namespace (no network)"],
-                  namespaced=True, probe=probe)
+            _init(config, fds, status_fd, held + NAMESPACES_HELD, namespaced=True, probe=probe)
         finally:
             os._exit(72)
     os.write(status_fd, STATUS.pack(b"P", child))  # the init: killing it empties the namespace

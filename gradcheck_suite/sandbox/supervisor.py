@@ -102,7 +102,8 @@ class Sandbox:
         self.hello: dict = {}
         self.levels: list[str] = []
         self.workers: list[Worker] = []
-        self.keepers: set[int] = set()  # every worker's keeper: it leads the worker's session
+        # every worker tree's first process (its keeper; as root, its init): it leads the worker's session
+        self.keepers: set[int] = set()
         self._count_spawns = 0
         self.cgroup_folders: set[str] = set()
         self._count = 0
@@ -417,7 +418,8 @@ class Worker:
 
     @property
     def pid(self) -> int | None:
-        """The worker's pid (its keeper's), read from the zygote's answer to the spawn when first needed."""
+        """The worker's pid (its tree's first process: the keeper, as root the init), read from the
+        zygote's answer to the spawn when first needed."""
         if self._ticket is not None:
             ticket, self._ticket = self._ticket, None
             self._pid = self.sandbox.spawned(ticket)

@@ -200,7 +200,7 @@ class Zygote:
             output += chunk
         os.close(out_r)
         _, own = os.waitpid(pid, 0)
-        status = _read_status(status_r, fallback=own if namespaces == "plain" and self.lifeline is not None else None)
+        status = _read_status(status_r, fallback=own if self._init_directly(namespaces) else None)
         processes.kill_cgroups(cgroups.paths)
         for path in cgroups.paths:
             processes.remove_tree(path)
@@ -245,18 +245,24 @@ class Zygote:
         for fd in fds:
             os.close(fd)
         self.workers[pid] = Live(cgroups, status_r, float(limits["cpu_seconds"]),
-                                 records={b"P": pid} if self.namespaces == "plain" and self.lifeline is not None else {})
+                                 records={b"P": pid} if self._init_directly(self.namespaces) else {})
         return pid
 
+    def _init_directly(self, namespaces: str | None) -> bool:
+        """Whether a worker's tree begins with its init, forked straight into a new PID namespace
+        (namespaces "plain", where this process has a pidfd for the init to watch), not with a keeper."""
+        return namespaces == "plain" and self.lifeline is not None
+
     def _fork_tree(self, namespaces: str | None) -> int:
-        """fork() the first process of a worker's tree: with namespaces "plain" the init of the
-        worker's PID namespace itself (confinement.fork_as_init), otherwise its keeper."""
-        return confinement.fork_as_init() if namespaces == "plain" and self.lifeline is not None else os.fork()
+        """fork() the first process of a worker's tree: the init itself (confinement.fork_as_init)
+        where _init_directly, otherwise its keeper."""
+        return confinement.fork_as_init() if self._init_directly(namespaces) else os.fork()
 
     def _tree(self, namespaces: str | None, config: dict, fds: dict, status_fd: int, zygote: int,
               probe: bool = False) -> None:
-        """In the child of _fork_tree: the init (namespaces "plain") or the keeper (never returns)."""
-        if namespaces == "plain" and self.lifeline is not None:
+        """In the child of _fork_tree: the init (_init_directly) or the keeper (never returns)."""
+        if self._init_directly(namespaces):
+            assert self.lifeline is not None  # (_init_directly says so)
             confinement.namespace_init(config, fds, status_fd, self.lifeline, probe=probe)
         if self.lifeline is not None:
             os.close(self.lifeline)  # a worker may hold nothing that reaches the zygote
