@@ -280,7 +280,7 @@ def cluster():
 
 def _kill_worker_running(client, wanted, deadline):
     """SIGKILL the worker process running a task whose key contains `wanted`, and wait until the
-    scheduler has dropped it; its address, or None."""
+    scheduler has dropped it; (its address, the time.time() of the kill), or None."""
     while time.monotonic() < deadline:
         running = [worker for worker, keys in client.processing().items() if any(wanted in str(key) for key in keys)]
         if running:
@@ -290,10 +290,11 @@ def _kill_worker_running(client, wanted, deadline):
             except Exception:  # noqa: BLE001 - the worker went away between the two calls: look again
                 time.sleep(0.2)
                 continue
+            killed_at = time.time()
             os.kill(pid, signal.SIGKILL)
             while worker in client.scheduler_info()["workers"] and time.monotonic() < deadline + 60:
                 time.sleep(0.1)
-            return worker
+            return worker, killed_at
         time.sleep(0.2)
     return None
 
@@ -329,7 +330,13 @@ def test_a_class_on_a_local_cluster_gets_the_local_grades_survives_a_killed_work
     assert killed is not None, "no worker was seen grading"
     assert rerun.returncode == 0, stderr[-3000:]
     assert _graded(out) == (header, expected), "every row present, every verdict unchanged"
-    assert all(json.loads(p.read_text())["run"]["worker"] != killed for p in (out / "submissions").glob("*.json"))
+    # what the killed worker had in hand was graded elsewhere: a report of its own is one it finished
+    # before the kill (grading is quick enough for a worker to finish one before it is seen running another)
+    worker, killed_at = killed
+    from_killed = [p for p in (out / "submissions").glob("*.json")
+                   if json.loads(p.read_text())["run"]["worker"] == worker]
+    assert all(p.stat().st_mtime < killed_at + 1.0 for p in from_killed), "a report from the worker after it was killed"
+    assert len(from_killed) < len(expected), "every submission was graded by the killed worker"
 
     # a resumed run grades only what is missing
     lost = out / "submissions" / "student2-crashing.json"
