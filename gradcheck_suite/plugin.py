@@ -34,21 +34,22 @@ _BOOK = pytest.StashKey["GradeBook"]()
 _ISOLATION = pytest.StashKey["Isolation"]()
 
 
-def _grader_modules_left_unrewritten() -> None:
+def _left_unrewritten(packages: tuple[str, ...]) -> None:
     """pytest rewrites the asserts of every module in the distribution of a plugin it loads, as it
-    does a test file's. The grader's modules are not tests, and where their rewritten bytecode
-    is not cached (a fresh autograder container, PYTHONDONTWRITEBYTECODE, a read-only install)
-    every run parses and rewrites each module again: a third of a second, more than grading a
-    small exercise. pytest has no public switch for this: its import hook's set of marked names
-    loses the package's (where the set is not there, nothing changes but the time)."""
+    does a test file's: the grader's own modules, and Hypothesis's (it ships a plugin too), though
+    neither holds a test. Where the rewritten bytecode is not cached (a fresh autograder container,
+    PYTHONDONTWRITEBYTECODE, a read-only install) every run parses and rewrites each module again:
+    0.3 s for Hypothesis alone, more than grading a small exercise. pytest has no public switch for
+    this: its import hook's set of marked names loses these packages (where the set is not there,
+    nothing changes but the time)."""
     for finder in sys.meta_path:
         marked = getattr(finder, "_must_rewrite", None)
         if isinstance(marked, set):
-            for name in [n for n in marked if n == __package__ or str(n).startswith(f"{__package__}.")]:
+            for name in [n for n in marked if any(n == p or str(n).startswith(f"{p}.") for p in packages)]:
                 marked.discard(name)
 
 
-_grader_modules_left_unrewritten()
+_left_unrewritten((__package__,))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -106,6 +107,9 @@ def _book(config: pytest.Config) -> GradeBook:
         from .report.model import GradeBook
 
         book = config.stash[_BOOK] = GradeBook()
+        # Not at load: a session that imported Hypothesis rewritten (a test suite using it) keeps it
+        # so, and pytest runs it starts in the same process have nothing to warn about.
+        _left_unrewritten(("hypothesis",))
         import torch  # noqa: F401 - imported once here, before the freeze below
 
         # torch leaves about a million long-lived objects; freezing them keeps every later garbage

@@ -243,3 +243,24 @@ def test_pytest_rewrites_the_asserts_of_tests_but_not_of_the_grader():
     assert isinstance(sys.modules[__name__].__loader__, AssertionRewritingHook)  # rewriting is on in this run
     assert not isinstance(gradcheck_suite.checks.backward.__loader__, AssertionRewritingHook)
     assert not isinstance(gradcheck_suite.grading.runner.__loader__, AssertionRewritingHook)
+
+
+def test_a_course_run_rewrites_no_module_of_the_grader_or_hypothesis(course, pytester):
+    """The same in a fresh grading run, and for Hypothesis, which the grader imports (pytest marks it
+    too: it ships a plugin). This test session imported Hypothesis before grading anything, and
+    keeps it rewritten: the pytest runs it starts in-process have no 'already imported' warning."""
+    (pytester.path / "probe.py").write_text(
+        "import sys\n"
+        "from _pytest.assertion.rewrite import AssertionRewritingHook\n"
+        "def pytest_sessionfinish(session):\n"
+        "    rewritten = sorted(name for name, module in list(sys.modules.items())\n"
+        "                       if isinstance(getattr(module, '__loader__', None), AssertionRewritingHook))\n"
+        "    print('\\nIMPORTED', sorted(name for name in sys.modules if name.startswith(('hypothesis', 'gradcheck'))))\n"
+        "    print('REWRITTEN', rewritten)\n")
+    result = pytester.runpytest_subprocess("exercises/relu", "--submission", "solutions", "-p", "probe", "-s", *QUICK)
+    lines = output_of(result).splitlines()
+    imported = next(line for line in lines if line.startswith("IMPORTED"))
+    rewritten = next(line for line in lines if line.startswith("REWRITTEN"))
+    assert "'hypothesis.core'" in imported and "'gradcheck_suite.checks.backward'" in imported, imported
+    assert "'conftest'" in rewritten  # rewriting is on in that run
+    assert "'hypothesis" not in rewritten and "gradcheck_suite" not in rewritten, rewritten
