@@ -110,11 +110,20 @@ def _book(config: pytest.Config) -> GradeBook:
         # Not at load: a session that imported Hypothesis rewritten (a test suite using it) keeps it
         # so, and pytest runs it starts in the same process have nothing to warn about.
         _left_unrewritten(("hypothesis",))
-        import torch  # noqa: F401 - imported once here, before the freeze below
+        # The grader's imports (torch, Hypothesis, the checks) with the collector off: they make
+        # about a million long-lived objects, which its full passes would walk again and again
+        # while they load (0.1 s). Frozen, no later collection (pytest runs several at the end of a
+        # session) walks them either; the few thousand left unreachable stay.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            import torch  # noqa: F401
 
-        # torch leaves about a million long-lived objects; freezing them keeps every later garbage
-        # collection (pytest runs several at the end of a session) from walking them again.
-        gc.freeze()
+            from .grading import runner  # noqa: F401
+        finally:
+            gc.freeze()
+            if collecting:
+                gc.enable()
     return book
 
 

@@ -396,3 +396,28 @@ def test_killing_the_grader_ends_its_workers_and_their_cgroups(tmp_path):
         time.sleep(0.1)
     assert not alive, f"processes outlived the grader: {alive}"
     assert not left, f"cgroup folders outlived the grader: {left}"
+
+
+def test_the_zygote_backs_a_heap_with_huge_pages_a_step_at_a_time():
+    """The collapse the zygote takes a step of while idle (after a first submission): every step
+    is one aligned 2 MiB slice, the bytes collapsed never shrink, and on a kernel with MADV_COLLAPSE
+    (Linux 6.1 and later, where transparent huge pages are not switched off) the heap is made huge."""
+    script = (
+        "import mmap, re\n"
+        "from gradcheck_suite.sandbox.zygote import HUGE_PAGE, _collapse_into_huge_pages\n"
+        "heap = mmap.mmap(-1, 40 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)\n"
+        "heap.write(b'x' * (40 << 20))\n"
+        "def huge():\n"
+        "    return sum(int(n) for n in re.findall(r'AnonHugePages:\\s+(\\d+)', open('/proc/self/smaps').read()))\n"
+        "before = huge()\n"
+        "steps = list(_collapse_into_huge_pages())\n"
+        "assert steps == sorted(steps) and all(s % HUGE_PAGE == 0 for s in steps), steps\n"
+        "print(len(steps), steps[-1] if steps else 0, huge() - before)\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    steps, collapsed, grown_kib = (int(x) for x in result.stdout.split())
+    assert steps >= 19  # at least the 40 MiB mapping's aligned slices, one step each
+    enabled = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+    kernel = tuple(int(part) for part in os.uname().release.split("-")[0].split(".")[:2])
+    if kernel >= (6, 1) and enabled.exists() and "[never]" not in enabled.read_text():
+        assert collapsed >= 19 * (2 << 20) and grown_kib >= 19 * 2048, (collapsed, grown_kib)

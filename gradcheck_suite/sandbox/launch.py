@@ -44,7 +44,10 @@ _EARLY: list[Launched] = []
 def scrubbed_environment() -> dict[str, str]:
     keep = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
             if k in os.environ}
-    return {**keep, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+    # one thread for every math library: numpy's OpenBLAS otherwise starts a pool in each worker
+    # whose threads spin after every call, on the cores the grader and the next worker need
+    return {**keep, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+            "PYTHONHASHSEED": "0"}
 
 
 def resolve_user(name: str | None) -> dict:
